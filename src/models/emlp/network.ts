@@ -14,10 +14,14 @@
  *   l2Weight·Σ(½‖W‖² + ½‖b‖²)` over the linear layers (Kim et al. 2023's projection regulariser).
  *
  * Inputs are multiplied by `scale` and the prediction divided by it (a scalar, so it commutes
- * with the group); EMLP's experiments standardise their data, a model here sees no statistics.
- * The auxiliary loss is divided by `scale²`: the harness's MSE is in raw units, and RPP's and
- * PER's weights were tuned against an MSE on standardised data, i.e. in the model's scaled units
- * (training on `MSE_raw + aux/scale²` is training on `MSE_scaled + aux`, up to a constant factor).
+ * with the group) to keep activations of order one on raw coordinates; a model here sees no data
+ * statistics. The auxiliary loss is added to the harness's MSE as it is, in raw target units, as
+ * RPP's and PER's reference code adds it to the MSE of whatever data it trains on (MoCap in the
+ * GMN pipeline is raw ASF units, not standardised). For the first and last linear layers the
+ * `scale` and `1/scale` cancel, so the weights, and the prior on them, mean what they mean in the
+ * reference. (An earlier version divided the auxiliary loss by `scale²`, which made the prior 100×
+ * stronger than the reference's relative to the MSE; on the real running data that pushed RPP's
+ * test MSE to ≈ 3.9 and PER's to ≈ 5–8, against ≈ 0.8 without the division.)
  *
  * Simplifications vs. the references: hidden reps are capped at rank `maxRank` (EMLP's
  * `uniform_rep` of 532 channels also has 4 rank-3 and 1 rank-4 tensors; capping at rank 1 gives
@@ -208,9 +212,6 @@ export function createEmlpNetwork(
   };
   const sumSquares = (ts: Tensor[]) => tf.addN(ts.map((t) => t.square().sum()));
 
-  // The loss weights are relative to the MSE in the model's scaled units (the references train
-  // on standardised data); the harness's MSE is in raw units, scale⁻² times larger.
-  const unit = 1 / (config.scale * config.scale);
   const auxLoss = (): Tensor | null => {
     if (variant === "emlp") return null;
     return tf.tidy(() => {
@@ -220,17 +221,17 @@ export function createEmlpNetwork(
           ...blocks.map((b) => b.nonlinearityBasic!),
         ]);
         const equiv = sumSquares(linears.map((l) => l.w));
-        return basic.mul(unit * (options.basicWd ?? 0)).add(
-          equiv.mul(unit * (options.equivWd ?? 0)),
+        return basic.mul(options.basicWd ?? 0).add(
+          equiv.mul(options.equivWd ?? 0),
         );
       }
       const residuals: Tensor[] = [];
       for (const l of linears) {
         residuals.push(l.w.sub(l.projection.weight(l.w)), l.b.sub(l.projection.bias(l.b)));
       }
-      const proj = sumSquares(residuals).mul(0.5 * unit * (options.equivWeight ?? 0));
+      const proj = sumSquares(residuals).mul(0.5 * (options.equivWeight ?? 0));
       const l2 = sumSquares(linears.flatMap((l) => [l.w, l.b])).mul(
-        0.5 * unit * (options.l2Weight ?? 0),
+        0.5 * (options.l2Weight ?? 0),
       );
       return proj.add(l2);
     });

@@ -4,12 +4,8 @@
  * pulled towards the equivariant ones by the model's `auxLoss`
  * `equivWeight·Σ_layers(½‖W − P W‖² + ½‖b − P b‖²) + l2Weight·Σ_layers(½‖W‖² + ½‖b‖²)`,
  * with the defaults of their training script (`--equiv 200`, `--wd 1e-5`); hidden 532 on MoCap
- * (paper Table 4), divided by `scale²` like RPP's prior (see `network.ts`). Partially
- * equivariant; the regulariser is zero exactly when every linear layer is equivariant.
- *
- * Note: on the real running data at the `small` scale (1000 steps) these reference weights keep
- * PER far from both EMLP and the MLP (test MSE ≈ 4–5 vs 0.6 and 0.2); the trained network leans on
- * tiny non-equivariant weights amplified downstream. `equivWeight` is worth sweeping.
+ * (paper Table 4), added to the raw-unit MSE as it is, like RPP's prior (see `network.ts`).
+ * Partially equivariant; the regulariser is zero exactly when every linear layer is equivariant.
  *
  * Simplified vs. the reference: one symmetry group (O(3) by default) instead of PER's mixed tuple
  * of groups with auto-tuned weights; the bilinear layers stay EMLP's equivariant ones; the EMLP

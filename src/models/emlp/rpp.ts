@@ -6,13 +6,8 @@
  * weight decay, exposed as the model's `auxLoss`:
  * `basicWd·(Σ‖W_basic‖² + Σ‖w_basic‖²) + equivWd·Σ‖W_eq‖²` with RPP's defaults basicWd = 100,
  * equivWd = 1e-3 (`experiments/perfect-symmetry/inertia_runner.py`); hidden 348 on MoCap (paper
- * Table 4). The weights are relative to the MSE in the model's scaled units, so the loss adds
- * the prior divided by `scale²` (see `network.ts`). Partially equivariant: exactly equivariant
- * when the unconstrained path is zero.
- *
- * Note: on the real running data at the `small` scale (1000 steps) these reference weights give
- * a test MSE ≈ 3.9, far above EMLP's 0.6 and the MLP's 0.2: the network leans on small
- * non-equivariant weights amplified downstream. `basicWd` / `equivWd` are worth sweeping.
+ * Table 4). The prior is added to the raw-unit MSE as it is, as in the reference (see
+ * `network.ts`). Partially equivariant: exactly equivariant when the unconstrained path is zero.
  *
  * Simplified vs. the reference: the EMLP simplifications of `network.ts` (rank cap, init, input
  * scale); the biases' unconstrained part is not decayed (as in RPP, whose decay matches names

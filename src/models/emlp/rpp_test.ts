@@ -47,7 +47,7 @@ Deno.test("rpp: equivariant with its unconstrained path at zero, not otherwise",
   net.dispose();
 });
 
-Deno.test("rpp: the prior is (basicWd·‖basic‖² + equivWd·‖W_eq‖²) / scale², returned as auxLoss", async () => {
+Deno.test("rpp: the prior is basicWd·‖basic‖² + equivWd·‖W_eq‖² in raw MSE units, returned as auxLoss", async () => {
   const net = createEmlpNetwork("rpp", TINY, mocapContext(4, 2), { basicWd: 100, equivWd: 1e-3 });
   const sq = async (vs: Variable[]) => {
     let s = 0;
@@ -59,8 +59,8 @@ Deno.test("rpp: the prior is (basicWd·‖basic‖² + equivWd·‖W_eq‖²) / 
     ...linears.map((l) => l.wBasic!),
     ...net.blocks.map((b) => b.nonlinearityBasic!),
   ]);
-  // weights relative to the MSE in scaled units: divided by scale² = 0.01
-  const want = (100 * basic + 1e-3 * await sq(linears.map((l) => l.w))) / 0.01;
+  // added to the raw-unit MSE as it is (no rescaling by the input scale 0.1)
+  const want = 100 * basic + 1e-3 * await sq(linears.map((l) => l.w));
   const aux = net.auxLoss()!;
   assert.ok(Math.abs((await aux.data())[0] - want) < 1e-4 * want);
   aux.dispose();
