@@ -24,7 +24,15 @@ function scale(batches: number[], models: ScaleSettings["models"], nodes = 20): 
     dataset: { nodes, samples: Math.max(...batches) },
     models,
     // 1 cold step + 3 warm-up steps + 10 timed steps
-    train: { steps: 14, batchSize: 1, lr: 1e-4, gradClip: 0, groupSamples: 1, timingWarmup: 3 },
+    train: {
+      steps: 14,
+      batchSize: 1,
+      lr: 1e-4,
+      gradClip: 0,
+      groupSamples: 1,
+      timingWarmup: 3,
+      validateEvery: 0,
+    },
     eval: { batchSize: 1, equiInputs: 1, equiSamples: 1, inferenceRepeats: 10, inferenceWarmup: 3 },
     betas: [],
     sweeps: { batchSize: batches },

@@ -139,7 +139,15 @@ export const md17Suite: SuiteDefinition = {
         test: 32,
       },
       models: { gnn: { layers: 2, hidden: 16 }, egnn: { layers: 2, hidden: 16 } },
-      train: { steps: 30, batchSize: 16, lr: 3e-3, gradClip: 10, groupSamples: 1, timingWarmup: 5 },
+      train: {
+        steps: 30,
+        batchSize: 16,
+        lr: 3e-3,
+        gradClip: 10,
+        groupSamples: 1,
+        timingWarmup: 5,
+        validateEvery: 0,
+      },
       eval: {
         batchSize: 32,
         equiInputs: 8,
@@ -160,6 +168,7 @@ export const md17Suite: SuiteDefinition = {
         gradClip: 10,
         groupSamples: 1,
         timingWarmup: 20,
+        validateEvery: 0,
       },
       eval: {
         batchSize: 200,
@@ -181,6 +190,7 @@ export const md17Suite: SuiteDefinition = {
         gradClip: 0,
         groupSamples: 1,
         timingWarmup: 50,
+        validateEvery: 0,
       },
       eval: {
         batchSize: 200,

@@ -37,7 +37,15 @@ export const nbodySuite: SuiteDefinition = {
         egnn: { layers: 2, hidden: 16 },
         gnn: { layers: 2, hidden: 16 },
       },
-      train: { steps: 40, batchSize: 16, lr: 3e-3, gradClip: 10, groupSamples: 1, timingWarmup: 5 },
+      train: {
+        steps: 40,
+        batchSize: 16,
+        lr: 3e-3,
+        gradClip: 10,
+        groupSamples: 1,
+        timingWarmup: 5,
+        validateEvery: 0,
+      },
       eval: {
         batchSize: 64,
         equiInputs: 8,
@@ -64,6 +72,7 @@ export const nbodySuite: SuiteDefinition = {
         gradClip: 10,
         groupSamples: 1,
         timingWarmup: 20,
+        validateEvery: 0,
       },
       eval: {
         batchSize: 64,
@@ -91,6 +100,7 @@ export const nbodySuite: SuiteDefinition = {
         gradClip: 10,
         groupSamples: 1,
         timingWarmup: 50,
+        validateEvery: 0,
       },
       eval: {
         batchSize: 64,

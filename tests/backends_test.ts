@@ -68,6 +68,7 @@ Deno.test({
           gradClip: 1, // small: the clipping path (AddN over every gradient) is exercised
           groupSamples: 1,
           timingWarmup: 0,
+          validateEvery: 0,
         }, { seed: 9 });
         curves[`${name}:${beta}`] = h.loss.map(([, l]) => l);
         model.dispose();

@@ -11,7 +11,7 @@ import { createRegistries } from "../src/registry.ts";
 import { createSuiteRegistry } from "../bench/suites.ts";
 import { resolveConfig } from "../src/core/config.ts";
 import { disposeBatch, makeBatch } from "../src/data/dataset.ts";
-import { modelEquivariance } from "../src/metrics/evaluate.ts";
+import { modelEquivariance, splitMse } from "../src/metrics/evaluate.ts";
 import { train } from "../src/training/train.ts";
 import { countParams } from "../src/models/model.ts";
 import type { SuiteDefinition } from "../src/runner/suite.ts";
@@ -76,7 +76,8 @@ for (const def of registries.models.list()) {
     const h = await train(model, data, { kind: "constant", alpha: 1, beta: 1 }, {
       ...suite.scales.smoke.train,
       steps: 2,
-    }, { seed: 1 });
+      validateEvery: 1, // validation and the kept copy of the best weights must not leak either
+    }, { seed: 1, validate: () => splitMse(model, data, data.splits.test, 4) });
     assert.ok(Number.isFinite(h.finalLoss));
     assert.equal(tf.memory().numTensors, n, "a training step leaks tensors");
     disposeBatch(batch);

@@ -44,6 +44,7 @@ Deno.test("md17 suite: paper scale follows Table 5 and the paper's protocol", ()
     gradClip: 0,
     groupSamples: 1,
     timingWarmup: 50,
+    validateEvery: 0,
   });
   assert.equal(gnn.model.config.layers, 4);
   assert.equal(gnn.model.config.hidden, 64);

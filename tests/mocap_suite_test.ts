@@ -46,6 +46,8 @@ Deno.test("mocap suite: paper scale follows Table 4 and the protocol", () => {
     [tr.train.batchSize, tr.train.lr, tr.train.steps],
     [12, 3e-4, 34000], // 2000 epochs × ⌈200 / 12⌉ steps
   );
+  // the literature's model selection: validated every epoch, the best validation kept
+  assert.equal(tr.train.validateEvery, 17);
   assert.deepEqual([tr.model.config.blocks, tr.model.config.channels, tr.model.config.heads], [
     10,
     384,
@@ -101,6 +103,8 @@ Deno.test("mocap suite: smoke scale runs every case to completion on the fixture
     ) {
       assert.ok(Number.isFinite(r.metrics[k]), `${r.id} ${k} = ${r.metrics[k]}`);
     }
+    // model selection on the validation split: validated at steps 10 and 20, one of them kept
+    assert.ok([10, 20].includes(r.metrics.best_step), `${r.id} best_step ${r.metrics.best_step}`);
     const p = r.dataProtocol as Record<string, unknown>;
     assert.equal(p.deltaT, 4);
     assert.equal(p.joints, 9);

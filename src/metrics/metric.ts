@@ -191,6 +191,13 @@ export const modelStatsMetric: MetricDefinition = {
     { name: "final_alpha", better: "neither", unit: "", description: "α at the end" },
     { name: "final_beta", better: "neither", unit: "", description: "β at the end" },
     {
+      name: "best_step",
+      better: "neither",
+      unit: "",
+      description: "step whose weights were evaluated (chosen on the validation split when the " +
+        "training config validates, else the last)",
+    },
+    {
       name: "est_memory_mb",
       better: "smaller",
       unit: "MiB",
@@ -205,6 +212,7 @@ export const modelStatsMetric: MetricDefinition = {
       final_loss: history.finalLoss,
       final_alpha: last[1],
       final_beta: last[2],
+      best_step: history.bestStep,
       ...(model.estimateMemoryBytes
         ? { est_memory_mb: model.estimateMemoryBytes(trainBatchSize) / 2 ** 20 }
         : {}),

@@ -77,7 +77,15 @@ export function makeRecord(spec: RecordSpec = {}): ResultRecord {
       },
       model: { id: model, config: {} },
       procedure: { id: procedure, config: procConfig },
-      train: { steps: 10, batchSize: 8, lr: 1e-3, gradClip: 10, groupSamples: 1, timingWarmup: 1 },
+      train: {
+        steps: 10,
+        batchSize: 8,
+        lr: 1e-3,
+        gradClip: 10,
+        groupSamples: 1,
+        timingWarmup: 1,
+        validateEvery: 0,
+      },
       eval: {
         batchSize: 8,
         equiInputs: 2,

@@ -10,6 +10,7 @@ import { deriveSeed } from "../core/hash.ts";
 import type { Registries } from "../registry.ts";
 import { tf } from "../tf.ts";
 import { train } from "../training/train.ts";
+import { splitMse } from "../metrics/evaluate.ts";
 import { assertNoGpuErrors } from "../backend/gpu_errors.ts";
 import {
   type Environment,
@@ -85,6 +86,9 @@ export async function runCase(
     const history = await train(model, dataset, weighting, spec.train, {
       seed: spec.seeds.case,
       signal: hooks.signal,
+      validate: dataset.splits.val
+        ? () => splitMse(model, dataset, dataset.splits.val!, spec.eval.batchSize)
+        : undefined,
       onProgress: (step, steps) => {
         if (step === steps || step % Math.max(1, Math.floor(steps / 20)) === 0) {
           progress({ phase: "train", step, steps });

@@ -157,6 +157,7 @@ const TRAIN_KEYS: readonly string[] = [
   "gradClip",
   "groupSamples",
   "timingWarmup",
+  "validateEvery",
 ];
 
 /**

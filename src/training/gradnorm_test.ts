@@ -79,6 +79,7 @@ Deno.test("one GradNorm training step moves α, β as Algorithm 1 prescribes (li
     gradClip: 0,
     groupSamples: 1,
     timingWarmup: 0,
+    validateEvery: 0,
   }, { seed });
   // Reproduce the batch order and rotations train() drew, then the gradients in float64.
   const r = new Rng(seed);

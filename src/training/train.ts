@@ -1,7 +1,9 @@
 /**
  * The training loop shared by every procedure: Adam on `α·L_obj + β·L_equi` (REMUL loss), with
- * constant weights or GradNorm, global-norm gradient clipping, per-step wall-clock timing and a
- * non-finite-loss guard.
+ * constant weights or GradNorm, global-norm gradient clipping, per-step wall-clock timing, a
+ * non-finite-loss guard and, optionally, model selection on the validation split (the weights
+ * with the lowest validation error are kept, as GMN/EGHN report the test error at the epoch of
+ * best validation error).
  *
  * @module
  */
@@ -29,6 +31,11 @@ export type TrainConfig = {
   groupSamples: number;
   /** Steps excluded from the timing summary after the first (cold-start) step. */
   timingWarmup: number;
+  /**
+   * Validate every this many steps (and after the last) and keep the weights with the lowest
+   * validation error; 0 keeps the last step's weights. Validation time is not in the step times.
+   */
+  validateEvery: number;
 };
 
 /** Thrown when the loss becomes NaN or infinite. */
@@ -47,6 +54,10 @@ export interface TrainHistory {
   readonly stepMs: number[];
   /** Loss of the last step. */
   readonly finalLoss: number;
+  /** `[step, validation error]` at every validation (empty when `validateEvery` is 0). */
+  readonly validation: [number, number][];
+  /** Step whose weights the model holds after training (`steps` unless validation chose one). */
+  readonly bestStep: number;
 }
 
 /** Progress callback: step done out of total. */
@@ -60,6 +71,8 @@ export interface TrainOptions {
   readonly onProgress?: TrainProgress;
   /** Stops training between steps (throws the signal's reason). */
   readonly signal?: AbortSignal;
+  /** Validation error of the model as it is now (lower is better); needed when `validateEvery > 0`. */
+  readonly validate?: () => Promise<number>;
 }
 
 function globalNorm(grads: Tensor[]): Tensor {
@@ -74,11 +87,38 @@ interface StepContext {
   readonly config: TrainConfig;
 }
 
+/** Keeps a copy of the weights with the lowest validation error seen so far. */
+class BestWeights {
+  #copy: Tensor[] | undefined;
+  #error = Infinity;
+  step = 0;
+
+  /** Copies the weights if `error` beats the best so far (a NaN error never does). */
+  offer(step: number, error: number, params: readonly Variable[]): void {
+    if (!(error < this.#error)) return;
+    this.#error = error;
+    this.step = step;
+    this.dispose();
+    this.#copy = params.map((p) => tf.keep(p.clone()));
+  }
+
+  /** Writes the kept weights back into `params`. */
+  restore(params: readonly Variable[]): void {
+    this.#copy?.forEach((c, i) => params[i].assign(c));
+  }
+
+  dispose(): void {
+    if (this.#copy) tf.dispose(this.#copy);
+    this.#copy = undefined;
+  }
+}
+
 /**
  * Trains `model` in place.
  *
  * @param seed drives batch order and the sampled group elements.
- * @throws NonFiniteLossError when the loss goes NaN/∞ (the step is reported).
+ * @throws NonFiniteLossError when the loss goes NaN/∞ (the step is reported); Error when
+ *   `validateEvery > 0` and no `validate` is given.
  */
 export async function train(
   model: Model,
@@ -87,6 +127,12 @@ export async function train(
   config: TrainConfig,
   options: TrainOptions,
 ): Promise<TrainHistory> {
+  if (config.validateEvery > 0 && !options.validate) {
+    throw new Error(
+      `train: validateEvery is ${config.validateEvery} but nothing to validate on (no validation ` +
+        `split or validate function); set validateEvery to 0`,
+    );
+  }
   const rng = new Rng(options.seed);
   const split = dataset.splits.train;
   const b = Math.min(config.batchSize, split.size);
@@ -96,6 +142,9 @@ export async function train(
   const loss: [number, number][] = [];
   const weights: [number, number, number][] = [];
   const stepMs: number[] = [];
+  const validation: [number, number][] = [];
+  const best = new BestWeights();
+  const params = model.params as Variable[];
   let finalLoss = NaN;
   let state: GradNormState = { alpha: weighting.alpha, beta: weighting.beta };
   let order: number[] = [];
@@ -135,12 +184,23 @@ export async function train(
         weights.push([step + 1, state.alpha, state.beta]);
       }
       finalLoss = value;
-      options.onProgress?.(step + 1, config.steps);
+      const done = step + 1;
+      if (
+        config.validateEvery > 0 && (done % config.validateEvery === 0 || done === config.steps)
+      ) {
+        const error = await options.validate!();
+        validation.push([done, error]);
+        best.offer(done, error, params);
+      }
+      options.onProgress?.(done, config.steps);
     }
+    if (config.validateEvery > 0) best.restore(params);
   } finally {
     optimizer.dispose();
+    best.dispose();
   }
-  return { loss, weights, stepMs, finalLoss };
+  const bestStep = config.validateEvery > 0 && best.step > 0 ? best.step : config.steps;
+  return { loss, weights, stepMs, finalLoss, validation, bestStep };
 }
 
 function clipAndApply(ctx: StepContext, grads: Record<string, Tensor>): void {
