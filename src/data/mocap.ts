@@ -49,7 +49,7 @@ import {
   type Split,
 } from "./dataset.ts";
 import { motionPositions } from "./kinematics.ts";
-import { mocapFileNames } from "./mocap_sources.ts";
+import { checkTrialFingerprint, MOCAP_SUBJECTS, mocapFileNames } from "./mocap_sources.ts";
 
 /** MoCap data set parameters. */
 export type MocapConfig = {
@@ -110,7 +110,7 @@ export const MOTION_PROTOCOLS: Readonly<Record<"run" | "walk", MotionProtocol>> 
     startsPerTrial: 80,
     sizes: { train: 200, val: 240, test: 240 },
     positionsFile: "cmu_mocap_subject09_run.npz",
-    dropFirst: { "09_10.amc": 6 },
+    dropFirst: MOCAP_SUBJECTS.run.dropFirst,
   },
   walk: {
     trials: 23,
@@ -121,7 +121,7 @@ export const MOTION_PROTOCOLS: Readonly<Record<"run" | "walk", MotionProtocol>> 
     startsPerTrial: 100,
     sizes: { train: 200, val: 600, test: 600 },
     positionsFile: "cmu_mocap_subject35_walk.npz",
-    dropFirst: {},
+    dropFirst: MOCAP_SUBJECTS.walk.dropFirst,
   },
 };
 
@@ -148,6 +148,11 @@ export interface MocapTrials {
   readonly bones: readonly (readonly [number, number])[];
   /** `(trial, start)` pairs per split, when the source has them. */
   readonly splits?: Readonly<Record<"train" | "val" | "test", [number, number][]>>;
+  /**
+   * Raw files of a motion with known fingerprints: whether every trial's positions match the
+   * preprocessed ones the published numbers were computed on, or what differs.
+   */
+  readonly fingerprint?: string;
 }
 
 const REPO_ROOT = new URL("../../", import.meta.url);
@@ -312,27 +317,44 @@ export async function readPositionsNpz(path: string): Promise<MocapTrials> {
  *
  * @param asf path of the `.asf`.
  * @param amc paths of the `.amc` trials, in protocol order.
- * @param dropFirst frames dropped at the start of a trial, by file name.
+ * @param options `dropFirst`: frames dropped at the start of a trial, by file name; `motion`:
+ *   the protocol's motion, whose known fingerprints (`mocap_fingerprint.ts`) the trials are
+ *   compared with.
  * @throws MocapFormatError naming the file and line of malformed input.
  */
 export async function readRawTrials(
   asf: string,
   amc: readonly string[],
-  dropFirst: Readonly<Record<string, number>> = {},
+  options: { dropFirst?: Readonly<Record<string, number>>; motion?: string } = {},
 ): Promise<MocapTrials> {
   const skeleton = parseAsf(await Deno.readTextFile(asf), asf);
   const joints = skeleton.joints.length;
   const trials: Float64Array[] = [];
+  const differences: string[] = [];
+  let checked = 0;
   for (const path of amc) {
     const motion = parseAmc(await Deno.readTextFile(path), skeleton, path);
-    const drop = dropFirst[basename(path)] ?? 0;
-    trials.push(motionPositions(skeleton, motion).slice(drop * joints * 3));
+    const name = basename(path);
+    const positions = motionPositions(skeleton, motion);
+    const diff = options.motion === undefined
+      ? undefined
+      : checkTrialFingerprint(options.motion, name, positions, joints);
+    if (diff) checked++;
+    if (diff?.length) differences.push(`${name}: ${diff.join("; ")}`);
+    trials.push(positions.slice((options.dropFirst?.[name] ?? 0) * joints * 3));
   }
+  const fingerprint = checked === 0
+    ? undefined
+    : differences.length === 0
+    ? `all ${checked} trials match EGHN's preprocessed positions`
+    : `${differences.length} of ${checked} trials differ from EGHN's preprocessed positions: ` +
+      differences.join(" | ");
   return {
     trials,
     lengths: trials.map((t) => t.length / (joints * 3)),
     joints,
     bones: skeletonBones(skeleton),
+    fingerprint,
   };
 }
 
@@ -478,7 +500,10 @@ export async function loadMocap(config: MocapConfig, dataDir: string): Promise<D
   const source = locateMocapSource(config, dataDir);
   const data = source.kind === "positions"
     ? await readPositionsNpz(source.path)
-    : await readRawTrials(source.asf, source.amc, protocol.dropFirst);
+    : await readRawTrials(source.asf, source.amc, {
+      dropFirst: protocol.dropFirst,
+      motion: config.motion,
+    });
   const where = source.kind === "positions" ? source.path : source.asf;
   let pairs = data.splits;
   let splitOrigin = `(trial, start) pairs stored in ${basename(where)}`;
@@ -533,6 +558,7 @@ export async function loadMocap(config: MocapConfig, dataDir: string): Promise<D
       edges: "skeleton bones, both directions",
       trainRotations: "Haar SO(3)",
       droppedFrames: source.kind === "raw" ? protocol.dropFirst : {},
+      ...(data.fingerprint ? { fingerprint: data.fingerprint } : {}),
     },
   };
 }

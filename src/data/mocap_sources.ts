@@ -8,16 +8,26 @@
  * Which 23 walking trials EGHN used is not recorded (its preprocessed walking file is not
  * public); the walking trials of subject 35 are the natural reading. Checksums: CMU publishes
  * none, so none is pinned; every file is parsed before it is accepted (AMC files against the
- * skeleton when it is already there).
+ * skeleton when it is already there), and each running trial is run through forward kinematics
+ * and compared with the positions EGHN computed from it (`mocap_fingerprint.ts`): a difference is
+ * reported as a warning, since it may mean a different trial order or kinematics convention
+ * rather than a bad file.
  *
  * Imports no tfjs, so the download task starts fast.
  *
  * @module
  */
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { parseAsf } from "./asf.ts";
 import { parseAmc } from "./amc.ts";
 import type { VerifyReport } from "./download.ts";
+import { motionPositions } from "./kinematics.ts";
+import {
+  EGHN_RUN_FINGERPRINTS,
+  fingerprintMismatches,
+  type TrialFingerprint,
+  trialFingerprint,
+} from "./mocap_fingerprint.ts";
 import type { DataSource, SourceFile } from "./sources.ts";
 
 /** Base URLs of the CMU database's per-subject folders, tried in order. */
@@ -32,14 +42,23 @@ export interface MocapSubject {
   readonly subject: string;
   /** Trial numbers (`NN_TT.amc`), in the order the protocol's trial ids index. */
   readonly trials: readonly number[];
+  /** Frames dropped at the start of a trial file, by file name (EGHN's special case). */
+  readonly dropFirst: Readonly<Record<string, number>>;
+  /** What each trial's positions must look like, by file name, where known. */
+  readonly fingerprints?: Readonly<Record<string, TrialFingerprint>>;
 }
 
 const range = (a: number, b: number) => Array.from({ length: b - a + 1 }, (_, i) => a + i);
 
 /** The two motions of the paper (§5.2): walking (subject 35) and running (subject 9). */
 export const MOCAP_SUBJECTS: Readonly<Record<"run" | "walk", MocapSubject>> = {
-  run: { subject: "09", trials: range(1, 11) },
-  walk: { subject: "35", trials: [...range(1, 16), ...range(28, 34)] },
+  run: {
+    subject: "09",
+    trials: range(1, 11),
+    dropFirst: { "09_10.amc": 6 },
+    fingerprints: EGHN_RUN_FINGERPRINTS,
+  },
+  walk: { subject: "35", trials: [...range(1, 16), ...range(28, 34)], dropFirst: {} },
 };
 
 /** The motions, for messages and the download command. */
@@ -73,7 +92,29 @@ async function verifyAsf(path: string): Promise<VerifyReport> {
   return { checked: `ASF skeleton with ${s.joints.length} joints` };
 }
 
-function verifyAmc(asfName: string) {
+/**
+ * Compares a trial's forward-kinematics positions with its known fingerprint.
+ *
+ * @param name the AMC file name, e.g. `09_03.amc`.
+ * @param positions `[frames, joints, 3]` of the whole file, before any frames are dropped.
+ * @returns `undefined` when the motion has no fingerprint for `name`, else the mismatches (empty
+ *   when the trial matches).
+ */
+export function checkTrialFingerprint(
+  motion: string,
+  name: string,
+  positions: Float64Array,
+  joints: number,
+): string[] | undefined {
+  const s = MOCAP_SUBJECTS[motion as "run"];
+  const want = s?.fingerprints?.[name];
+  if (!want) return undefined;
+  const kept = positions.slice((s.dropFirst[name] ?? 0) * joints * 3);
+  if (kept.length === 0) return [`no frames left after dropping ${s.dropFirst[name]}`];
+  return fingerprintMismatches(trialFingerprint(kept, joints), want);
+}
+
+function verifyAmc(motion: string, asfName: string) {
   return async (path: string): Promise<VerifyReport> => {
     const text = await Deno.readTextFile(path);
     let skeletonText: string;
@@ -85,8 +126,23 @@ function verifyAmc(asfName: string) {
       }
       return { checked: "AMC header", warning: `${asfName} not present, frames not checked` };
     }
-    const m = parseAmc(text, parseAsf(skeletonText, asfName), path);
-    return { checked: `AMC motion with ${m.frames.length} frames` };
+    const skeleton = parseAsf(skeletonText, asfName);
+    const m = parseAmc(text, skeleton, path);
+    const checked = `AMC motion with ${m.frames.length} frames`;
+    const name = basename(path).replace(/\.part$/, "");
+    const diff = checkTrialFingerprint(
+      motion,
+      name,
+      motionPositions(skeleton, m),
+      skeleton.joints.length,
+    );
+    if (diff === undefined) return { checked };
+    if (diff.length === 0) return { checked: `${checked}, positions match EGHN's` };
+    return {
+      checked,
+      warning: `${name}: forward kinematics differs from EGHN's preprocessed positions: ` +
+        `${diff.join("; ")} (usable, but not comparable with the published running numbers)`,
+    };
   };
 }
 
@@ -96,7 +152,7 @@ function subjectFiles(motion: string): SourceFile[] {
   const urls = (name: string) => CMU_MOCAP_BASE_URLS.map((b) => `${b}${subject}/${name}`);
   return [
     { name: asf, urls: urls(asf), verify: verifyAsf },
-    ...amc.map((name) => ({ name, urls: urls(name), verify: verifyAmc(asf) })),
+    ...amc.map((name) => ({ name, urls: urls(name), verify: verifyAmc(motion, asf) })),
   ];
 }
 

@@ -109,6 +109,11 @@ Deno.test("mocap: raw CMU-named files in the data folder, EGHN's dropped frames 
     assert.equal(lengths[9], 24 - 6);
     assert.equal(lengths[0], 24);
     assert.equal((d.protocol.source as { kind: string }).kind, "raw ASF/AMC");
+    // the fixture is not CMU's subject 9: every trial is reported as differing from EGHN's
+    assert.match(
+      d.protocol.fingerprint as string,
+      /^11 of 11 trials differ from EGHN's preprocessed positions: 09_01\.amc: 24 frames, expected 141;/,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
