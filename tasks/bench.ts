@@ -12,6 +12,7 @@ import { defaultJobs, runSuite } from "../src/runner/run_suite.ts";
 import { gitCommit } from "../src/runner/environment.ts";
 import { expandSuite, filterSpecs, type Scale, SCALES } from "../src/runner/suite.ts";
 import { parseShard, type Shard, shardItems } from "../src/runner/shard.ts";
+import { parseOverrides, type ScaleOverrides } from "../src/runner/overrides.ts";
 import { createSuiteRegistry } from "../bench/suites.ts";
 import { CliError, formatDuration, parseCli, runCli } from "./_cli.ts";
 import { checkAgainstBaseline, loadBaseline } from "./compare.ts";
@@ -31,6 +32,9 @@ Options:
   --out DIR           output folder (default: results/<suite>-<scale>-<timestamp>)
   --resume            with --out: skip cases already completed in DIR
   --repetitions N     override the scale's repetitions
+  --set KEY=VALUE     override a setting of the scale, repeatable: train.KEY, eval.KEY,
+                      dataset.KEY or model.MODEL.KEY, e.g. --set train.steps=5000
+                      --set model.mlp.hidden=256 (recorded with every result)
   --data-dir DIR      where downloaded data sets live (default: data)
   --timeout S         per-experiment limit in seconds (default: 7200; 0 = none)
   --shard i/n         run only shard i of n (round-robin over the sorted case ids; see
@@ -69,6 +73,7 @@ async function main(): Promise<number> {
     timeout: { type: "string", default: "7200" },
     shard: { type: "string" },
     baseline: { type: "string" },
+    set: { type: "string", multiple: true },
     help: { type: "boolean", short: "h", default: false },
   });
   if (args.help) {
@@ -122,10 +127,20 @@ async function main(): Promise<number> {
     }
   }
 
+  let overrides: ScaleOverrides;
+  try {
+    overrides = parseOverrides((args.set ?? []) as unknown as string[]);
+  } catch (e) {
+    throw new CliError(`--set: ${(e as Error).message}`);
+  }
   let specs;
   try {
     specs = filterSpecs(
-      expandSuite(suite, scale, registries, { repetitions, dataDir: args["data-dir"] as string }),
+      expandSuite(suite, scale, registries, {
+        repetitions,
+        dataDir: args["data-dir"] as string,
+        overrides,
+      }),
       args.filter as string | undefined,
     );
   } catch (e) {

@@ -105,6 +105,9 @@ Deno.test("bad input: one line naming it and the accepted values, exit 2, nothin
     [["--scale", "huge"], /--scale: unknown scale "huge"; accepted: smoke, small, paper/],
     [["--filter", "nothing-matches"], /--filter: "nothing-matches" matches no case/],
     [["--out", `${blocker}/sub`], /--out: cannot write to/],
+    [["--set", "steps=5"], /--set: "steps=5": expected train\.KEY=VALUE/],
+    [["--set", "train.stepz=5"], /Unknown key "stepz" for training config \(--set train/],
+    [["--set", "model.mlp.hidden=3"], /suite "nbody" does not run "mlp"/],
   ];
   for (const [args, re] of cases) {
     const r = await bench(

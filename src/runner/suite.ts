@@ -12,6 +12,7 @@ import type { Definition } from "../core/registry.ts";
 import type { EvalConfig } from "../metrics/metric.ts";
 import type { Registries } from "../registry.ts";
 import type { TrainConfig } from "../training/train.ts";
+import { applyOverrides, hasOverrides, type ScaleOverrides } from "./overrides.ts";
 
 /** The three scales of PROTOCOLS.md. */
 export type Scale = "smoke" | "small" | "paper";
@@ -163,6 +164,8 @@ const TRAIN_KEYS: readonly string[] = [
 /**
  * Expands a suite at a scale into run specs, in grid order.
  *
+ * @param options `repetitions` instead of the scale's; `dataDir` for data files; `overrides` of the
+ *   scale's settings (`--set`), recorded in each spec's `protocol`.
  * @throws Error naming the suite, entry and key for unknown ids, unknown keys or bad values, and
  *   for duplicate case ids.
  */
@@ -170,10 +173,12 @@ export function expandSuite(
   suite: SuiteDefinition,
   scale: Scale,
   registries: Registries,
-  options: { repetitions?: number; dataDir?: string } = {},
+  options: { repetitions?: number; dataDir?: string; overrides?: ScaleOverrides } = {},
 ): RunSpec[] {
-  const settings = suite.scales[scale];
-  if (!settings) throw new Error(`Suite "${suite.id}" has no scale "${scale}"`);
+  const base = suite.scales[scale];
+  if (!base) throw new Error(`Suite "${suite.id}" has no scale "${scale}"`);
+  const overrides = hasOverrides(options.overrides) ? options.overrides : undefined;
+  const settings = overrides ? applyOverrides(suite, base, overrides, registries) : base;
   const ds = registries.datasets.get(suite.dataset);
   const baseDataset = { ...settings.dataset };
   // validate the scale's own overrides up front
@@ -250,7 +255,12 @@ export function expandSuite(
             data: deriveSeed(ds.id, JSON.stringify(datasetConfig), rep),
             init: deriveSeed(model.id, JSON.stringify(modelConfig), rep),
           },
-          protocol: { betaGrid: settings.betas, repetitions: reps, scale },
+          protocol: {
+            betaGrid: settings.betas,
+            repetitions: reps,
+            scale,
+            ...(overrides ? { overrides } : {}),
+          },
         });
       }
     }
