@@ -48,8 +48,11 @@ export async function handleRequest(
   post({ type: "result", record });
 }
 
+// The worker does not close itself after posting its record: in Deno a message posted right
+// before `self.close()` can be lost (denoland/deno#11526), which left the pool waiting for a
+// finished case until its time limit. The pool terminates the worker once the record arrives.
 if (typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== "undefined") {
   self.onmessage = (ev: MessageEvent<WorkerRequest>) => {
-    handleRequest(ev.data, (m) => self.postMessage(m)).finally(() => self.close());
+    handleRequest(ev.data, (m) => self.postMessage(m));
   };
 }
