@@ -7,6 +7,9 @@
  * (paper Table 4), added to the raw-unit MSE as it is, like RPP's prior (see `network.ts`).
  * Partially equivariant; the regulariser is zero exactly when every linear layer is equivariant.
  *
+ * Measured on the real running data (README, MoCap): test MSE 1.36 after 60 epochs at the `small`
+ * width, 0.344 after 400 epochs (paper 0.330).
+ *
  * Simplified vs. the reference: one symmetry group (O(3) by default) instead of PER's mixed tuple
  * of groups with auto-tuned weights; the bilinear layers stay EMLP's equivariant ones; the EMLP
  * simplifications of `network.ts` (rank cap, init, input scale).
