@@ -125,11 +125,13 @@ export {
   expandSuite,
   type GridEntry,
   type PaperReference,
+  type RatioSpec,
   type RunSpec,
   type Scale,
   type ScaleSettings,
   type SuiteDefinition,
 } from "./src/runner/suite.ts";
+export { parseOverrides, type ScaleOverrides } from "./src/runner/overrides.ts";
 export type {
   AbortedResult,
   CompletedResult,
@@ -138,4 +140,6 @@ export type {
   ResultBase,
   ResultRecord,
   SkippedResult,
+  Table,
 } from "./src/runner/result.ts";
+export type { FailureKind } from "./src/runner/failure.ts";
