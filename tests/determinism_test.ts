@@ -5,6 +5,8 @@ import { expandSuite } from "../src/runner/suite.ts";
 import { runCase } from "../src/runner/run_case.ts";
 import { collectEnvironment } from "../src/runner/environment.ts";
 import { nbodySuite } from "../bench/nbody.ts";
+import { Registry } from "../src/core/registry.ts";
+import type { ModelDefinition } from "../src/models/model.ts";
 
 await useTestBackend();
 
@@ -50,4 +52,38 @@ Deno.test("same seed, same backend: the same numbers; ids and seeds are stable",
   assert.equal(a.config.procedure.config.gamma, 1.5);
   assert.equal(a.config.procedure.config.eta, 0.025);
   assert.deepEqual(a.config.protocol.betaGrid, [1, 10]);
+});
+
+Deno.test("a model whose memory cannot be freed after evaluation: errored, metrics in the message, no throw", async () => {
+  const registries = createRegistries();
+  const models = new Registry<ModelDefinition>("model");
+  for (const def of registries.models.list()) {
+    models.register(
+      def.id !== "transformer" ? def : {
+        ...def,
+        create: (config, ctx) => {
+          const m = def.create(config, ctx);
+          return {
+            ...m,
+            dispose: () => {
+              m.dispose();
+              throw new RangeError("memory access out of bounds");
+            },
+          };
+        },
+      },
+    );
+  }
+  const spec = expandSuite(nbodySuite, "smoke", registries).find((s) =>
+    s.id === "transformer[procedure=plain]"
+  )!;
+  const env = collectEnvironment(
+    { name: "wasm", requested: "wasm", reason: "test", adapter: null },
+    null,
+  );
+  const r = await runCase(spec, env, { ...registries, models });
+  assert.equal(r.state, "errored");
+  if (r.state !== "errored") return;
+  assert.match(r.error, /freeing the model after evaluation failed \(RangeError: memory access/);
+  assert.match(r.error, /not kept as a result: .*mse_test=\d/);
 });

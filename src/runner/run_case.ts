@@ -81,6 +81,7 @@ export async function runCase(
   } catch (e) {
     return erroredResult(resultBase(spec, env, started), `building model: ${describeError(e)}`);
   }
+  let outcome: ResultRecord;
   try {
     const weighting = registries.procedures.get(spec.procedure.id).create(spec.procedure.config);
     const history = await train(model, dataset, weighting, spec.train, {
@@ -120,7 +121,7 @@ export async function runCase(
         throw new Error(`metric ${k} is not finite (${v})`);
       }
     }
-    return {
+    outcome = {
       ...resultBase(spec, env, started),
       state: "completed",
       metrics,
@@ -129,11 +130,23 @@ export async function runCase(
       history: { loss: history.loss, weights: history.weights },
     };
   } catch (e) {
-    if (hooks.signal?.aborted) {
-      return { ...resultBase(spec, env, started), state: "aborted", reason: "interrupted" };
-    }
-    return erroredResult(resultBase(spec, env, started), describeError(e));
-  } finally {
-    model.dispose();
+    outcome = hooks.signal?.aborted
+      ? { ...resultBase(spec, env, started), state: "aborted", reason: "interrupted" }
+      : erroredResult(resultBase(spec, env, started), describeError(e));
   }
+  try {
+    model.dispose();
+  } catch (e) {
+    // A backend that fails to free memory (tfjs-wasm: "memory access out of bounds" after a
+    // heap overrun) may have corrupted what it computed, so the case is not `completed`; the
+    // numbers it had are kept in the message for a person to look at.
+    if (outcome.state !== "completed") return outcome;
+    const had = Object.entries(outcome.metrics).map(([k, v]) => `${k}=${v.toPrecision(4)}`);
+    return erroredResult(
+      resultBase(spec, env, started),
+      `freeing the model after evaluation failed (${describeError(e)}); the backend's memory ` +
+        `may be corrupt, so these metrics are not kept as a result: ${had.join(", ")}`,
+    );
+  }
+  return outcome;
 }
