@@ -48,9 +48,10 @@ export async function handleRequest(
   post({ type: "result", record });
 }
 
-// The worker does not close itself after posting its record: in Deno a message posted right
-// before `self.close()` can be lost (denoland/deno#11526), which left the pool waiting for a
-// finished case until its time limit. The pool terminates the worker once the record arrives.
+// The worker does not close itself: in Deno a message posted right before `self.close()` can be
+// lost (denoland/deno#11526), and a close in a `finally` also swallows an uncaught error, either
+// of which left the pool waiting for a finished SE(3) case until its time limit. The pool
+// terminates the worker once a record or an error arrives.
 if (typeof (globalThis as { WorkerGlobalScope?: unknown }).WorkerGlobalScope !== "undefined") {
   self.onmessage = (ev: MessageEvent<WorkerRequest>) => {
     handleRequest(ev.data, (m) => self.postMessage(m));
