@@ -113,6 +113,97 @@ class BestWeights {
   }
 }
 
+/** One training step at a time: what {@linkcode train} loops over, and what the profiler times. */
+export interface Trainer {
+  /**
+   * Runs one step (batch, group elements, forward, backward, clipping, Adam update) and resolves to
+   * its loss, read back from the backend (so the step is synchronised).
+   */
+  step(): Promise<number>;
+  /** Current task weights (constant, or GradNorm's trajectory). */
+  readonly state: GradNormState;
+  /** Frees the optimiser's state. */
+  dispose(): void;
+}
+
+/**
+ * Builds a {@linkcode Trainer}: batch order and group elements drawn from `seed`, Adam at
+ * `config.lr`, clipping at `config.gradClip`. A step that throws frees every tensor it made.
+ *
+ * @param seed drives batch order and the sampled group elements.
+ *
+ * @example
+ * ```ts
+ * import { createRegistries } from "../registry.ts";
+ * import { createTrainer } from "./train.ts";
+ * const reg = createRegistries();
+ * const data = await reg.datasets.get("nbody").load(
+ *   { ...reg.datasets.get("nbody").defaults, train: 8, val: 0, test: 4, ood: 0 },
+ *   { seed: 1, dataDir: "." },
+ * );
+ * const model = reg.models.get("mlp").create({ hidden: 8, layers: 2 }, { ...data, seed: 2 });
+ * const trainer = createTrainer(model, data, { kind: "constant", alpha: 1, beta: 1 }, {
+ *   steps: 1, batchSize: 4, lr: 1e-3, gradClip: 10, groupSamples: 1, timingWarmup: 0,
+ *   validateEvery: 0,
+ * }, 3);
+ * const loss = await trainer.step();
+ * trainer.dispose();
+ * model.dispose();
+ * if (!Number.isFinite(loss)) throw new Error();
+ * ```
+ */
+export function createTrainer(
+  model: Model,
+  dataset: Dataset,
+  weighting: Weighting,
+  config: TrainConfig,
+  seed: number,
+): Trainer {
+  const rng = new Rng(seed);
+  const split = dataset.splits.train;
+  const b = Math.min(config.batchSize, split.size);
+  const optimizer = tf.train.adam(config.lr);
+  const ctx: StepContext = { model, dataset, optimizer, config };
+  let state: GradNormState = { alpha: weighting.alpha, beta: weighting.beta };
+  let order: number[] = [];
+  let cursor = 0;
+  return {
+    get state() {
+      return state;
+    },
+    async step() {
+      if (cursor + b > order.length) {
+        order = rng.permutation(split.size);
+        cursor = 0;
+      }
+      const indices = order.slice(cursor, cursor + b);
+      cursor += b;
+      const k = config.groupSamples;
+      const needRotations = state.beta !== 0 || weighting.kind === "gradnorm";
+      const made: Tensor[] = [];
+      try {
+        const batch = makeBatch(dataset, split, indices);
+        made.push(...Object.values(batch.inputs), batch.target);
+        const rotations = needRotations
+          ? tf.tensor(sampleRotations(dataset.trainRotations, rng, b * k), [b * k, 3, 3])
+          : undefined;
+        if (rotations) made.push(rotations);
+        if (weighting.kind === "constant") {
+          return await constantStep(ctx, batch, rotations, state.alpha, state.beta);
+        }
+        const r = await gradNormTrainStep(ctx, batch, rotations!, state);
+        state = gradNormStep(state, r.observation, weighting);
+        return r.loss;
+      } finally {
+        tf.dispose(made);
+      }
+    },
+    dispose() {
+      optimizer.dispose();
+    },
+  };
+}
+
 /**
  * Trains `model` in place.
  *
@@ -133,11 +224,7 @@ export async function train(
         `split or validate function); set validateEvery to 0`,
     );
   }
-  const rng = new Rng(options.seed);
-  const split = dataset.splits.train;
-  const b = Math.min(config.batchSize, split.size);
-  const optimizer = tf.train.adam(config.lr);
-  const ctx: StepContext = { model, dataset, optimizer, config };
+  const trainer = createTrainer(model, dataset, weighting, config, options.seed);
   const every = Math.max(1, Math.floor(config.steps / 200));
   const loss: [number, number][] = [];
   const weights: [number, number, number][] = [];
@@ -146,34 +233,11 @@ export async function train(
   const best = new BestWeights();
   const params = model.params as Variable[];
   let finalLoss = NaN;
-  let state: GradNormState = { alpha: weighting.alpha, beta: weighting.beta };
-  let order: number[] = [];
-  let cursor = 0;
   try {
     for (let step = 0; step < config.steps; step++) {
       options.signal?.throwIfAborted();
-      if (cursor + b > order.length) {
-        order = rng.permutation(split.size);
-        cursor = 0;
-      }
-      const indices = order.slice(cursor, cursor + b);
-      cursor += b;
       const t0 = performance.now();
-      const batch = makeBatch(dataset, split, indices);
-      const k = config.groupSamples;
-      const rotations = state.beta !== 0 || weighting.kind === "gradnorm"
-        ? tf.tensor(sampleRotations(dataset.trainRotations, rng, b * k), [b * k, 3, 3])
-        : undefined;
-      let value: number;
-      if (weighting.kind === "constant") {
-        value = await constantStep(ctx, batch, rotations, state.alpha, state.beta);
-      } else {
-        const r = await gradNormTrainStep(ctx, batch, rotations!, state);
-        value = r.loss;
-        state = gradNormStep(state, r.observation, weighting);
-      }
-      disposeBatch(batch);
-      rotations?.dispose();
+      const value = await trainer.step();
       stepMs.push(performance.now() - t0);
       assertNoGpuErrors(`during training step ${step + 1}`);
       if (!Number.isFinite(value)) {
@@ -181,7 +245,7 @@ export async function train(
       }
       if (step % every === 0 || step === config.steps - 1) {
         loss.push([step + 1, value]);
-        weights.push([step + 1, state.alpha, state.beta]);
+        weights.push([step + 1, trainer.state.alpha, trainer.state.beta]);
       }
       finalLoss = value;
       const done = step + 1;
@@ -196,7 +260,7 @@ export async function train(
     }
     if (config.validateEvery > 0) best.restore(params);
   } finally {
-    optimizer.dispose();
+    trainer.dispose();
     best.dispose();
   }
   const bestStep = config.validateEvery > 0 && best.step > 0 ? best.step : config.steps;

@@ -1,0 +1,213 @@
+/**
+ * `deno task profile`: the kernel profile of one training step and one inference of a registered
+ * model, as a suite builds it (data set, model config and training settings of a suite at a
+ * scale), on the chosen backend. Prints the kernel count and a table of time by kernel name, and
+ * can write the profile as JSON. Run with `--help` for the flags.
+ *
+ * @module
+ */
+import {
+  BACKEND_REQUESTS,
+  type BackendRequest,
+  chooseBackend,
+  initBackend,
+} from "../src/backend/backend.ts";
+import { resolveConfig } from "../src/core/config.ts";
+import { formatProfile, profileModel } from "../src/metrics/kernel_profile.ts";
+import { countParams } from "../src/models/model.ts";
+import { createRegistries } from "../src/registry.ts";
+import { expandSuite, type Scale, SCALES } from "../src/runner/suite.ts";
+import { createSuiteRegistry } from "../bench/suites.ts";
+import { tf } from "../src/tf.ts";
+import { CliError, parseCli, runCli } from "./_cli.ts";
+
+const HELP = `Usage: deno task profile --model ID [options]
+
+Profiles one training step and one inference of a model: kernel count, wall time (median of
+repeats) and time by kernel name.
+
+Options:
+  --model ID          model id (required); see deno task bench --list for the suites' models
+  --suite ID          suite whose data set and settings to use (default: nbody)
+  --scale S           smoke | small | paper (default: small): model config and training settings
+  --config JSON       model config overrides, e.g. '{"blocks":10,"channels":384}'
+  --procedure P       plain | augmentation | remul | remul-gradnorm (default: remul)
+  --beta X            β of remul / β₀ of remul-gradnorm (default: 1)
+  --batch N           batch size of the step and of the inference (default: the scale's)
+  --backend B         auto | webgpu | wasm | cpu (default: wasm)
+  --warmup N          unprofiled steps first (default: 3)
+  --repeats N         timed steps; the median is reported (default: 10)
+  --top N             kernel rows per pass (default: 12)
+  --data-dir DIR      where downloaded data sets live (default: data)
+  --json FILE         also write the profile as JSON
+  -h, --help          this text
+`;
+
+function positiveInt(flag: string, value: string | boolean | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new CliError(`--${flag}: expected a positive integer, got "${value}"`);
+  }
+  return n;
+}
+
+async function main(): Promise<number> {
+  const { values: args } = parseCli(Deno.args, {
+    model: { type: "string" },
+    suite: { type: "string", default: "nbody" },
+    scale: { type: "string", default: "small" },
+    config: { type: "string" },
+    procedure: { type: "string", default: "remul" },
+    beta: { type: "string" },
+    batch: { type: "string" },
+    backend: { type: "string", default: "wasm" },
+    warmup: { type: "string" },
+    repeats: { type: "string" },
+    top: { type: "string" },
+    "data-dir": { type: "string", default: "data" },
+    json: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  });
+  if (args.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const registries = createRegistries();
+  const suites = createSuiteRegistry();
+  if (!args.model) {
+    throw new CliError(`--model is required; known models: ${registries.models.ids().join(", ")}`);
+  }
+  const modelId = args.model as string;
+  if (!registries.models.has(modelId)) {
+    throw new CliError(
+      `--model: unknown model "${modelId}"; known models: ${registries.models.ids().join(", ")}`,
+    );
+  }
+  if (!suites.has(args.suite as string)) {
+    throw new CliError(
+      `--suite: unknown suite "${args.suite}"; known suites: ${suites.ids().join(", ")}`,
+    );
+  }
+  const scale = args.scale as Scale;
+  if (!SCALES.includes(scale)) {
+    throw new CliError(`--scale: unknown scale "${scale}"; accepted: ${SCALES.join(", ")}`);
+  }
+  const procedureId = args.procedure as string;
+  if (!registries.procedures.has(procedureId)) {
+    throw new CliError(
+      `--procedure: unknown procedure "${procedureId}"; known: ${
+        registries.procedures.ids().join(", ")
+      }`,
+    );
+  }
+  const backendReq = args.backend as BackendRequest;
+  if (!BACKEND_REQUESTS.includes(backendReq)) {
+    throw new CliError(
+      `--backend: unknown backend "${backendReq}"; accepted: ${BACKEND_REQUESTS.join(", ")}`,
+    );
+  }
+  let beta = 1;
+  if (args.beta !== undefined) {
+    beta = Number(args.beta);
+    if (!Number.isFinite(beta) || beta < 0) {
+      throw new CliError(`--beta: expected a number ≥ 0, got "${args.beta}"`);
+    }
+  }
+  let configOverrides: Record<string, unknown> = {};
+  if (args.config !== undefined) {
+    try {
+      configOverrides = JSON.parse(args.config as string);
+    } catch (e) {
+      throw new CliError(`--config: not valid JSON (${(e as Error).message})`);
+    }
+    if (typeof configOverrides !== "object" || configOverrides === null) {
+      throw new CliError(`--config: expected a JSON object of model settings`);
+    }
+  }
+  const suite = suites.get(args.suite as string);
+  const specs = expandSuite(suite, scale, registries, { dataDir: args["data-dir"] as string });
+  const spec = specs.find((s) => s.model.id === modelId);
+  if (!spec) {
+    const models = [...new Set(specs.map((s) => s.model.id))].join(", ");
+    throw new CliError(
+      `--model: suite "${suite.id}" has no case of model "${modelId}"; its models: ${models}`,
+    );
+  }
+  const modelDef = registries.models.get(modelId);
+  let modelConfig;
+  try {
+    modelConfig = resolveConfig(spec.model.config, configOverrides, `--config (model ${modelId})`);
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
+  const batchSize = positiveInt("batch", args.batch, spec.train.batchSize);
+  const warmup = positiveInt("warmup", args.warmup, 3);
+  const repeats = positiveInt("repeats", args.repeats, 10);
+  const top = positiveInt("top", args.top, 12);
+  const procDef = registries.procedures.get(procedureId);
+  const procConfig = "beta" in procDef.defaults ? { ...procDef.defaults, beta } : procDef.defaults;
+  const weighting = procDef.create(procConfig);
+
+  const backend = await chooseBackend(backendReq);
+  await initBackend(backend.name);
+  const datasetConfig = {
+    ...spec.dataset.config,
+    // enough training samples for one batch without repeats
+    ...("train" in spec.dataset.config
+      ? { train: Math.max(Number(spec.dataset.config.train), batchSize) }
+      : {}),
+  };
+  const dataset = await registries.datasets.get(spec.dataset.id).load(datasetConfig, {
+    seed: spec.seeds.data,
+    dataDir: spec.dataDir,
+  });
+  const model = modelDef.create(modelConfig, {
+    inputs: dataset.inputs,
+    target: dataset.target,
+    seed: spec.seeds.init,
+    edges: dataset.edges,
+  });
+  const train = { ...spec.train, batchSize };
+  const profile = await profileModel(model, dataset, {
+    weighting,
+    train,
+    seed: spec.seeds.case,
+    warmup,
+    repeats,
+  });
+  const params = countParams(model);
+  model.dispose();
+  const header = {
+    model: modelId,
+    config: modelConfig,
+    params,
+    suite: suite.id,
+    scale,
+    dataset: spec.dataset.id,
+    procedure: procedureId,
+    weighting,
+    batchSize,
+    backend: backend.name,
+    backendReason: backend.reason,
+    tfjs: tf.version.tfjs,
+    warmup,
+    repeats,
+  };
+  console.log(
+    `## ${modelId} ${JSON.stringify(modelConfig)}: ${params.toLocaleString("en-US")} params, ` +
+      `${procedureId}${"beta" in procConfig ? ` β=${beta}` : ""}, batch ${batchSize}, ` +
+      `${backend.name} (${backend.reason})\n`,
+  );
+  console.log(formatProfile(profile, top));
+  if (args.json) {
+    await Deno.writeTextFile(
+      args.json as string,
+      JSON.stringify({ ...header, ...profile }, null, 2) + "\n",
+    );
+    console.log(`profile written to ${args.json}`);
+  }
+  return 0;
+}
+
+if (import.meta.main) await runCli("profile", main);
