@@ -150,7 +150,7 @@ async function main(): Promise<number> {
   const weighting = procDef.create(procConfig);
 
   const backend = await chooseBackend(backendReq);
-  await initBackend(backend.name);
+  const kernels = await initBackend(backend.name);
   const datasetConfig = {
     ...spec.dataset.config,
     // enough training samples for one batch without repeats
@@ -190,6 +190,7 @@ async function main(): Promise<number> {
     batchSize,
     backend: backend.name,
     backendReason: backend.reason,
+    kernels,
     tfjs: tf.version.tfjs,
     warmup,
     repeats,
@@ -197,7 +198,7 @@ async function main(): Promise<number> {
   console.log(
     `## ${modelId} ${JSON.stringify(modelConfig)}: ${params.toLocaleString("en-US")} params, ` +
       `${procedureId}${"beta" in procConfig ? ` β=${beta}` : ""}, batch ${batchSize}, ` +
-      `${backend.name} (${backend.reason})\n`,
+      `${backend.name} (${backend.reason})${kernels.map((k) => `\n- ${k}`).join("")}\n`,
   );
   console.log(formatProfile(profile, top));
   if (args.json) {

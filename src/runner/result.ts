@@ -30,6 +30,8 @@ export interface Environment {
   readonly backend: BackendChoice;
   /** The tfjs backend the worker actually ran on. */
   readonly activeBackend?: string;
+  /** Kernels the project replaced on that backend, and what runs them (e.g. OpenBLAS). */
+  readonly kernels?: readonly string[];
 }
 
 /** Fields every record has. */

@@ -28,10 +28,12 @@ export async function handleRequest(
   post: (m: WorkerMessage) => void,
   registries: Registries = createRegistries(),
 ): Promise<void> {
-  const { spec, environment } = request;
+  const { spec } = request;
+  let environment = request.environment;
   const started = new Date();
   try {
-    await initBackend(environment.backend.name);
+    const kernels = await initBackend(environment.backend.name);
+    environment = { ...environment, kernels };
   } catch (e) {
     post({
       type: "result",

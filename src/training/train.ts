@@ -16,6 +16,7 @@ import { type GradNormState, gradNormStep } from "./gradnorm.ts";
 import type { Weighting } from "./procedure.ts";
 import { remulLoss } from "./remul_loss.ts";
 import { remulTaskGradients } from "./task_gradients.ts";
+import { FlatAdam } from "./flat_adam.ts";
 import { assertNoGpuErrors } from "../backend/gpu_errors.ts";
 
 /** Training hyperparameters. */
@@ -75,15 +76,11 @@ export interface TrainOptions {
   readonly validate?: () => Promise<number>;
 }
 
-function globalNorm(grads: Tensor[]): Tensor {
-  return tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => g.square().sum()))));
-}
-
 /** One training step's inputs. */
 interface StepContext {
   readonly model: Model;
   readonly dataset: Dataset;
-  readonly optimizer: tf.Optimizer;
+  readonly optimizer: FlatAdam;
   readonly config: TrainConfig;
 }
 
@@ -162,7 +159,7 @@ export function createTrainer(
   const rng = new Rng(seed);
   const split = dataset.splits.train;
   const b = Math.min(config.batchSize, split.size);
-  const optimizer = tf.train.adam(config.lr);
+  const optimizer = new FlatAdam(model.params, { lr: config.lr, clipNorm: config.gradClip });
   const ctx: StepContext = { model, dataset, optimizer, config };
   let state: GradNormState = { alpha: weighting.alpha, beta: weighting.beta };
   let order: number[] = [];
@@ -267,23 +264,6 @@ export async function train(
   return { loss, weights, stepMs, finalLoss, validation, bestStep };
 }
 
-function clipAndApply(ctx: StepContext, grads: Record<string, Tensor>): void {
-  const names = Object.keys(grads);
-  if (ctx.config.gradClip > 0) {
-    const clipped = tf.tidy(() => {
-      const norm = globalNorm(names.map((n) => grads[n]));
-      const scale = tf.minimum(1, tf.scalar(ctx.config.gradClip).div(norm.add(1e-12)));
-      const out: Record<string, Tensor> = {};
-      for (const n of names) out[n] = grads[n].mul(scale);
-      return out;
-    });
-    ctx.optimizer.applyGradients(clipped as tf.NamedTensorMap);
-    tf.dispose(clipped);
-  } else {
-    ctx.optimizer.applyGradients(grads as tf.NamedTensorMap);
-  }
-}
-
 async function constantStep(
   ctx: StepContext,
   batch: ReturnType<typeof makeBatch>,
@@ -302,7 +282,7 @@ async function constantStep(
       }).total as tf.Scalar,
     ctx.model.params as Variable[],
   );
-  clipAndApply(ctx, grads);
+  ctx.optimizer.apply(grads);
   tf.dispose(grads);
   const loss = (await value.data())[0];
   value.dispose();
@@ -323,7 +303,7 @@ async function gradNormTrainStep(
     lastLayer: ctx.model.lastLayer,
     state,
   });
-  clipAndApply(ctx, r.grads);
+  ctx.optimizer.apply(r.grads);
   tf.dispose(r.grads);
   return { loss: r.loss, observation: r.observation };
 }
