@@ -2,16 +2,21 @@
  * Reductions over axes that are not the innermost (`Sum`, `Mean`, `Max`, `Min`, `Prod`) for
  * tfjs-backend-wasm 4.22. The shipped kernels move the reduced axes last with their own
  * `Transpose` (imported directly, so the project's faster kernel is bypassed; about 75 ns an
- * element), then reduce. These do the same with the registered `Transpose` kernel, then call the
- * shipped reduction. Every bias gradient is such a reduction (over batch and nodes).
+ * element), then reduce. Here a sum or mean over a contiguous run of axes runs as one pass in
+ * JavaScript (`[outer, reduce, inner]`, accumulated in float64), and any other case moves the
+ * axes with the registered `Transpose` kernel, then calls the shipped reduction. Every bias
+ * gradient (over batch and nodes) and every message aggregation of the graph models is such a
+ * reduction.
  *
  * @module
  */
 import { tf } from "../tf.ts";
 import {
+  f32View,
   type KernelConfig,
   replaceKernel,
   restoreKernel,
+  sizeOf,
   type TensorInfo,
   type WasmBackend,
 } from "./_wasm_heap.ts";
@@ -23,6 +28,42 @@ function normalizeAxes(axis: number | number[] | null | undefined, rank: number)
   if (axis === null || axis === undefined) return [...Array(rank).keys()];
   const list = Array.isArray(axis) ? axis : [axis];
   return [...new Set(list.map((a) => (a < 0 ? a + rank : a)))].sort((a, b) => a - b);
+}
+
+/**
+ * Sum (or mean) over a contiguous run of axes that is not innermost: `x` seen as
+ * `[outer, reduce, inner]`, `out[o, i] = Σ_r x[o, r, i]`, in float64 then rounded to float32.
+ */
+function sumMiddle(
+  backend: WasmBackend,
+  x: TensorInfo,
+  axes: readonly number[],
+  keepDims: boolean,
+  mean: boolean,
+): TensorInfo {
+  const first = axes[0];
+  const last = axes[axes.length - 1];
+  const outer = sizeOf(x.shape.slice(0, first));
+  const reduce = sizeOf(x.shape.slice(first, last + 1));
+  const inner = sizeOf(x.shape.slice(last + 1));
+  const shape = keepDims
+    ? x.shape.map((d, i) => (i >= first && i <= last ? 1 : d))
+    : x.shape.filter((_, i) => i < first || i > last);
+  const out = backend.makeOutput(shape, "float32");
+  const xs = f32View(backend, x);
+  const ys = f32View(backend, out);
+  const acc = new Float64Array(inner);
+  const scale = mean ? 1 / reduce : 1;
+  for (let o = 0; o < outer; o++) {
+    acc.fill(0);
+    let base = o * reduce * inner;
+    for (let r = 0; r < reduce; r++, base += inner) {
+      for (let i = 0; i < inner; i++) acc[i] += xs[base + i];
+    }
+    const at = o * inner;
+    for (let i = 0; i < inner; i++) ys[at + i] = acc[i] * scale;
+  }
+  return out;
 }
 
 function reduction(name: string) {
@@ -38,6 +79,10 @@ function reduction(name: string) {
     const innermost = axes.every((a, i) => a === r - axes.length + i);
     if (innermost || (x.dtype !== "float32" && x.dtype !== "int32")) {
       return original.kernelFunc(args as never) as TensorInfo;
+    }
+    const contiguous = axes.every((a, i) => i === 0 || a === axes[i - 1] + 1);
+    if ((name === "Sum" || name === "Mean") && x.dtype === "float32" && contiguous) {
+      return sumMiddle(backend, x, axes, attrs.keepDims, name === "Mean");
     }
     const kept = [...Array(r).keys()].filter((a) => !axes.includes(a));
     const transpose = tf.getKernel("Transpose", "wasm")!;

@@ -77,6 +77,21 @@ function transposeInto(
     else dst.set(src.subarray(srcStart, srcStart + total), dstStart);
     return;
   }
+  if ((r === 2 && perm[0] === 1) || (r === 3 && perm[0] === 0 && perm[1] === 2)) {
+    // (batched) 2-D transpose [b, rows, cols] -> [b, cols, rows] in plain loops
+    const b = r === 3 ? shape[0] : 1;
+    const rows = shape[r - 2];
+    const cols = shape[r - 1];
+    const plane = rows * cols;
+    let o = dstStart;
+    for (let z = 0; z < b; z++) {
+      const base = srcStart + z * plane;
+      for (let c = 0; c < cols; c++) {
+        for (let i = 0, s = base + c; i < rows; i++, s += cols) dst[o++] = src[s];
+      }
+    }
+    return;
+  }
   const inStride = new Array<number>(r);
   inStride[r - 1] = 1;
   for (let i = r - 2; i >= 0; i--) inStride[i] = inStride[i + 1] * shape[i + 1];
