@@ -1,0 +1,101 @@
+/**
+ * The peer comparison as Markdown: a header naming both sides, their thread counts and the
+ * protocol, and one row per workload with step, REMUL step and inference times and ratios.
+ *
+ * @module
+ */
+import type { OurBackend, PeerRecord } from "./run_peer.ts";
+import type { TorchHello } from "./torch_peer.ts";
+
+/** What the table's header states about the two sides. */
+export interface PeerTableContext {
+  /** Our backend and threads. */
+  readonly backend: OurBackend;
+  /** tfjs version. */
+  readonly tfjs: string;
+  /** What the PyTorch process reported. */
+  readonly torch: TorchHello;
+  /** Timed steps and forward passes. */
+  readonly repeats: number;
+  /** Untimed steps after the cold first, and untimed forward passes. */
+  readonly warmup: number;
+}
+
+function ms(v: number): string {
+  if (!Number.isFinite(v)) return "–";
+  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
+}
+
+function ratio(v: number): string {
+  return Number.isFinite(v) ? v.toFixed(2) : "–";
+}
+
+/** `3 × 64` for a Transformer config and similar for the others; else `k=v` pairs. */
+function describeConfig(r: PeerRecord): string {
+  const c = r.modelConfig;
+  switch (r.model) {
+    case "transformer":
+      return `${c.blocks} × ${c.channels}`;
+    case "gnn":
+    case "egnn":
+    case "mlp":
+      return `${c.layers} × ${c.hidden}`;
+    default:
+      return Object.entries(c).map(([k, v]) => `${k}=${v}`).join(", ");
+  }
+}
+
+/**
+ * Formats the comparison.
+ *
+ * @param records one per workload, from `runPeer`.
+ * @param ctx both sides' versions and threads, repeats and warm-up.
+ * @returns Markdown: a heading, a paragraph on the setup, the table.
+ *
+ * @example
+ * ```ts
+ * import { peerTable } from "./peer_table.ts";
+ * const md = peerTable([], {
+ *   backend: { choice: { name: "wasm", requested: "wasm", adapter: null, reason: "requested" }, threads: 1 },
+ *   tfjs: "4.22.0",
+ *   torch: { torch: "2.0", python: "3.11", threads: 1, interopThreads: 1, device: "cpu", dtype: "torch.float32" },
+ *   repeats: 10,
+ *   warmup: 2,
+ * });
+ * console.log(md.includes("| model |")); // true
+ * ```
+ */
+export function peerTable(records: readonly PeerRecord[], ctx: PeerTableContext): string {
+  const b = ctx.backend;
+  const ourThreads = b.threads === null
+    ? `${b.choice.name} (GPU)`
+    : `${b.threads} thread${b.threads === 1 ? "" : "s"} (${b.choice.name})`;
+  const t = ctx.torch;
+  const lines = [
+    `## Peer comparison: tfjs ${ctx.tfjs} (${b.choice.name}) vs PyTorch ${t.torch} (${t.device})`,
+    "",
+    `Threads: ours ${ourThreads}; PyTorch ${t.threads} intra-op thread${
+      t.threads === 1 ? "" : "s"
+    } (torch.set_num_threads, OMP/OpenBLAS/MKL_NUM_THREADS=${t.threads}), ${t.interopThreads} ` +
+    `inter-op. Backend: ${b.choice.name} (${b.choice.reason}). float32 on both sides, same ` +
+    `data, same initial weights (forward outputs checked equal), Adam, the suite's gradient ` +
+    `clip. Times in ms: median of ${ctx.repeats} steps after the cold first step and ` +
+    `${ctx.warmup} warm-up steps; REMUL = α=1, β=1 (the batch and a rotated copy, one forward of ` +
+    `2B); inference = one forward of a batch, median of ${ctx.repeats} after ${ctx.warmup} ` +
+    `warm-up. Ratio = ours / PyTorch (above 1: ours is slower).`,
+    "",
+    "| model | config | data | batch | params | step ours | step torch | ratio | REMUL ours | " +
+    "REMUL torch | ratio | infer ours | infer torch | ratio | fwd Δ |",
+    "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | " +
+    "---: | ---: |",
+    ...records.map((r) =>
+      `| ${r.model} | ${r.config} ${describeConfig(r)} | ${r.data} | ${r.batch} | ` +
+      `${r.params.ours.toLocaleString("en-US")} | ${ms(r.ours.plainStep.median)} | ` +
+      `${ms(r.torch.plainStep.median)} | ${ratio(r.ratio.plainStep)} | ` +
+      `${ms(r.ours.remulStep.median)} | ${ms(r.torch.remulStep.median)} | ` +
+      `${ratio(r.ratio.remulStep)} | ${ms(r.ours.infer.median)} | ${ms(r.torch.infer.median)} | ` +
+      `${ratio(r.ratio.infer)} | ${r.forwardRelDiff.toExponential(0)} |`
+    ),
+  ];
+  return lines.join("\n") + "\n";
+}

@@ -1,0 +1,328 @@
+/**
+ * The peer comparison: the same architectures timed here (tfjs, through the registry and the
+ * harness's own training loop and inference timer) and in PyTorch (`peer/torch_peer.py`), on the
+ * same machine, the same data, the same initial weights, float32, Adam, the same gradient
+ * clipping, the same batch and the same thread count. Before anything is timed the parameter
+ * counts must agree and the PyTorch model, given our weights, must compute our forward output;
+ * otherwise the run fails.
+ *
+ * @module
+ */
+import { type BackendChoice, initBackend } from "../backend/backend.ts";
+import { resolveConfig } from "../core/config.ts";
+import { deriveSeed } from "../core/hash.ts";
+import { disposeBatch, makeBatch } from "../data/dataset.ts";
+import { inferenceTime } from "../metrics/evaluate.ts";
+import { summarizeTimes, type TimingSummary } from "../metrics/timing.ts";
+import { trainStepTime } from "../metrics/train_step_time.ts";
+import { countParams } from "../models/model.ts";
+import { createModel, createRegistries } from "../registry.ts";
+import { tf, type Variable } from "../tf.ts";
+import { Rng } from "../core/rng.ts";
+import { type TorchHello, TorchPeer, type TorchPython } from "./torch_peer.ts";
+import type { PeerWorkload } from "./workload.ts";
+
+/**
+ * Largest relative forward difference accepted: max |ours − PyTorch| / max |ours| on the test
+ * batch, with our initial weights and with a probe weight set.
+ */
+export const FORWARD_TOLERANCE = 1e-5;
+
+/** Timings of one side, in milliseconds (medians and spreads after warm-up). */
+export interface PeerSideTimes {
+  /** Plain training step (α=1, β=0). */
+  readonly plainStep: TimingSummary;
+  /** REMUL training step (α=1, β=1: the batch and a rotated copy, one 2B forward). */
+  readonly remulStep: TimingSummary;
+  /** Forward pass of one batch. */
+  readonly infer: TimingSummary;
+  /** First plain step. */
+  readonly plainColdStartMs: number;
+  /** First REMUL step. */
+  readonly remulColdStartMs: number;
+}
+
+/** One workload's comparison. */
+export interface PeerRecord {
+  /** Model id. */
+  readonly model: string;
+  /** Configuration name (scale). */
+  readonly config: string;
+  /** The resolved model config. */
+  readonly modelConfig: Readonly<Record<string, unknown>>;
+  /** The inputs' shapes in words. */
+  readonly data: string;
+  /** Samples per training step and per timed forward pass. */
+  readonly batch: number;
+  /** Adam learning rate. */
+  readonly lr: number;
+  /** Global-norm gradient clip. */
+  readonly gradClip: number;
+  /** Trainable parameters, counted on each side (asserted equal). */
+  readonly params: { readonly ours: number; readonly torch: number };
+  /**
+   * max |ours − torch| / max |ours| of the forward pass on the test batch with the same weights
+   * (the larger of the initial and the probe weight sets).
+   */
+  readonly forwardRelDiff: number;
+  /** Our timings. */
+  readonly ours: PeerSideTimes;
+  /** PyTorch's timings. */
+  readonly torch: PeerSideTimes;
+  /** ours / PyTorch, medians. */
+  readonly ratio: {
+    readonly plainStep: number;
+    readonly remulStep: number;
+    readonly infer: number;
+  };
+}
+
+/** Our side's backend and thread count. */
+export interface OurBackend {
+  /** The backend choice and its reason. */
+  readonly choice: BackendChoice;
+  /** CPU threads our kernels run on; null on WebGPU (the GPU does the work). */
+  readonly threads: number | null;
+}
+
+/**
+ * Starts our backend, asking the wasm backend for `threads` threads, and reports how many it
+ * runs with (tfjs-backend-wasm runs single-threaded under Deno; the cpu backend is plain
+ * JavaScript on one thread).
+ *
+ * @param choice the resolved backend.
+ * @param threads threads asked for.
+ * @returns the backend and the threads it actually uses.
+ */
+export async function startOurBackend(choice: BackendChoice, threads: number): Promise<OurBackend> {
+  if (choice.name === "wasm") {
+    const wasm = await import("npm:@tensorflow/tfjs-backend-wasm@4.22.0");
+    wasm.setThreadsCount(threads);
+    await initBackend("wasm");
+    return { choice, threads: wasm.getThreadsCount() };
+  }
+  await initBackend(choice.name);
+  return { choice, threads: choice.name === "cpu" ? 1 : null };
+}
+
+/** Options of {@linkcode runPeer}. */
+export interface RunPeerOptions {
+  /** Our backend (started with {@link startOurBackend}). */
+  readonly backend: OurBackend;
+  /** The Python with torch. */
+  readonly python: TorchPython;
+  /** Threads on the PyTorch side. */
+  readonly threads: number;
+  /** Batch size for every workload; default each workload's own. */
+  readonly batch?: number;
+  /** Timed steps and forward passes. */
+  readonly repeats: number;
+  /** Untimed steps (after the cold first) and forward passes before them. */
+  readonly warmup: number;
+  /** Called with one line of progress. */
+  readonly onProgress?: (line: string) => void;
+  /** Called when the PyTorch process has started. */
+  readonly onTorchStart?: (hello: TorchHello) => void;
+}
+
+function maxAbs(values: ArrayLike<number | null>): number {
+  let m = 0;
+  for (let i = 0; i < values.length; i++) m = Math.max(m, Math.abs(values[i] ?? Infinity));
+  return m;
+}
+
+function forwardRelDiff(ours: Float32Array, torch: readonly (number | null)[]): number {
+  if (ours.length !== torch.length) return Infinity;
+  let d = 0;
+  for (let i = 0; i < ours.length; i++) {
+    const t = torch[i];
+    d = Math.max(d, t === null ? Infinity : Math.abs(ours[i] - t));
+  }
+  return d / Math.max(maxAbs(ours), 1e-12);
+}
+
+/**
+ * A second weight set for the forward check: every tensor uniform in ±1/√(first dimension), so
+ * layers whose initialisation is tiny (EGNN's coordinate output, gain 0.001) weigh in fully.
+ */
+function probeWeights(shapes: readonly (readonly number[])[], seed: number): Float32Array[] {
+  const rng = new Rng(seed);
+  return shapes.map((shape) => {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const bound = 1 / Math.sqrt(shape[0] ?? 1);
+    return rng.uniformArray(size, -bound, bound);
+  });
+}
+
+function setWeights(params: readonly Variable[], values: readonly Float32Array[]): void {
+  params.forEach((v, i) => tf.tidy(() => v.assign(tf.tensor(values[i], v.shape, "float32"))));
+}
+
+function side(
+  plain: readonly number[],
+  remul: readonly number[],
+  infer: readonly number[],
+  warmup: number,
+): PeerSideTimes {
+  return {
+    plainStep: summarizeTimes(plain.slice(1 + warmup)),
+    remulStep: summarizeTimes(remul.slice(1 + warmup)),
+    infer: summarizeTimes(infer),
+    plainColdStartMs: plain[0],
+    remulColdStartMs: remul[0],
+  };
+}
+
+/**
+ * Runs the comparison, one workload at a time: ours is built and its initial weights and forward
+ * output are handed to PyTorch, which must agree; then ours is timed, then PyTorch.
+ *
+ * @param workloads what to compare.
+ * @param options backend, Python, threads, batch, repeats and warm-up.
+ * @returns one record per workload.
+ * @throws Error when parameter counts differ, the forward outputs differ by more than
+ *   {@link FORWARD_TOLERANCE}, or either side fails.
+ */
+export async function runPeer(
+  workloads: readonly PeerWorkload[],
+  options: RunPeerOptions,
+): Promise<PeerRecord[]> {
+  const { repeats, warmup } = options;
+  const registries = createRegistries();
+  const torch = await TorchPeer.start(options.python.python, options.threads);
+  options.onTorchStart?.(torch.hello);
+  const records: PeerRecord[] = [];
+  try {
+    for (const w of workloads) {
+      const label = `${w.model} ${w.config}`;
+      const batch = options.batch ?? w.batch;
+      const seed = deriveSeed("peer", w.model, w.config);
+      const dataset = await w.dataset(batch, seed);
+      const def = registries.models.get(w.model);
+      const config = resolveConfig(def.defaults, w.modelConfig, `model "${w.model}"`);
+      const model = createModel(w.model, { ...dataset, seed, config, registries });
+      try {
+        const params = countParams(model);
+        const test = dataset.splits.test;
+        const testBatch = makeBatch(dataset, test, [...Array(batch).keys()]);
+        const predict = async () => {
+          const y = tf.tidy(() => model.forward(testBatch.inputs).prediction);
+          const values = (await y.data()) as Float32Array;
+          y.dispose();
+          return values;
+        };
+        const weights = await Promise.all(
+          model.params.map(async (v) => ({
+            values: (await v.data()) as Float32Array,
+            shape: v.shape,
+          })),
+        );
+        const probe = probeWeights(weights.map((w) => w.shape), deriveSeed(seed, "probe"));
+        setWeights(model.params, probe);
+        const ourProbe = await predict();
+        setWeights(model.params, weights.map((w) => w.values));
+        const ourPrediction = await predict();
+        disposeBatch(testBatch);
+        const testInputs: Record<string, Float32Array> = {};
+        for (const f of dataset.inputs) {
+          const size = f.shape.reduce((a, b) => a * b, 1);
+          testInputs[f.name] = test.inputs[f.name].subarray(0, batch * size);
+        }
+        options.onProgress?.(`${label}: ${params} parameters; loading them into PyTorch`);
+        const loaded = await torch.load({
+          model: w.model,
+          config,
+          inputs: dataset.inputs,
+          target: dataset.target,
+          edges: dataset.edges,
+          rotations: dataset.trainRotations,
+          seed,
+          weights,
+          probe,
+          train: dataset.splits.train.inputs,
+          trainTarget: dataset.splits.train.target,
+          trainSize: dataset.splits.train.size,
+          test: testInputs,
+          testSize: batch,
+        });
+        if (loaded.params !== params) {
+          throw new Error(
+            `${label}: parameter counts differ: ours ${params}, PyTorch ${loaded.params}`,
+          );
+        }
+        if (loaded.error) throw new Error(`${label}: weights do not load: ${loaded.error}`);
+        const rel = Math.max(
+          forwardRelDiff(ourPrediction, loaded.prediction ?? []),
+          forwardRelDiff(ourProbe, loaded.probePrediction ?? []),
+        );
+        if (!(rel <= FORWARD_TOLERANCE)) {
+          throw new Error(
+            `${label}: forward outputs differ with the same weights: max |ours − PyTorch| / ` +
+              `max |ours| = ${rel.toExponential(2)} (tolerance ${FORWARD_TOLERANCE})`,
+          );
+        }
+        options.onProgress?.(
+          `${label}: same forward output (rel. difference ${rel.toExponential(1)}); timing ours`,
+        );
+        const timing = { batchSize: batch, lr: w.lr, gradClip: w.gradClip, warmup, repeats, seed };
+        const plain = await trainStepTime(model, dataset, {
+          kind: "constant",
+          alpha: 1,
+          beta: 0,
+        }, timing);
+        const remul = await trainStepTime(model, dataset, {
+          kind: "constant",
+          alpha: 1,
+          beta: 1,
+        }, timing);
+        const infer = await inferenceTime(model, dataset, test, {
+          batchSize: batch,
+          repeats,
+          warmup,
+        });
+        const ours: PeerSideTimes = {
+          plainStep: plain.steps,
+          remulStep: remul.steps,
+          infer,
+          plainColdStartMs: plain.coldStartMs,
+          remulColdStartMs: remul.coldStartMs,
+        };
+        options.onProgress?.(`${label}: timing PyTorch`);
+        const t = await torch.time({
+          batch,
+          warmup,
+          repeats,
+          inferenceWarmup: warmup,
+          inferenceRepeats: repeats,
+          lr: w.lr,
+          gradClip: w.gradClip,
+          seed,
+        });
+        const theirs = side(t.plainStepMs, t.remulStepMs, t.inferMs, warmup);
+        records.push({
+          model: w.model,
+          config: w.config,
+          modelConfig: config,
+          data: w.data,
+          batch,
+          lr: w.lr,
+          gradClip: w.gradClip,
+          params: { ours: params, torch: loaded.params },
+          forwardRelDiff: rel,
+          ours,
+          torch: theirs,
+          ratio: {
+            plainStep: ours.plainStep.median / theirs.plainStep.median,
+            remulStep: ours.remulStep.median / theirs.remulStep.median,
+            infer: ours.infer.median / theirs.infer.median,
+          },
+        });
+      } finally {
+        model.dispose();
+      }
+    }
+  } finally {
+    await torch.close();
+  }
+  return records;
+}
