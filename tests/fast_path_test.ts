@@ -1,7 +1,7 @@
 /**
  * The fast paths change no results: a 20-step REMUL training trajectory with the project's wasm
- * kernels and the flat Adam matches tfjs's shipped kernels with tfjs's Adam and per-variable
- * clipping within 1e-4 relative, and the GELU without pow/tanh is the tanh-approximated GELU.
+ * kernels, the fused attention and the flat Adam matches tfjs's shipped kernels, the composite
+ * attention, tfjs's Adam and per-variable clipping within 1e-4 relative, and the GELU without pow/tanh is the tanh-approximated GELU.
  */
 import assert from "node:assert/strict";
 import { useTestBackend } from "../src/testing/test_backend.ts";
@@ -12,6 +12,7 @@ import { remulLoss } from "../src/training/remul_loss.ts";
 import { sampleRotations } from "../src/symmetry/rotation.ts";
 import { Rng } from "../src/core/rng.ts";
 import { gelu } from "../src/models/nn.ts";
+import { setFusedAttention } from "../src/backend/fused_attention.ts";
 import { tf, type Variable } from "../src/tf.ts";
 import { installWasmTranspose, uninstallWasmTranspose } from "../src/backend/wasm_transpose.ts";
 import { installWasmSlice, uninstallWasmSlice } from "../src/backend/wasm_slice.ts";
@@ -122,10 +123,12 @@ Deno.test("20 REMUL steps on the fast kernels and flat Adam match tfjs's kernels
     uninstallWasmBlasMatMul,
   ];
   uninstall.forEach((f) => f());
+  setFusedAttention(false);
   let reference;
   try {
     reference = await referenceTrajectory();
   } finally {
+    setFusedAttention(true);
     installWasmTranspose();
     installWasmSlice();
     installWasmShare();

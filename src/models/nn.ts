@@ -6,6 +6,7 @@
  * @module
  */
 import { type Tensor, tf } from "../tf.ts";
+import { fusedAttention } from "../backend/fused_attention.ts";
 
 /** A dense layer's parameters: weight `[in, out]`, optional bias `[out]`. */
 export interface DenseParams {
@@ -65,7 +66,8 @@ export interface AttentionParams {
 
 /**
  * Multi-head scaled dot-product self-attention over the node axis, no mask and no positional
- * encoding, so it is permutation-equivariant over nodes.
+ * encoding, so it is permutation-equivariant over nodes. On wasm and cpu the attention itself is
+ * one fused kernel ({@link ../backend/fused_attention.ts}); elsewhere tfjs ops.
  *
  * @param x `[B, N, C]`
  * @returns `[B, N, C]`
@@ -73,14 +75,29 @@ export interface AttentionParams {
 export function selfAttention(x: Tensor, p: AttentionParams): Tensor {
   return tf.tidy(() => {
     const [b, n, c] = x.shape;
-    const h = p.heads;
-    const d = c / h;
-    const qkv = dense(x, p.qkv).reshape([b, n, 3, h, d]).transpose([2, 0, 3, 1, 4]); // [3,B,H,N,D]
-    const [q, k, v] = tf.unstack(qkv, 0);
+    const qkv = dense(x, p.qkv); // [B,N,3C]: per token q, k, v, each split into heads
+    const o = fusedAttention(qkv, p.heads) ?? attentionComposite(qkv, p.heads); // [B,N,C]
+    return dense(o.reshape([b, n, c]), p.out);
+  });
+}
+
+/**
+ * Attention from the fused projection in tfjs ops: the reference for the fused kernel, and the
+ * path on backends without it.
+ *
+ * @param qkv `[B, N, 3C]` (q, k, v side by side, each split into `heads` heads).
+ * @returns `[B, N, C]` (heads side by side).
+ */
+export function attentionComposite(qkv: Tensor, heads: number): Tensor {
+  return tf.tidy(() => {
+    const [b, n, c3] = qkv.shape;
+    const c = c3 / 3;
+    const d = c / heads;
+    const split = qkv.reshape([b, n, 3, heads, d]).transpose([2, 0, 3, 1, 4]); // [3,B,H,N,D]
+    const [q, k, v] = tf.unstack(split, 0);
     const scores = tf.matMul(q, k, false, true).mul(1 / Math.sqrt(d)); // [B,H,N,N]
     const attn = tf.softmax(scores, -1);
-    const o = tf.matMul(attn, v).transpose([0, 2, 1, 3]).reshape([b, n, c]); // [B,N,C]
-    return dense(o, p.out);
+    return tf.matMul(attn, v).transpose([0, 2, 1, 3]).reshape([b, n, c]); // [B,N,C]
   });
 }
 

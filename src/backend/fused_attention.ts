@@ -1,0 +1,290 @@
+/**
+ * Multi-head self-attention over a few tokens as one kernel (and one for its gradient), for the
+ * wasm and cpu backends: from the fused projection `qkv [B, N, 3·H·D]` straight to the heads'
+ * outputs `[B, N, H·D]`, in plain loops over each (batch, head) pair. The composite form needs a
+ * 5-D transpose, an unstack, two batched matmuls, a scale, a softmax, a transpose back and the
+ * gradients of each (about 25 kernels per layer, 43% of a Transformer step on wasm when the
+ * transposes were tfjs's); with N ≤ 31 tokens the whole attention is a few hundred thousand
+ * multiply-adds, cheaper than the kernel launches. Same function as the composite
+ * ({@link ../models/nn.ts}'s `selfAttention`): scores `q·kᵀ/√D`, softmax over keys, no mask.
+ *
+ * On other backends (WebGPU), {@linkcode fusedAttention} reports `undefined` and the caller uses
+ * the composite.
+ *
+ * @module
+ */
+import { type Tensor, tf } from "../tf.ts";
+import type { KernelConfig, TensorInfo } from "./_wasm_heap.ts";
+import { f32View, type WasmBackend } from "./_wasm_heap.ts";
+
+/** Kernel name of the forward pass. */
+export const FUSED_ATTENTION = "RemulFusedAttention";
+/** Kernel name of its gradient. */
+const FUSED_ATTENTION_GRAD = "RemulFusedAttentionGrad";
+/** Longest sequence the kernel takes (per-row scratch is sized by it). */
+export const MAX_TOKENS = 64;
+
+/**
+ * Forward pass on arrays. `qkv` is `[B, N, 3, H, D]` row-major (the fused projection's last axis
+ * read as q, k, v, each split into heads); `out` is `[B, N, H, D]`.
+ *
+ * @example
+ * ```ts
+ * import { attentionForward } from "./fused_attention.ts";
+ * // one token attends only to itself: the output is its value
+ * const out = new Float32Array(2);
+ * attentionForward(new Float32Array([1, 2, 3, 4, 5, 6]), out, 1, 1, 1, 2);
+ * if (out[0] !== 5 || out[1] !== 6) throw new Error();
+ * ```
+ */
+export function attentionForward(
+  qkv: Float32Array,
+  out: Float32Array,
+  b: number,
+  n: number,
+  h: number,
+  d: number,
+): void {
+  const c = h * d;
+  const scale = 1 / Math.sqrt(d);
+  const p = new Float64Array(n);
+  for (let bi = 0; bi < b; bi++) {
+    const base = bi * n * 3 * c;
+    for (let hi = 0; hi < h; hi++) {
+      const qOff = base + hi * d;
+      const kOff = base + c + hi * d;
+      const vOff = base + 2 * c + hi * d;
+      for (let i = 0; i < n; i++) {
+        const qi = qOff + i * 3 * c;
+        let max = -Infinity;
+        for (let j = 0; j < n; j++) {
+          const kj = kOff + j * 3 * c;
+          let s = 0;
+          for (let t = 0; t < d; t++) s += qkv[qi + t] * qkv[kj + t];
+          s *= scale;
+          p[j] = s;
+          if (s > max) max = s;
+        }
+        let sum = 0;
+        for (let j = 0; j < n; j++) {
+          const e = Math.exp(p[j] - max);
+          p[j] = e;
+          sum += e;
+        }
+        const o = (bi * n + i) * c + hi * d;
+        for (let t = 0; t < d; t++) {
+          let acc = 0;
+          for (let j = 0; j < n; j++) acc += p[j] * qkv[vOff + j * 3 * c + t];
+          out[o + t] = acc / sum;
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Gradient on arrays: from `qkv [B, N, 3, H, D]` and the output gradient `dOut [B, N, H, D]`,
+ * writes `dQkv [B, N, 3, H, D]`.
+ */
+export function attentionBackward(
+  qkv: Float32Array,
+  dOut: Float32Array,
+  dQkv: Float32Array,
+  b: number,
+  n: number,
+  h: number,
+  d: number,
+): void {
+  const c = h * d;
+  const row = 3 * c;
+  const scale = 1 / Math.sqrt(d);
+  const p = new Float64Array(n * n);
+  const dp = new Float64Array(n * n);
+  dQkv.fill(0);
+  for (let bi = 0; bi < b; bi++) {
+    const base = bi * n * row;
+    for (let hi = 0; hi < h; hi++) {
+      const qOff = base + hi * d;
+      const kOff = base + c + hi * d;
+      const vOff = base + 2 * c + hi * d;
+      // probabilities, row by row
+      for (let i = 0; i < n; i++) {
+        let max = -Infinity;
+        for (let j = 0; j < n; j++) {
+          let s = 0;
+          for (let t = 0; t < d; t++) s += qkv[qOff + i * row + t] * qkv[kOff + j * row + t];
+          s *= scale;
+          p[i * n + j] = s;
+          if (s > max) max = s;
+        }
+        let sum = 0;
+        for (let j = 0; j < n; j++) {
+          const e = Math.exp(p[i * n + j] - max);
+          p[i * n + j] = e;
+          sum += e;
+        }
+        for (let j = 0; j < n; j++) p[i * n + j] /= sum;
+      }
+      // dV = Pᵀ·dO, dP = dO·Vᵀ
+      for (let i = 0; i < n; i++) {
+        const go = (bi * n + i) * c + hi * d;
+        for (let j = 0; j < n; j++) {
+          const pij = p[i * n + j];
+          const vj = vOff + j * row;
+          let acc = 0;
+          for (let t = 0; t < d; t++) {
+            const g = dOut[go + t];
+            dQkv[vj + t] += pij * g;
+            acc += g * qkv[vj + t];
+          }
+          dp[i * n + j] = acc;
+        }
+      }
+      // dS = P ∘ (dP − rowsum(P ∘ dP)), then dQ = dS·K·scale, dK = dSᵀ·Q·scale
+      for (let i = 0; i < n; i++) {
+        let dot = 0;
+        for (let j = 0; j < n; j++) dot += p[i * n + j] * dp[i * n + j];
+        const qi = qOff + i * row;
+        for (let j = 0; j < n; j++) {
+          const ds = p[i * n + j] * (dp[i * n + j] - dot) * scale;
+          const kj = kOff + j * row;
+          for (let t = 0; t < d; t++) {
+            dQkv[qi + t] += ds * qkv[kj + t];
+            dQkv[kj + t] += ds * qkv[qi + t];
+          }
+        }
+      }
+    }
+  }
+}
+
+type Attrs = { heads: number };
+
+function dims(qkv: TensorInfo, heads: number) {
+  const [b, n, c3] = qkv.shape;
+  const c = c3 / 3;
+  return { b, n, h: heads, d: c / heads, c };
+}
+
+/** Memory access for one backend: typed views of inputs, allocation of outputs. */
+interface Access {
+  read(backend: unknown, t: TensorInfo): Float32Array;
+  alloc(backend: unknown, shape: number[]): { info: TensorInfo; view: () => Float32Array };
+}
+
+const wasmAccess: Access = {
+  read: (backend, t) => f32View(backend as WasmBackend, t),
+  alloc(backend, shape) {
+    const info = (backend as WasmBackend).makeOutput(shape, "float32");
+    return { info, view: () => f32View(backend as WasmBackend, info) };
+  },
+};
+
+type CpuBackend = {
+  data: { get(id: object): { values: Float32Array } };
+  makeTensorInfo(shape: number[], dtype: string, values?: Float32Array): TensorInfo;
+};
+const cpuAccess: Access = {
+  read: (backend, t) => (backend as CpuBackend).data.get(t.dataId).values,
+  alloc(backend, shape) {
+    const values = new Float32Array(shape.reduce((a, v) => a * v, 1));
+    const info = (backend as CpuBackend).makeTensorInfo(shape, "float32", values);
+    return { info, view: () => values };
+  },
+};
+
+function kernels(backendName: string, access: Access): KernelConfig[] {
+  const forward = ({ inputs, backend, attrs }: {
+    inputs: { qkv: TensorInfo };
+    backend: unknown;
+    attrs: Attrs;
+  }) => {
+    const { b, n, h, d, c } = dims(inputs.qkv, attrs.heads);
+    const out = access.alloc(backend, [b, n, c]);
+    attentionForward(access.read(backend, inputs.qkv), out.view(), b, n, h, d);
+    return out.info;
+  };
+  const backward = ({ inputs, backend, attrs }: {
+    inputs: { qkv: TensorInfo; dy: TensorInfo };
+    backend: unknown;
+    attrs: Attrs;
+  }) => {
+    const { b, n, h, d } = dims(inputs.qkv, attrs.heads);
+    const out = access.alloc(backend, [...inputs.qkv.shape]);
+    // views after the allocation (it may move the wasm heap)
+    attentionBackward(
+      access.read(backend, inputs.qkv),
+      access.read(backend, inputs.dy),
+      out.view(),
+      b,
+      n,
+      h,
+      d,
+    );
+    return out.info;
+  };
+  return [
+    { kernelName: FUSED_ATTENTION, backendName, kernelFunc: forward as never },
+    { kernelName: FUSED_ATTENTION_GRAD, backendName, kernelFunc: backward as never },
+  ];
+}
+
+let installed = false;
+let enabled = true;
+
+/**
+ * Turns the fused path off (or back on) for this thread, so that {@linkcode fusedAttention}
+ * reports `undefined` and callers use the composite form (tests compare the two paths).
+ */
+export function setFusedAttention(on: boolean): void {
+  enabled = on;
+}
+
+/**
+ * Registers the kernels for wasm and cpu and the gradient; idempotent.
+ *
+ * @example
+ * ```ts
+ * import { installFusedAttention } from "./fused_attention.ts";
+ * installFusedAttention();
+ * ```
+ */
+export function installFusedAttention(): void {
+  if (installed) return;
+  installed = true;
+  for (const k of [...kernels("wasm", wasmAccess), ...kernels("cpu", cpuAccess)]) {
+    if (!tf.getKernel(k.kernelName, k.backendName)) tf.registerKernel(k);
+  }
+  if (!tf.getGradient(FUSED_ATTENTION)) {
+    tf.registerGradient({
+      kernelName: FUSED_ATTENTION,
+      inputsToSave: ["qkv"],
+      gradFunc: (dy, saved, attrs) => ({
+        qkv: () =>
+          tf.engine().runKernel(
+            FUSED_ATTENTION_GRAD,
+            { qkv: saved[0], dy: dy as Tensor },
+            attrs as unknown as tf.NamedAttrMap,
+          ) as Tensor,
+      }),
+    });
+  }
+}
+
+/**
+ * Self-attention from the fused projection as one kernel, where the active backend has it.
+ *
+ * @param qkv `[B, N, 3·heads·D]`: per token q, k, v, each split into `heads` heads of width D.
+ * @returns `[B, N, heads·D]` (heads side by side), or `undefined` when the backend has no such
+ *   kernel or N exceeds {@linkcode MAX_TOKENS} (use the composite form then).
+ */
+export function fusedAttention(qkv: Tensor, heads: number): Tensor | undefined {
+  installFusedAttention();
+  if (
+    !enabled || qkv.rank !== 3 || (qkv.shape[1] ?? 0) > MAX_TOKENS ||
+    !tf.getKernel(FUSED_ATTENTION, tf.getBackend())
+  ) {
+    return undefined;
+  }
+  return tf.engine().runKernel(FUSED_ATTENTION, { qkv }, { heads }) as Tensor;
+}
