@@ -1,7 +1,7 @@
 /**
  * The fast paths change no results: a 20-step REMUL training trajectory with the project's wasm
- * kernels, the fused attention and the flat Adam matches tfjs's shipped kernels, the composite
- * attention, tfjs's Adam and per-variable clipping within 1e-4 relative, and the GELU without pow/tanh is the tanh-approximated GELU.
+ * kernels, the fused attention, layer norm and GELU and the flat Adam matches tfjs's shipped kernels, the composite
+ * attention, layer norm and GELU, tfjs's Adam and per-variable clipping within 1e-4 relative, and the GELU without pow/tanh is the tanh-approximated GELU.
  */
 import assert from "node:assert/strict";
 import { useTestBackend } from "../src/testing/test_backend.ts";
@@ -13,6 +13,7 @@ import { sampleRotations } from "../src/symmetry/rotation.ts";
 import { Rng } from "../src/core/rng.ts";
 import { gelu } from "../src/models/nn.ts";
 import { setFusedAttention } from "../src/backend/fused_attention.ts";
+import { setFusedOps } from "../src/backend/fused_op.ts";
 import { tf, type Variable } from "../src/tf.ts";
 import { installWasmTranspose, uninstallWasmTranspose } from "../src/backend/wasm_transpose.ts";
 import { installWasmSlice, uninstallWasmSlice } from "../src/backend/wasm_slice.ts";
@@ -124,11 +125,13 @@ Deno.test("20 REMUL steps on the fast kernels and flat Adam match tfjs's kernels
   ];
   uninstall.forEach((f) => f());
   setFusedAttention(false);
+  setFusedOps(false);
   let reference;
   try {
     reference = await referenceTrajectory();
   } finally {
     setFusedAttention(true);
+    setFusedOps(true);
     installWasmTranspose();
     installWasmSlice();
     installWasmShare();

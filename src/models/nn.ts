@@ -7,6 +7,7 @@
  */
 import { type Tensor, tf } from "../tf.ts";
 import { fusedAttention } from "../backend/fused_attention.ts";
+import { applyFused, type FusedUnaryOp } from "../backend/fused_op.ts";
 
 /** A dense layer's parameters: weight `[in, out]`, optional bias `[out]`. */
 export interface DenseParams {
@@ -31,29 +32,99 @@ export function dense(x: Tensor, p: DenseParams): Tensor {
 }
 
 /**
- * Layer norm over the last axis without affine parameters (as in GATr's baseline Transformer).
+ * Layer norm over the last axis without affine parameters (as in GATr's baseline Transformer),
+ * biased variance. One fused kernel each way on wasm and cpu ({@link ../backend/fused_op.ts}).
  *
  * @param x `[..., C]`
  */
-export function layerNorm(x: Tensor, eps = 1e-5): Tensor {
-  return tf.tidy(() => {
-    const { mean, variance } = tf.moments(x, -1, true);
-    return x.sub(mean).mul(tf.rsqrt(variance.add(eps)));
-  });
+export function layerNorm(x: Tensor): Tensor {
+  return applyFused(LAYER_NORM, x);
 }
 
+const LN_EPS = 1e-5;
+
+/** Layer norm as one kernel: `(x − μ)/√(σ² + ε)` per row of the last axis. */
+export const LAYER_NORM: FusedUnaryOp = {
+  name: "RemulLayerNorm",
+  forward(x, out, c) {
+    for (let r = 0; r < x.length; r += c) {
+      let mean = 0;
+      for (let i = 0; i < c; i++) mean += x[r + i];
+      mean /= c;
+      let v = 0;
+      for (let i = 0; i < c; i++) v += (x[r + i] - mean) ** 2;
+      const inv = 1 / Math.sqrt(v / c + LN_EPS);
+      for (let i = 0; i < c; i++) out[r + i] = (x[r + i] - mean) * inv;
+    }
+  },
+  backward(x, dy, dx, c) {
+    // dx = inv·(dy − mean(dy) − ŷ·mean(dy·ŷ))
+    for (let r = 0; r < x.length; r += c) {
+      let mean = 0;
+      for (let i = 0; i < c; i++) mean += x[r + i];
+      mean /= c;
+      let v = 0;
+      for (let i = 0; i < c; i++) v += (x[r + i] - mean) ** 2;
+      const inv = 1 / Math.sqrt(v / c + LN_EPS);
+      let sumDy = 0;
+      let sumDyY = 0;
+      for (let i = 0; i < c; i++) {
+        sumDy += dy[r + i];
+        sumDyY += dy[r + i] * (x[r + i] - mean) * inv;
+      }
+      sumDy /= c;
+      sumDyY /= c;
+      for (let i = 0; i < c; i++) {
+        dx[r + i] = inv * (dy[r + i] - sumDy - (x[r + i] - mean) * inv * sumDyY);
+      }
+    }
+  },
+  composite(x) {
+    return tf.tidy(() => {
+      const { mean, variance } = tf.moments(x, -1, true);
+      return x.sub(mean).mul(tf.rsqrt(variance.add(LN_EPS)));
+    });
+  },
+};
+
 /**
- * GELU, tanh approximation (PyTorch `approximate="tanh"`). Elementwise. Computed as
- * `x·σ(2√(2/π)·(x + 0.044715·x³))`, the same function (`½(1 + tanh z) = σ(2z)`), without `pow`
- * or `tanh`, the two slowest elementwise kernels of tfjs-backend-wasm.
+ * GELU, tanh approximation (PyTorch `approximate="tanh"`). Elementwise. One fused kernel each
+ * way on wasm and cpu; elsewhere `x·σ(2√(2/π)·(x + 0.044715·x³))`, the same function
+ * (`½(1 + tanh z) = σ(2z)`), without `pow` or `tanh`.
  */
 export function gelu(x: Tensor): Tensor {
-  return tf.tidy(() => {
-    const c = 2 * Math.sqrt(2 / Math.PI);
-    const z = x.mul(x.square().mul(c * 0.044715).add(c));
-    return x.mul(tf.sigmoid(z));
-  });
+  return applyFused(GELU, x);
 }
+
+const GELU_C = 2 * Math.sqrt(2 / Math.PI);
+
+/** GELU (tanh approximation) as one kernel. */
+export const GELU: FusedUnaryOp = {
+  name: "RemulGelu",
+  forward(x, out) {
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i];
+      const z = GELU_C * (v + 0.044715 * v * v * v);
+      out[i] = v / (1 + Math.exp(-z));
+    }
+  },
+  backward(x, dy, dx) {
+    // d/dx [x·σ(z)] = σ(z) + x·σ(z)(1 − σ(z))·z', z' = c(1 + 3·0.044715·x²)
+    for (let i = 0; i < x.length; i++) {
+      const v = x[i];
+      const z = GELU_C * (v + 0.044715 * v * v * v);
+      const s = 1 / (1 + Math.exp(-z));
+      const dz = GELU_C * (1 + 3 * 0.044715 * v * v);
+      dx[i] = dy[i] * (s + v * s * (1 - s) * dz);
+    }
+  },
+  composite(x) {
+    return tf.tidy(() => {
+      const z = x.mul(x.square().mul(GELU_C * 0.044715).add(GELU_C));
+      return x.mul(tf.sigmoid(z));
+    });
+  },
+};
 
 /** Parameters of multi-head self-attention with fused QKV. */
 export interface AttentionParams {

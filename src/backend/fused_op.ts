@@ -1,0 +1,129 @@
+/**
+ * Defines an op that runs as one JavaScript kernel on the wasm and cpu backends (and one for its
+ * gradient) and as tfjs ops elsewhere. Each launch through tfjs's engine costs about 5–10 µs of
+ * bookkeeping whatever the kernel does, so a small model's step is dominated by the number of
+ * kernels: an op that tfjs writes as eight elementwise kernels forward and fifteen backward
+ * becomes two. The arithmetic is plain loops over typed arrays (float64 accumulation), tested
+ * against the composite form.
+ *
+ * @module
+ */
+import { type Tensor, tf } from "../tf.ts";
+import { f32View, type TensorInfo, type WasmBackend } from "./_wasm_heap.ts";
+
+/** A fused op over float32 tensors with one input and one output of the same shape. */
+export interface FusedUnaryOp {
+  /** Kernel name (the gradient's is `${name}Grad`). */
+  readonly name: string;
+  /** `out = f(x)`, elementwise or along the last axis (`inner` is its length). */
+  forward(x: Float32Array, out: Float32Array, inner: number): void;
+  /** `dx = J(x)ᵀ·dy`. */
+  backward(x: Float32Array, dy: Float32Array, dx: Float32Array, inner: number): void;
+  /** The same function in tfjs ops (other backends, and the tests' reference). */
+  composite(x: Tensor): Tensor;
+}
+
+type CpuBackend = {
+  data: { get(id: object): { values: Float32Array } };
+  makeTensorInfo(shape: number[], dtype: string, values?: Float32Array): TensorInfo;
+};
+
+function read(backendName: string, backend: unknown, t: TensorInfo): Float32Array {
+  return backendName === "wasm"
+    ? f32View(backend as WasmBackend, t)
+    : (backend as CpuBackend).data.get(t.dataId).values;
+}
+
+function alloc(
+  backendName: string,
+  backend: unknown,
+  shape: number[],
+): { info: TensorInfo; view: () => Float32Array } {
+  if (backendName === "wasm") {
+    const info = (backend as WasmBackend).makeOutput(shape, "float32");
+    return { info, view: () => f32View(backend as WasmBackend, info) };
+  }
+  const values = new Float32Array(shape.reduce((a, v) => a * v, 1));
+  const info = (backend as CpuBackend).makeTensorInfo(shape, "float32", values);
+  return { info, view: () => values };
+}
+
+const registered = new Set<string>();
+let enabled = true;
+
+/** Turns every fused op off (or on) in this thread: callers then get the composite (tests). */
+export function setFusedOps(on: boolean): void {
+  enabled = on;
+}
+
+function register(op: FusedUnaryOp): void {
+  if (registered.has(op.name)) return;
+  registered.add(op.name);
+  const grad = `${op.name}Grad`;
+  for (const backendName of ["wasm", "cpu"]) {
+    if (tf.getKernel(op.name, backendName)) continue;
+    tf.registerKernel({
+      kernelName: op.name,
+      backendName,
+      kernelFunc: (({ inputs, backend }: { inputs: { x: TensorInfo }; backend: unknown }) => {
+        const { x } = inputs;
+        const out = alloc(backendName, backend, [...x.shape]);
+        op.forward(read(backendName, backend, x), out.view(), x.shape[x.shape.length - 1] ?? 1);
+        return out.info;
+      }) as never,
+    });
+    tf.registerKernel({
+      kernelName: grad,
+      backendName,
+      kernelFunc: (({ inputs, backend }: {
+        inputs: { x: TensorInfo; dy: TensorInfo };
+        backend: unknown;
+      }) => {
+        const { x, dy } = inputs;
+        const out = alloc(backendName, backend, [...x.shape]);
+        op.backward(
+          read(backendName, backend, x),
+          read(backendName, backend, dy),
+          out.view(),
+          x.shape[x.shape.length - 1] ?? 1,
+        );
+        return out.info;
+      }) as never,
+    });
+  }
+  if (!tf.getGradient(op.name)) {
+    tf.registerGradient({
+      kernelName: op.name,
+      inputsToSave: ["x"],
+      gradFunc: (dy, saved) => ({
+        x: () => tf.engine().runKernel(grad, { x: saved[0], dy: dy as Tensor }, {}) as Tensor,
+      }),
+    });
+  }
+}
+
+/**
+ * Applies a fused op: one kernel on wasm and cpu, the composite elsewhere.
+ *
+ * @param x float32 tensor of any shape (rank ≥ 1).
+ *
+ * @example
+ * ```ts
+ * import * as tf from "npm:@tensorflow/tfjs@4.22.0";
+ * import { applyFused, type FusedUnaryOp } from "./fused_op.ts";
+ * const double: FusedUnaryOp = {
+ *   name: "ExampleDouble",
+ *   forward: (x, out) => x.forEach((v, i) => (out[i] = 2 * v)),
+ *   backward: (_x, dy, dx) => dy.forEach((v, i) => (dx[i] = 2 * v)),
+ *   composite: (x) => x.mul(2),
+ * };
+ * const y = applyFused(double, tf.tensor1d([1, 2]));
+ * if ((await y.data())[1] !== 4) throw new Error();
+ * ```
+ */
+export function applyFused(op: FusedUnaryOp, x: Tensor): Tensor {
+  register(op);
+  if (!enabled || x.dtype !== "float32" || x.rank === 0) return op.composite(x);
+  if (!tf.getKernel(op.name, tf.getBackend())) return op.composite(x);
+  return tf.engine().runKernel(op.name, { x }, {}) as Tensor;
+}

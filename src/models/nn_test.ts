@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { useTestBackend } from "../testing/test_backend.ts";
+import { tf } from "../tf.ts";
+import { GELU, gelu, LAYER_NORM, layerNorm } from "./nn.ts";
+import type { FusedUnaryOp } from "../backend/fused_op.ts";
+
+await useTestBackend();
+
+async function fusedEqualsComposite(
+  op: FusedUnaryOp,
+  apply: (x: tf.Tensor) => tf.Tensor,
+  x: tf.Tensor,
+  tol: number,
+) {
+  const w = tf.randomNormal(x.shape, 0, 1, "float32", 99);
+  const loss = (f: (t: tf.Tensor) => tf.Tensor) => (t: tf.Tensor) => f(t).mul(w).sum();
+  const composite = (t: tf.Tensor) => op.composite(t);
+  const [a, b, ga, gb] = await Promise.all([
+    apply(x).data(),
+    composite(x).data(),
+    tf.grad(loss(apply))(x).data(),
+    tf.grad(loss(composite))(x).data(),
+  ]);
+  for (let i = 0; i < a.length; i++) {
+    assert.ok(Math.abs(a[i] - b[i]) < tol * (1 + Math.abs(b[i])), `${op.name} value ${i}`);
+    assert.ok(
+      Math.abs(ga[i] - gb[i]) < 10 * tol * (1 + Math.abs(gb[i])),
+      `${op.name} gradient ${i}: ${ga[i]} vs ${gb[i]}`,
+    );
+  }
+  w.dispose();
+}
+
+Deno.test("fused layer norm equals the composite (tf.moments), values and gradients", async () => {
+  const x = tf.randomNormal([6, 4, 64], 0.5, 2, "float32", 1);
+  await fusedEqualsComposite(LAYER_NORM, layerNorm, x, 2e-5);
+  await fusedEqualsComposite(
+    LAYER_NORM,
+    layerNorm,
+    tf.randomNormal([3, 5], 0, 1, "float32", 2),
+    2e-5,
+  );
+  // rows are normalised: mean 0, variance 1 (up to ε)
+  const y = await layerNorm(x).reshape([-1, 64]).mean(-1).abs().max().data();
+  assert.ok(y[0] < 1e-5);
+  x.dispose();
+});
+
+Deno.test("fused GELU equals the tanh-approximated GELU, values and gradients", async () => {
+  const x = tf.linspace(-8, 8, 401).reshape([401, 1]);
+  await fusedEqualsComposite(GELU, gelu, x, 2e-6);
+  const reference = (t: tf.Tensor) =>
+    t.mul(0.5).mul(tf.tanh(t.add(t.pow(3).mul(0.044715)).mul(Math.sqrt(2 / Math.PI))).add(1));
+  const [a, b] = await Promise.all([gelu(x).data(), reference(x).data()]);
+  for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) < 2e-6 * (1 + Math.abs(b[i])));
+  x.dispose();
+});
