@@ -24,6 +24,71 @@ const FUSED_ATTENTION_GRAD = "RemulFusedAttentionGrad";
 /** Longest sequence the kernel takes (per-row scratch is sized by it). */
 export const MAX_TOKENS = 64;
 
+/** Scratch arrays for one (batch, head) pair, reused across pairs. */
+class Scratch {
+  readonly q: Float64Array;
+  readonly k: Float64Array;
+  readonly v: Float64Array;
+  readonly g: Float64Array;
+  readonly p: Float64Array;
+  readonly dp: Float64Array;
+  readonly dq: Float64Array;
+  readonly dk: Float64Array;
+  readonly dv: Float64Array;
+  constructor(n: number, d: number) {
+    [this.q, this.k, this.v, this.g, this.dq, this.dk, this.dv] = Array.from(
+      { length: 7 },
+      () => new Float64Array(n * d),
+    );
+    this.p = new Float64Array(n * n);
+    this.dp = new Float64Array(n * n);
+  }
+}
+
+/** Copies head `hi` of q, k, v of batch element `bi` into the scratch (rows of width d). */
+function gather(
+  qkv: Float32Array,
+  s: Scratch,
+  bi: number,
+  hi: number,
+  n: number,
+  d: number,
+  c: number,
+): void {
+  const row = 3 * c;
+  for (let i = 0; i < n; i++) {
+    const at = bi * n * row + i * row + hi * d;
+    for (let t = 0; t < d; t++) {
+      s.q[i * d + t] = qkv[at + t];
+      s.k[i * d + t] = qkv[at + c + t];
+      s.v[i * d + t] = qkv[at + 2 * c + t];
+    }
+  }
+}
+
+/** Softmax rows of `q·kᵀ·scale` into `s.p`. */
+function probabilities(s: Scratch, n: number, d: number, scale: number): void {
+  const { q, k, p } = s;
+  for (let i = 0; i < n; i++) {
+    let max = -Infinity;
+    for (let j = 0; j < n; j++) {
+      let acc = 0;
+      for (let t = 0; t < d; t++) acc += q[i * d + t] * k[j * d + t];
+      acc *= scale;
+      p[i * n + j] = acc;
+      if (acc > max) max = acc;
+    }
+    let sum = 0;
+    for (let j = 0; j < n; j++) {
+      const e = Math.exp(p[i * n + j] - max);
+      p[i * n + j] = e;
+      sum += e;
+    }
+    const inv = 1 / sum;
+    for (let j = 0; j < n; j++) p[i * n + j] *= inv;
+  }
+}
+
 /**
  * Forward pass on arrays. `qkv` is `[B, N, 3, H, D]` row-major (the fused projection's last axis
  * read as q, k, v, each split into heads); `out` is `[B, N, H, D]`.
@@ -47,35 +112,18 @@ export function attentionForward(
 ): void {
   const c = h * d;
   const scale = 1 / Math.sqrt(d);
-  const p = new Float64Array(n);
+  const s = new Scratch(n, d);
+  const { p, v } = s;
   for (let bi = 0; bi < b; bi++) {
-    const base = bi * n * 3 * c;
     for (let hi = 0; hi < h; hi++) {
-      const qOff = base + hi * d;
-      const kOff = base + c + hi * d;
-      const vOff = base + 2 * c + hi * d;
+      gather(qkv, s, bi, hi, n, d, c);
+      probabilities(s, n, d, scale);
       for (let i = 0; i < n; i++) {
-        const qi = qOff + i * 3 * c;
-        let max = -Infinity;
-        for (let j = 0; j < n; j++) {
-          const kj = kOff + j * 3 * c;
-          let s = 0;
-          for (let t = 0; t < d; t++) s += qkv[qi + t] * qkv[kj + t];
-          s *= scale;
-          p[j] = s;
-          if (s > max) max = s;
-        }
-        let sum = 0;
-        for (let j = 0; j < n; j++) {
-          const e = Math.exp(p[j] - max);
-          p[j] = e;
-          sum += e;
-        }
         const o = (bi * n + i) * c + hi * d;
         for (let t = 0; t < d; t++) {
           let acc = 0;
-          for (let j = 0; j < n; j++) acc += p[j] * qkv[vOff + j * 3 * c + t];
-          out[o + t] = acc / sum;
+          for (let j = 0; j < n; j++) acc += p[i * n + j] * v[j * d + t];
+          out[o + t] = acc;
         }
       }
     }
@@ -98,60 +146,50 @@ export function attentionBackward(
   const c = h * d;
   const row = 3 * c;
   const scale = 1 / Math.sqrt(d);
-  const p = new Float64Array(n * n);
-  const dp = new Float64Array(n * n);
-  dQkv.fill(0);
+  const s = new Scratch(n, d);
+  const { q, k, v, g, p, dp, dq, dk, dv } = s;
   for (let bi = 0; bi < b; bi++) {
-    const base = bi * n * row;
     for (let hi = 0; hi < h; hi++) {
-      const qOff = base + hi * d;
-      const kOff = base + c + hi * d;
-      const vOff = base + 2 * c + hi * d;
-      // probabilities, row by row
+      gather(qkv, s, bi, hi, n, d, c);
+      probabilities(s, n, d, scale);
       for (let i = 0; i < n; i++) {
-        let max = -Infinity;
-        for (let j = 0; j < n; j++) {
-          let s = 0;
-          for (let t = 0; t < d; t++) s += qkv[qOff + i * row + t] * qkv[kOff + j * row + t];
-          s *= scale;
-          p[i * n + j] = s;
-          if (s > max) max = s;
-        }
-        let sum = 0;
-        for (let j = 0; j < n; j++) {
-          const e = Math.exp(p[i * n + j] - max);
-          p[i * n + j] = e;
-          sum += e;
-        }
-        for (let j = 0; j < n; j++) p[i * n + j] /= sum;
+        const at = (bi * n + i) * c + hi * d;
+        for (let t = 0; t < d; t++) g[i * d + t] = dOut[at + t];
       }
-      // dV = Pᵀ·dO, dP = dO·Vᵀ
+      // dV = Pᵀ·dO; dP = dO·Vᵀ
+      dv.fill(0);
       for (let i = 0; i < n; i++) {
-        const go = (bi * n + i) * c + hi * d;
         for (let j = 0; j < n; j++) {
           const pij = p[i * n + j];
-          const vj = vOff + j * row;
           let acc = 0;
           for (let t = 0; t < d; t++) {
-            const g = dOut[go + t];
-            dQkv[vj + t] += pij * g;
-            acc += g * qkv[vj + t];
+            const gt = g[i * d + t];
+            dv[j * d + t] += pij * gt;
+            acc += gt * v[j * d + t];
           }
           dp[i * n + j] = acc;
         }
       }
-      // dS = P ∘ (dP − rowsum(P ∘ dP)), then dQ = dS·K·scale, dK = dSᵀ·Q·scale
+      // dS = P ∘ (dP − rowsum(P ∘ dP))·scale; dQ = dS·K; dK = dSᵀ·Q
+      dq.fill(0);
+      dk.fill(0);
       for (let i = 0; i < n; i++) {
         let dot = 0;
         for (let j = 0; j < n; j++) dot += p[i * n + j] * dp[i * n + j];
-        const qi = qOff + i * row;
         for (let j = 0; j < n; j++) {
           const ds = p[i * n + j] * (dp[i * n + j] - dot) * scale;
-          const kj = kOff + j * row;
           for (let t = 0; t < d; t++) {
-            dQkv[qi + t] += ds * qkv[kj + t];
-            dQkv[kj + t] += ds * qkv[qi + t];
+            dq[i * d + t] += ds * k[j * d + t];
+            dk[j * d + t] += ds * q[i * d + t];
           }
+        }
+      }
+      for (let i = 0; i < n; i++) {
+        const at = bi * n * row + i * row + hi * d;
+        for (let t = 0; t < d; t++) {
+          dQkv[at + t] = dq[i * d + t];
+          dQkv[at + c + t] = dk[i * d + t];
+          dQkv[at + 2 * c + t] = dv[i * d + t];
         }
       }
     }

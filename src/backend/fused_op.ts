@@ -21,6 +21,11 @@ export interface FusedUnaryOp {
   backward(x: Float32Array, dy: Float32Array, dx: Float32Array, inner: number): void;
   /** The same function in tfjs ops (other backends, and the tests' reference). */
   composite(x: Tensor): Tensor;
+  /**
+   * Backends that run the fused kernel (default both wasm and cpu). Leave wasm out where its
+   * SIMD kernels beat a JavaScript loop (transcendental functions: `Math.exp` costs some 15 ns).
+   */
+  readonly backends?: readonly ("wasm" | "cpu")[];
 }
 
 type CpuBackend = {
@@ -60,7 +65,7 @@ function register(op: FusedUnaryOp): void {
   if (registered.has(op.name)) return;
   registered.add(op.name);
   const grad = `${op.name}Grad`;
-  for (const backendName of ["wasm", "cpu"]) {
+  for (const backendName of op.backends ?? ["wasm", "cpu"]) {
     if (tf.getKernel(op.name, backendName)) continue;
     tf.registerKernel({
       kernelName: op.name,

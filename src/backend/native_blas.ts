@@ -36,6 +36,19 @@ export interface NativeBlas {
     c: Float32Array,
     ldc: number,
   ): void;
+  /**
+   * `y[n] = alpha · Aᵀ·x` for row-major `A [m×n]` with leading dimension `lda`, `x [m]`: column
+   * sums of A when x is ones.
+   */
+  sgemvT(
+    m: number,
+    n: number,
+    alpha: number,
+    a: Float32Array,
+    lda: number,
+    x: Float32Array,
+    y: Float32Array,
+  ): void;
   /** Sets OpenBLAS's thread count (process-wide). */
   setThreads(n: number): void;
 }
@@ -72,6 +85,23 @@ const SYMBOLS = {
       "f32", // beta
       "buffer", // C
       "i32", // ldc
+    ],
+    result: "void",
+  },
+  cblas_sgemv: {
+    parameters: [
+      "i32", // order
+      "i32", // trans
+      "i32", // m
+      "i32", // n
+      "f32", // alpha
+      "buffer", // A
+      "i32", // lda
+      "buffer", // x
+      "i32", // incx
+      "f32", // beta
+      "buffer", // y
+      "i32", // incy
     ],
     result: "void",
   },
@@ -141,6 +171,9 @@ function open(): NativeBlasStatus {
       path,
       threads,
       setThreads,
+      sgemvT(m, n, alpha, a, lda, x, y) {
+        s.cblas_sgemv(ROW_MAJOR, TRANS, m, n, alpha, a, lda, x, 1, 0, y, 1);
+      },
       sgemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc) {
         s.cblas_sgemm(
           ROW_MAJOR,

@@ -173,6 +173,7 @@ Deno.test("wasm reductions over outer axes equal tfjs's kernels, values and grad
   if (!onWasm()) return;
   await useTestBackend();
   const x = rand([4, 5, 6], 4);
+  const big = rand([64, 100, 8], 5);
   const [ours, shipped] = await bothWays(
     () => [
       x.sum(0),
@@ -185,12 +186,15 @@ Deno.test("wasm reductions over outer axes equal tfjs's kernels, values and grad
       x.sum(-1),
       x.sum(),
       tf.grad((t: tf.Tensor) => t.sum(0).square().sum().add(t.mean([0, 1]).sum()))(x),
+      big.sum(0), // large enough for OpenBLAS's matrix-vector product, when loaded
+      big.reshape([4, 16, 800]).sum(1),
+      big.mean([0, 1]),
     ],
     uninstallWasmReduce,
     installWasmReduce,
   );
-  assertClose(ours, shipped, 1e-6, "reductions");
-  x.dispose();
+  assertClose(ours, shipped, 1e-5, "reductions", true);
+  tf.dispose([x, big]);
 });
 
 Deno.test("small products in plain loops equal a direct sum", () => {

@@ -2,8 +2,8 @@
  * Reductions over axes that are not the innermost (`Sum`, `Mean`, `Max`, `Min`, `Prod`) for
  * tfjs-backend-wasm 4.22. The shipped kernels move the reduced axes last with their own
  * `Transpose` (imported directly, so the project's faster kernel is bypassed; about 75 ns an
- * element), then reduce. Here a sum or mean over a contiguous run of axes runs as one pass in
- * JavaScript (`[outer, reduce, inner]`, accumulated in float64), and any other case moves the
+ * element), then reduce. Here a sum or mean over a contiguous run of axes runs as one pass
+ * (`[outer, reduce, inner]`: OpenBLAS's matrix-vector product when loaded, else a float64 loop), and any other case moves the
  * axes with the registered `Transpose` kernel, then calls the shipped reduction. Every bias
  * gradient (over batch and nodes) and every message aggregation of the graph models is such a
  * reduction.
@@ -11,6 +11,7 @@
  * @module
  */
 import { tf } from "../tf.ts";
+import { loadNativeBlas } from "./native_blas.ts";
 import {
   f32View,
   type KernelConfig,
@@ -32,8 +33,11 @@ function normalizeAxes(axis: number | number[] | null | undefined, rank: number)
 
 /**
  * Sum (or mean) over a contiguous run of axes that is not innermost: `x` seen as
- * `[outer, reduce, inner]`, `out[o, i] = Σ_r x[o, r, i]`, in float64 then rounded to float32.
+ * `[outer, reduce, inner]`, `out[o, i] = Σ_r x[o, r, i]`: on OpenBLAS (`Aᵀ·1`) when it is loaded
+ * and the slice is large, else in a float64 loop rounded to float32.
  */
+let ones = new Float32Array(0);
+
 function sumMiddle(
   backend: WasmBackend,
   x: TensorInfo,
@@ -52,8 +56,26 @@ function sumMiddle(
   const out = backend.makeOutput(shape, "float32");
   const xs = f32View(backend, x);
   const ys = f32View(backend, out);
-  const acc = new Float64Array(inner);
   const scale = mean ? 1 / reduce : 1;
+  const blas = loadNativeBlas();
+  if (blas.loaded && reduce * inner >= 4096) {
+    // column sums as Aᵀ·1 on OpenBLAS, one per outer index
+    if (ones.length < reduce) ones = new Float32Array(reduce).fill(1);
+    for (let o = 0; o < outer; o++) {
+      const at = o * reduce * inner;
+      blas.blas.sgemvT(
+        reduce,
+        inner,
+        scale,
+        xs.subarray(at, at + reduce * inner),
+        inner,
+        ones,
+        ys.subarray(o * inner, (o + 1) * inner),
+      );
+    }
+    return out;
+  }
+  const acc = new Float64Array(inner);
   for (let o = 0; o < outer; o++) {
     acc.fill(0);
     let base = o * reduce * inner;
