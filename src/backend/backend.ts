@@ -8,6 +8,7 @@
 import { tf } from "../tf.ts";
 import { installWasmMatMulFix } from "./wasm_matmul_fix.ts";
 import { installWasmBlasMatMul } from "./wasm_blas_matmul.ts";
+import { loadNativeBlas } from "./native_blas.ts";
 import { installWasmTranspose } from "./wasm_transpose.ts";
 import { installWasmSlice } from "./wasm_slice.ts";
 import { installWasmShare } from "./wasm_share.ts";
@@ -111,6 +112,12 @@ export async function chooseBackend(requested: BackendRequest): Promise<BackendC
   return { name: "webgpu", requested, adapter, reason: `auto: hardware WebGPU adapter ${label}` };
 }
 
+/** Options of {@linkcode initBackend}. */
+export interface InitOptions {
+  /** OpenBLAS threads for the wasm backend's large products (default: `REMUL_BLAS_THREADS` or 1). */
+  readonly blasThreads?: number;
+}
+
 /**
  * Loads and starts a backend in this thread (main or worker), with the project's fixes and
  * faster kernels installed.
@@ -118,7 +125,10 @@ export async function chooseBackend(requested: BackendRequest): Promise<BackendC
  * @returns one line per kernel the project replaced, saying what runs it (recorded with results).
  * @throws Error when the backend cannot start.
  */
-export async function initBackend(name: BackendName): Promise<string[]> {
+export async function initBackend(
+  name: BackendName,
+  options: InitOptions = {},
+): Promise<string[]> {
   const kernels: string[] = [];
   if (name === "wasm") {
     await import("npm:@tensorflow/tfjs-backend-wasm@4.22.0");
@@ -132,6 +142,8 @@ export async function initBackend(name: BackendName): Promise<string[]> {
         "Identity, Cast to the same dtype: share memory instead of copying",
     );
     installWasmMatMulFix();
+    const blas = loadNativeBlas();
+    if (blas.loaded && options.blasThreads) blas.blas.setThreads(options.blasThreads);
     kernels.push(`BatchMatMul: ${installWasmBlasMatMul()}`);
   } else if (name === "webgpu") {
     installWebGpuDeviceFix();

@@ -7,8 +7,9 @@
  * tfjs's own kernel.
  *
  * The library is found at `REMUL_BLAS` (a path) if set, else among the usual Debian/Ubuntu names.
- * `REMUL_BLAS=off` disables it. Threads: `REMUL_BLAS_THREADS`, else 1 (one per worker, so that
- * `--jobs 2` on 2 cores does not oversubscribe); OpenBLAS's thread count is per process.
+ * `REMUL_BLAS=off` disables it. Threads: `REMUL_BLAS_THREADS`, else 1; the runner sets cores ÷
+ * jobs per worker (`--jobs 2` on 2 cores: one each; an exclusive timing case: both). OpenBLAS's
+ * thread count is per process.
  *
  * @module
  */
@@ -164,13 +165,17 @@ function open(): NativeBlasStatus {
     }
     const s = lib.symbols;
     const requested = Number(env("REMUL_BLAS_THREADS") ?? 1);
-    const threads = Number.isInteger(requested) && requested >= 1 ? requested : 1;
-    const setThreads = (n: number) => s.openblas_set_num_threads?.(n);
-    setThreads(threads);
+    let threads = Number.isInteger(requested) && requested >= 1 ? requested : 1;
+    s.openblas_set_num_threads?.(threads);
     const blas: NativeBlas = {
       path,
-      threads,
-      setThreads,
+      get threads() {
+        return threads;
+      },
+      setThreads(n: number) {
+        threads = n;
+        s.openblas_set_num_threads?.(n);
+      },
       sgemvT(m, n, alpha, a, lda, x, y) {
         s.cblas_sgemv(ROW_MAJOR, TRANS, m, n, alpha, a, lda, x, 1, 0, y, 1);
       },

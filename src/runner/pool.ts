@@ -21,6 +21,8 @@ export interface PoolOptions {
   /** Experiments at once (≥ 1). */
   readonly jobs: number;
   readonly environment: Environment;
+  /** CPU threads each worker may use for native BLAS (default: cores ÷ jobs, at least 1). */
+  readonly threadsPerJob?: number;
   /** Per-experiment wall-clock limit in ms; 0 = none. */
   readonly timeoutMs?: number;
   /** Worker module (tests substitute their own). */
@@ -66,7 +68,9 @@ function runOne(spec: RunSpec, options: PoolOptions): Promise<ResultRecord> {
     };
     worker.onmessageerror = () =>
       finish(erroredResult(base(), "worker sent an unreadable message"));
-    const request: WorkerRequest = { spec, environment: options.environment };
+    const threads = options.threadsPerJob ??
+      Math.max(1, Math.floor((navigator.hardwareConcurrency || 1) / options.jobs));
+    const request: WorkerRequest = { spec, environment: options.environment, threads };
     worker.postMessage(request);
   });
 }

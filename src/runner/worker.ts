@@ -15,6 +15,8 @@ import type { RunSpec } from "./suite.ts";
 export interface WorkerRequest {
   readonly spec: RunSpec;
   readonly environment: Environment;
+  /** CPU threads this worker may use for native BLAS (cores ÷ concurrent jobs). */
+  readonly threads?: number;
 }
 
 /** Worker → main. */
@@ -32,7 +34,7 @@ export async function handleRequest(
   let environment = request.environment;
   const started = new Date();
   try {
-    const kernels = await initBackend(environment.backend.name);
+    const kernels = await initBackend(environment.backend.name, { blasThreads: request.threads });
     environment = { ...environment, kernels };
   } catch (e) {
     post({
