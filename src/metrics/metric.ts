@@ -136,6 +136,12 @@ export const trainTimeMetric: MetricDefinition = {
     { name: "train_step_std_ms", better: "neither", unit: "ms", description: "std of step time" },
     { name: "cold_start_ms", better: "smaller", unit: "ms", description: "first step" },
     { name: "train_time_s", better: "smaller", unit: "s", description: "all steps" },
+    {
+      name: "train_sync_every",
+      better: "neither",
+      unit: "steps",
+      description: "the loss was read back and checked every this many steps",
+    },
   ],
   compute({ history, trainWarmup }) {
     const timed = history.stepMs.slice(1 + trainWarmup);
@@ -147,6 +153,7 @@ export const trainTimeMetric: MetricDefinition = {
       train_step_std_ms: s.std,
       cold_start_ms: history.stepMs[0] ?? NaN,
       train_time_s: history.stepMs.reduce((a, b) => a + b, 0) / 1000,
+      train_sync_every: history.syncEvery,
     });
   },
 };

@@ -30,6 +30,7 @@ export const CSV_COLUMNS: readonly string[] = [
   "train_step_ms",
   "train_step_iqr_ms",
   "cold_start_ms",
+  "train_sync_every",
   "train_time_s",
   "infer_ms",
   "infer_iqr_ms",

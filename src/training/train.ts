@@ -37,7 +37,25 @@ export type TrainConfig = {
    * validation error; 0 keeps the last step's weights. Validation time is not in the step times.
    */
   validateEvery: number;
+  /**
+   * Read the loss back (and check it is finite) every this many steps; the steps between are
+   * queued without waiting for the device. Default: 1 on wasm and cpu (their kernels run as they
+   * are called, so a readback costs nothing), 10 on WebGPU (every readback costs a round trip,
+   * ≥ 11 ms under Deno). GradNorm reads its task losses every step whatever this says.
+   */
+  syncEvery?: number;
 };
+
+/** The readback interval {@linkcode train} uses for a config on the active backend. */
+export function resolveSyncEvery(config: TrainConfig): number {
+  if (config.syncEvery !== undefined) {
+    if (!Number.isInteger(config.syncEvery) || config.syncEvery < 1) {
+      throw new Error(`train: syncEvery must be an integer ≥ 1, got ${config.syncEvery}`);
+    }
+    return config.syncEvery;
+  }
+  return tf.getBackend() === "webgpu" ? 10 : 1;
+}
 
 /** Thrown when the loss becomes NaN or infinite. */
 export class NonFiniteLossError extends Error {
@@ -51,8 +69,13 @@ export interface TrainHistory {
   readonly loss: [number, number][];
   /** `[step, α, β]` at the same sampling (GradNorm trajectory; constant otherwise). */
   readonly weights: [number, number, number][];
-  /** Wall-clock ms of every step (forward + backward + update, synchronised). */
+  /**
+   * Wall-clock ms of every step (forward + backward + update). With `syncEvery` k > 1 the steps
+   * of a window of k share the window's synchronised time equally.
+   */
   readonly stepMs: number[];
+  /** The loss was read back (and checked) every this many steps. */
+  readonly syncEvery: number;
   /** Loss of the last step. */
   readonly finalLoss: number;
   /** `[step, validation error]` at every validation (empty when `validateEvery` is 0). */
@@ -117,6 +140,11 @@ export interface Trainer {
    * its loss, read back from the backend (so the step is synchronised).
    */
   step(): Promise<number>;
+  /**
+   * Runs one step without waiting for the device: resolves to the loss as a kept scalar tensor
+   * (the caller reads and disposes it). GradNorm steps still read their task losses.
+   */
+  stepQueued(): Promise<Tensor>;
   /** Current task weights (constant, or GradNorm's trajectory). */
   readonly state: GradNormState;
   /** Frees the optimiser's state. */
@@ -168,7 +196,7 @@ export function createTrainer(
     get state() {
       return state;
     },
-    async step() {
+    async stepQueued() {
       if (cursor + b > order.length) {
         order = rng.permutation(split.size);
         cursor = 0;
@@ -186,13 +214,21 @@ export function createTrainer(
           : undefined;
         if (rotations) made.push(rotations);
         if (weighting.kind === "constant") {
-          return await constantStep(ctx, batch, rotations, state.alpha, state.beta);
+          return constantStep(ctx, batch, rotations, state.alpha, state.beta);
         }
         const r = await gradNormTrainStep(ctx, batch, rotations!, state);
         state = gradNormStep(state, r.observation, weighting);
-        return r.loss;
+        return tf.keep(tf.scalar(r.loss));
       } finally {
         tf.dispose(made);
+      }
+    },
+    async step() {
+      const loss = await this.stepQueued();
+      try {
+        return (await loss.data())[0];
+      } finally {
+        loss.dispose();
       }
     },
     dispose() {
@@ -230,47 +266,75 @@ export async function train(
   const best = new BestWeights();
   const params = model.params as Variable[];
   let finalLoss = NaN;
-  try {
-    for (let step = 0; step < config.steps; step++) {
-      options.signal?.throwIfAborted();
-      const t0 = performance.now();
-      const value = await trainer.step();
-      stepMs.push(performance.now() - t0);
-      assertNoGpuErrors(`during training step ${step + 1}`);
+  const syncEvery = weighting.kind === "gradnorm" ? 1 : resolveSyncEvery(config);
+  let pending: Tensor[] = [];
+  let windowStart = performance.now();
+  /** Reads the queued losses in one readback, checks them, records them. */
+  const sync = async (done: number) => {
+    const n = pending.length;
+    if (n === 0) return;
+    const stacked = tf.tidy(() => tf.stack(pending));
+    let values: Float32Array;
+    try {
+      values = (await stacked.data()) as Float32Array;
+    } finally {
+      tf.dispose([stacked, ...pending]);
+      pending = [];
+    }
+    const now = performance.now();
+    const each = (now - windowStart) / n;
+    windowStart = now;
+    assertNoGpuErrors(`during training steps ${done - n + 1}–${done}`);
+    for (let i = 0; i < n; i++) {
+      const step = done - n + i; // 0-based
+      const value = values[i];
+      stepMs.push(each);
       if (!Number.isFinite(value)) {
-        throw new NonFiniteLossError(`loss became ${value} at step ${step + 1} of ${config.steps}`);
+        throw new NonFiniteLossError(
+          `loss became ${value} at step ${step + 1} of ${config.steps}` +
+            (syncEvery > 1 ? ` (read back every ${syncEvery} steps)` : ""),
+        );
       }
       if (step % every === 0 || step === config.steps - 1) {
         loss.push([step + 1, value]);
         weights.push([step + 1, trainer.state.alpha, trainer.state.beta]);
       }
       finalLoss = value;
+    }
+  };
+  try {
+    for (let step = 0; step < config.steps; step++) {
+      options.signal?.throwIfAborted();
+      pending.push(await trainer.stepQueued());
       const done = step + 1;
-      if (
-        config.validateEvery > 0 && (done % config.validateEvery === 0 || done === config.steps)
-      ) {
+      const validateNow = config.validateEvery > 0 &&
+        (done % config.validateEvery === 0 || done === config.steps);
+      if (done % syncEvery === 0 || done === config.steps || validateNow) await sync(done);
+      if (validateNow) {
         const error = await options.validate!();
         validation.push([done, error]);
         best.offer(done, error, params);
+        windowStart = performance.now(); // validation time is not training time
       }
       options.onProgress?.(done, config.steps);
     }
     if (config.validateEvery > 0) best.restore(params);
   } finally {
+    tf.dispose(pending);
     trainer.dispose();
     best.dispose();
   }
   const bestStep = config.validateEvery > 0 && best.step > 0 ? best.step : config.steps;
-  return { loss, weights, stepMs, finalLoss, validation, bestStep };
+  return { loss, weights, stepMs, finalLoss, validation, bestStep, syncEvery };
 }
 
-async function constantStep(
+function constantStep(
   ctx: StepContext,
   batch: ReturnType<typeof makeBatch>,
   rotations: Tensor | undefined,
   alpha: number,
   beta: number,
-): Promise<number> {
+): Tensor {
   const { value, grads } = tf.variableGrads(
     () =>
       remulLoss((f) => ctx.model.forward(f), batch, {
@@ -282,11 +346,15 @@ async function constantStep(
       }).total as tf.Scalar,
     ctx.model.params as Variable[],
   );
-  ctx.optimizer.apply(grads);
-  tf.dispose(grads);
-  const loss = (await value.data())[0];
-  value.dispose();
-  return loss;
+  try {
+    ctx.optimizer.apply(grads);
+  } catch (e) {
+    value.dispose();
+    throw e;
+  } finally {
+    tf.dispose(grads);
+  }
+  return value;
 }
 
 async function gradNormTrainStep(

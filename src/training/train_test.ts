@@ -100,3 +100,62 @@ Deno.test("train: validateEvery without anything to validate on is an error befo
   );
   model.dispose();
 });
+
+Deno.test("train: reading the loss every k steps trains the same weights and records the same losses", async () => {
+  const runs = [];
+  for (const syncEvery of [1, 3]) {
+    const { model, dataset, w } = linearProblem();
+    const before = tf.memory().numTensors;
+    const h = await train(
+      model,
+      dataset,
+      { kind: "constant", alpha: 1, beta: 1 },
+      { ...CONFIG, steps: 8, validateEvery: 0, syncEvery },
+      { seed: 3 },
+    );
+    assert.equal(tf.memory().numTensors, before, "no tensors left behind");
+    assert.equal(h.syncEvery, syncEvery);
+    assert.equal(h.stepMs.length, 8);
+    runs.push({ h, w: await w.data() });
+    model.dispose();
+  }
+  assert.deepEqual(runs[1].h.loss, runs[0].h.loss);
+  assert.deepEqual(runs[1].w, runs[0].w);
+});
+
+Deno.test("train: a divergence is reported at its own step when the loss is read every k steps", async () => {
+  const { model, dataset } = linearProblem();
+  let calls = 0;
+  const poisoned: Model = {
+    ...model,
+    forward: (f) => {
+      calls++;
+      const out = model.forward(f).prediction;
+      return { prediction: calls === 5 ? out.mul(NaN) : out };
+    },
+  };
+  const before = tf.memory().numTensors;
+  await assert.rejects(
+    train(poisoned, dataset, { kind: "constant", alpha: 1, beta: 0 }, {
+      ...CONFIG,
+      validateEvery: 0,
+      syncEvery: 4,
+    }, { seed: 1 }),
+    /loss became NaN at step 5 of 8 \(read back every 4 steps\)/,
+  );
+  assert.equal(tf.memory().numTensors, before, "queued losses are freed on the error");
+  model.dispose();
+});
+
+Deno.test("train: syncEvery must be a positive integer", async () => {
+  const { model, dataset } = linearProblem();
+  await assert.rejects(
+    train(model, dataset, { kind: "constant", alpha: 1, beta: 0 }, {
+      ...CONFIG,
+      validateEvery: 0,
+      syncEvery: 0,
+    }, { seed: 1 }),
+    /syncEvery must be an integer ≥ 1, got 0/,
+  );
+  model.dispose();
+});
