@@ -1,6 +1,7 @@
 /**
- * Adam with global-norm gradient clipping over all parameters at once: the gradients are laid end
- * to end in one vector, clipped and pushed through Adam's moment updates as about fifteen kernels
+ * Adam with global-norm gradient clipping over all parameters at once. On wasm and cpu the whole
+ * step is one kernel ({@link ../backend/fused_adam.ts}); elsewhere the gradients are laid end to
+ * end in one vector, clipped and pushed through Adam's moment updates as about fifteen kernels
  * in all, then split back and added to each variable. tfjs's `AdamOptimizer` runs some fourteen
  * kernels per variable (and clipping three more), which dominates small models' steps. Same
  * arithmetic as tfjs's Adam (ε = the backend's epsilon, bias correction by `1 − βᵗ`); the
@@ -9,6 +10,7 @@
  * @module
  */
 import { type Tensor, tf, type Variable } from "../tf.ts";
+import { fusedAdamAvailable, fusedAdamStep } from "../backend/fused_adam.ts";
 
 /** Adam's settings; defaults are tfjs's. */
 export interface FlatAdamConfig {
@@ -74,6 +76,10 @@ export class FlatAdam {
    */
   apply(grads: Readonly<Record<string, Tensor>>): void {
     this.#t++;
+    if (fusedAdamAvailable()) {
+      this.#applyFused(grads);
+      return;
+    }
     const t = this.#t;
     const b1 = this.#b1;
     const b2 = this.#b2;
@@ -98,6 +104,33 @@ export class FlatAdam {
     this.#v?.dispose();
     this.#m = next.m;
     this.#v = next.v;
+  }
+
+  /** The whole step as one kernel (wasm, cpu): moments updated in place, new weights assigned. */
+  #applyFused(grads: Readonly<Record<string, Tensor>>): void {
+    const total = this.#sizes.reduce((a, b) => a + b, 0);
+    this.#m ??= tf.keep(tf.zeros([total]));
+    this.#v ??= tf.keep(tf.zeros([total]));
+    const zeros: Tensor[] = [];
+    const g = this.#params.map((p) => {
+      if (grads[p.name]) return grads[p.name];
+      const z = tf.zeros(p.shape);
+      zeros.push(z);
+      return z;
+    });
+    const next = fusedAdamStep(this.#params, g, this.#m, this.#v, {
+      lr: this.#lr,
+      beta1: this.#b1,
+      beta2: this.#b2,
+      epsilon: this.#eps,
+      t: this.#t,
+      clip: this.#clip,
+    });
+    this.#params.forEach((p, i) => {
+      p.assign(next[i]);
+      next[i].dispose();
+    });
+    tf.dispose(zeros);
   }
 
   /** Frees the moments. */

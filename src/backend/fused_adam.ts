@@ -1,0 +1,164 @@
+/**
+ * One Adam step over every parameter as a single kernel on the wasm and cpu backends: the global
+ * gradient norm, clipping, both moment updates, bias correction and the new weights in two passes
+ * over the gradients, instead of some sixteen elementwise kernels over the concatenated vectors
+ * (each a full pass over memory: 150 ms a step for the 11.8M-parameter Transformer on wasm).
+ *
+ * The moments are the optimiser's private flat vectors and are updated in place; the weights are
+ * new tensors (a weight's memory may be shared with a copy, e.g. the best-validation snapshot).
+ * Arithmetic in float64, stored as float32; otherwise tfjs's Adam (ε added to √v̂).
+ *
+ * @module
+ */
+import { type Tensor, tf } from "../tf.ts";
+import { f32View, type TensorInfo, type WasmBackend } from "./_wasm_heap.ts";
+
+/** Kernel name. */
+export const FUSED_ADAM = "RemulAdamStep";
+
+/** Settings of one step. */
+export interface AdamStepAttrs {
+  /** Number of parameters (inputs `p0…`, `g0…`). */
+  readonly n: number;
+  readonly lr: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  /** Step number, from 1 (bias correction). */
+  readonly t: number;
+  /** Global-norm clip; 0 for none. */
+  readonly clip: number;
+}
+
+/**
+ * The step on arrays: updates `m` and `v` in place and writes the new weights to `out`.
+ *
+ * @example
+ * ```ts
+ * import { adamStep } from "./fused_adam.ts";
+ * const out = [new Float32Array(2)];
+ * adamStep([new Float32Array([1, 1])], [new Float32Array([1, -1])], new Float32Array(2),
+ *   new Float32Array(2), out, { n: 1, lr: 0.1, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, t: 1, clip: 0 });
+ * // the first step moves each weight by lr against its gradient's sign
+ * if (Math.abs(out[0][0] - 0.9) > 1e-6 || Math.abs(out[0][1] - 1.1) > 1e-6) throw new Error();
+ * ```
+ */
+export function adamStep(
+  params: readonly Float32Array[],
+  grads: readonly Float32Array[],
+  m: Float32Array,
+  v: Float32Array,
+  out: readonly Float32Array[],
+  a: AdamStepAttrs,
+): void {
+  let scale = 1;
+  if (a.clip > 0) {
+    let sq = 0;
+    for (const g of grads) for (let i = 0; i < g.length; i++) sq += g[i] * g[i];
+    scale = Math.min(1, a.clip / (Math.sqrt(sq) + 1e-12));
+  }
+  const b1 = a.beta1;
+  const b2 = a.beta2;
+  const c1 = 1 / (1 - b1 ** a.t);
+  const c2 = 1 / (1 - b2 ** a.t);
+  let k = 0;
+  for (let j = 0; j < params.length; j++) {
+    const p = params[j];
+    const g = grads[j];
+    const o = out[j];
+    for (let i = 0; i < p.length; i++, k++) {
+      const gi = g[i] * scale;
+      const mi = b1 * m[k] + (1 - b1) * gi;
+      const vi = b2 * v[k] + (1 - b2) * gi * gi;
+      m[k] = mi;
+      v[k] = vi;
+      o[i] = p[i] - a.lr * (mi * c1) / (Math.sqrt(vi * c2) + a.epsilon);
+    }
+  }
+}
+
+type CpuBackend = {
+  data: { get(id: object): { values: Float32Array } };
+  makeTensorInfo(shape: number[], dtype: string, values?: Float32Array): TensorInfo;
+};
+
+function kernelFor(backendName: "wasm" | "cpu") {
+  return ({ inputs, backend, attrs }: {
+    inputs: Record<string, TensorInfo>;
+    backend: unknown;
+    attrs: AdamStepAttrs;
+  }): TensorInfo[] => {
+    const n = attrs.n;
+    const ps = Array.from({ length: n }, (_, i) => inputs[`p${i}`]);
+    const gs = Array.from({ length: n }, (_, i) => inputs[`g${i}`]);
+    if (backendName === "wasm") {
+      const w = backend as WasmBackend;
+      const outs = ps.map((p) => w.makeOutput([...p.shape], "float32"));
+      // views only after every allocation (an allocation may move the heap)
+      adamStep(
+        ps.map((p) => f32View(w, p)),
+        gs.map((g) => f32View(w, g)),
+        f32View(w, inputs.m),
+        f32View(w, inputs.v),
+        outs.map((o) => f32View(w, o)),
+        attrs,
+      );
+      return outs;
+    }
+    const c = backend as CpuBackend;
+    const values = ps.map((p) => new Float32Array(p.shape.reduce((s, d) => s * d, 1)));
+    adamStep(
+      ps.map((p) => c.data.get(p.dataId).values),
+      gs.map((g) => c.data.get(g.dataId).values),
+      c.data.get(inputs.m.dataId).values,
+      c.data.get(inputs.v.dataId).values,
+      values,
+      attrs,
+    );
+    return ps.map((p, i) => c.makeTensorInfo([...p.shape], "float32", values[i]));
+  };
+}
+
+let installed = false;
+
+function install(): void {
+  if (installed) return;
+  installed = true;
+  for (const backendName of ["wasm", "cpu"] as const) {
+    if (!tf.getKernel(FUSED_ADAM, backendName)) {
+      tf.registerKernel({
+        kernelName: FUSED_ADAM,
+        backendName,
+        kernelFunc: kernelFor(backendName) as never,
+      });
+    }
+  }
+}
+
+/** True when the active backend runs the fused step. */
+export function fusedAdamAvailable(): boolean {
+  install();
+  return tf.getKernel(FUSED_ADAM, tf.getBackend()) !== undefined;
+}
+
+/**
+ * Runs the fused step: `m` and `v` (flat, float32, private to the caller) are updated in place;
+ * returns the new weights, in order.
+ */
+export function fusedAdamStep(
+  params: readonly Tensor[],
+  grads: readonly Tensor[],
+  m: Tensor,
+  v: Tensor,
+  attrs: Omit<AdamStepAttrs, "n">,
+): Tensor[] {
+  install();
+  const inputs: Record<string, Tensor> = { m, v };
+  params.forEach((p, i) => (inputs[`p${i}`] = p));
+  grads.forEach((g, i) => (inputs[`g${i}`] = g));
+  return tf.engine().runKernel(
+    FUSED_ADAM,
+    inputs as tf.NamedTensorMap,
+    { ...attrs, n: params.length } as unknown as tf.NamedAttrMap,
+  ) as unknown as Tensor[];
+}
