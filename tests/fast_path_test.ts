@@ -126,7 +126,7 @@ Deno.test("20 REMUL steps on the fast kernels and flat Adam match tfjs's kernels
   uninstall.forEach((f) => f());
   setFusedAttention(false);
   setFusedOps(false);
-  let reference;
+  let reference: { losses: number[]; params: Float32Array[] };
   try {
     reference = await referenceTrajectory();
   } finally {

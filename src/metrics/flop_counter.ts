@@ -7,6 +7,8 @@
  * @module
  */
 import { tf } from "../tf.ts";
+import { FUSED_ATTENTION, installFusedAttention } from "../backend/fused_attention.ts";
+import { FUSED_ATTENTION, installFusedAttention } from "../backend/fused_attention.ts";
 
 type TensorInfo = { shape: number[] };
 
@@ -26,6 +28,7 @@ export async function countMatMulFlops(fn: () => unknown): Promise<number> {
   const backend = tf.getBackend();
   const kernel = tf.getKernel("BatchMatMul", backend);
   if (!kernel) throw new Error(`backend ${backend} has no BatchMatMul kernel to count`);
+  installFusedAttention();
   let flops = 0;
   const counting = ((args: {
     inputs: { a: TensorInfo; b: TensorInfo };
@@ -46,11 +49,28 @@ export async function countMatMulFlops(fn: () => unknown): Promise<number> {
   }) as unknown as typeof kernel.kernelFunc;
   tf.unregisterKernel("BatchMatMul", backend);
   tf.registerKernel({ ...kernel, kernelFunc: counting });
+  // the fused attention kernel does two batched products: scores q·kᵀ and the weighted values
+  const attention = tf.getKernel(FUSED_ATTENTION, backend);
+  if (attention) {
+    tf.unregisterKernel(FUSED_ATTENTION, backend);
+    tf.registerKernel({
+      ...attention,
+      kernelFunc: ((args: { inputs: { qkv: TensorInfo } }) => {
+        const [b, n, c3] = args.inputs.qkv.shape;
+        flops += 2 * 2 * b * n * n * (c3 / 3);
+        return attention.kernelFunc(args as never);
+      }) as unknown as typeof attention.kernelFunc,
+    });
+  }
   try {
     await fn();
   } finally {
     tf.unregisterKernel("BatchMatMul", backend);
     tf.registerKernel(kernel);
+    if (attention) {
+      tf.unregisterKernel(FUSED_ATTENTION, backend);
+      tf.registerKernel(attention);
+    }
   }
   return flops;
 }
