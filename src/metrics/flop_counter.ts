@@ -8,7 +8,6 @@
  */
 import { tf } from "../tf.ts";
 import { FUSED_ATTENTION, installFusedAttention } from "../backend/fused_attention.ts";
-import { FUSED_ATTENTION, installFusedAttention } from "../backend/fused_attention.ts";
 
 type TensorInfo = { shape: number[] };
 
