@@ -11,6 +11,7 @@ import { installWasmBlasMatMul } from "./wasm_blas_matmul.ts";
 import { loadNativeBlas } from "./native_blas.ts";
 import { installWasmTranspose } from "./wasm_transpose.ts";
 import { installWasmSlice } from "./wasm_slice.ts";
+import { installWasmConcatTile } from "./wasm_concat_tile.ts";
 import { installWasmShare } from "./wasm_share.ts";
 import { installWasmReduce } from "./wasm_reduce.ts";
 import { installWebGpuDeviceFix } from "./webgpu_device_fix.ts";
@@ -134,10 +135,11 @@ export async function initBackend(
     await import("npm:@tensorflow/tfjs-backend-wasm@4.22.0");
     installWasmTranspose();
     installWasmSlice();
+    installWasmConcatTile();
     installWasmShare();
     installWasmReduce();
     kernels.push(
-      "Transpose, Slice, SplitV, Unpack: project kernels (JavaScript on the wasm heap); " +
+      "Transpose, Slice, SplitV, Unpack, Concat, Tile: project kernels (JavaScript on the wasm heap); " +
         "Sum, Mean, Max, Min, Prod over outer axes: through that Transpose; " +
         "Identity, Cast to the same dtype: share memory instead of copying",
     );

@@ -9,6 +9,7 @@ import {
 } from "./wasm_transpose.ts";
 import { installWasmSlice, uninstallWasmSlice } from "./wasm_slice.ts";
 import { installWasmShare, uninstallWasmShare } from "./wasm_share.ts";
+import { installWasmConcatTile, uninstallWasmConcatTile } from "./wasm_concat_tile.ts";
 import { installWasmReduce, uninstallWasmReduce } from "./wasm_reduce.ts";
 import {
   installWasmBlasMatMul,
@@ -255,4 +256,36 @@ Deno.test("wasm BatchMatMul (OpenBLAS and small loops) equals tfjs's kernel, val
   assertClose(ours, shipped, 1e-5, "matmul", true);
   tf.dispose([...a, ...b]);
   assert.equal(wasmBlasMatMulInstalled(), true);
+});
+
+Deno.test("wasm Concat and Tile equal tfjs's kernels, values and gradients", async () => {
+  if (!onWasm()) return;
+  await useTestBackend();
+  const a = rand([6, 3, 4], 1);
+  const b = rand([6, 3, 12], 2);
+  const c = rand([6, 1, 4], 3);
+  const t = rand([5, 1, 7], 4);
+  const ints = tf.tensor2d([1, 2, 3, 4], [2, 2], "int32");
+  const [ours, shipped] = await bothWays(
+    () => [
+      tf.concat([a, b], 2),
+      tf.concat([a, c, a], 1),
+      tf.concat([a, a], 0),
+      tf.concat([a.reshape([-1]), b.reshape([-1])]),
+      tf.concat([a, tf.zeros([6, 3, 0])], 2),
+      t.tile([2, 4, 1]),
+      t.tile([1, 1, 3]),
+      t.tile([3, 2, 2]),
+      t.reshape([35]).tile([2]),
+      ints.tile([2, 3]).cast("float32"),
+      tf.grad((x: tf.Tensor) => tf.concat([x, x.mul(2)], 1).square().sum())(a),
+      tf.grad((x: tf.Tensor) => x.tile([2, 4, 1]).mul(tf.range(0, 280).reshape([10, 4, 7])).sum())(
+        t,
+      ),
+    ],
+    uninstallWasmConcatTile,
+    installWasmConcatTile,
+  );
+  assertClose(ours, shipped, 0, "concat/tile");
+  tf.dispose([a, b, c, t, ints]);
 });
