@@ -149,6 +149,14 @@ function open(): NativeBlasStatus {
   if (typeof Deno?.dlopen !== "function") {
     return { loaded: false, reason: "this runtime has no Deno.dlopen" };
   }
+  // never prompt: without a granted --allow-ffi the caller keeps tfjs's own kernel
+  try {
+    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") {
+      return { loaded: false, reason: "no --allow-ffi permission" };
+    }
+  } catch {
+    return { loaded: false, reason: "the ffi permission cannot be queried here" };
+  }
   const candidates = setting ? [setting] : CANDIDATES;
   const failures: string[] = [];
   for (const path of candidates) {
