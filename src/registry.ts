@@ -55,23 +55,23 @@ export interface Registries {
 /** Builds the project's registries with every built-in definition. */
 export function createRegistries(): Registries {
   const datasets = new Registry<DatasetDefinition>("dataset");
-  datasets.register(nbody as unknown as DatasetDefinition);
-  datasets.register(gaussian as unknown as DatasetDefinition);
-  datasets.register(md17 as unknown as DatasetDefinition);
-  datasets.register(mocap as unknown as DatasetDefinition);
+  datasets.register(nbody);
+  datasets.register(gaussian);
+  datasets.register(md17);
+  datasets.register(mocap);
 
   const models = new Registry<ModelDefinition>("model");
   for (const m of [transformer, gatr, se3Transformer, egnn, gnn]) {
-    models.register(m as unknown as ModelDefinition);
+    models.register(m);
   }
-  models.register(mlp as unknown as ModelDefinition);
-  models.register(emlp as unknown as ModelDefinition);
-  models.register(rpp as unknown as ModelDefinition);
-  models.register(per as unknown as ModelDefinition);
+  models.register(mlp);
+  models.register(emlp);
+  models.register(rpp);
+  models.register(per);
 
   const procedures = new Registry<ProcedureDefinition>("procedure");
   for (const p of [plain, augmentation, remul, remulGradnorm]) {
-    procedures.register(p as unknown as ProcedureDefinition);
+    procedures.register(p);
   }
 
   const metrics = new Registry<MetricDefinition>("metric");
