@@ -1,6 +1,7 @@
 /**
- * Conformance over the registry: every model builds from its smoke config, predicts the right
- * shape, leaks no tensors, trains a step under every procedure, and is measured for
+ * Conformance over the registry: every model builds from its own smoke config, does not decline
+ * its suite's data set, predicts the right shape, leaks no tensors, trains two steps under every
+ * registered procedure (GradNorm included), and is measured for
  * equivariance (exact models must be equivariant to float32 tolerance). Every data set loads at
  * smoke scale.
  */
@@ -20,29 +21,29 @@ await useTestBackend();
 const registries = createRegistries();
 const suites = createSuiteRegistry().list();
 
-/** The smoke settings of the first suite that runs the model (on that suite's data set). */
-function smokeSetting(
-  modelId: string,
-): { suite: SuiteDefinition; overrides: Record<string, unknown> } {
+/** The first suite that runs the model: its data set at smoke scale is the model's test data. */
+function suiteOf(modelId: string): SuiteDefinition {
   // Accuracy suites first: timing suites run on meaningless (Gaussian) data.
   const ordered = [...suites.filter((s) => !s.exclusive), ...suites.filter((s) => s.exclusive)];
-  for (const suite of ordered) {
-    if (suite.grid.some((g) => g.model === modelId)) {
-      return { suite, overrides: suite.scales.smoke.models[modelId] ?? {} };
-    }
-  }
-  throw new Error(`model "${modelId}" is in no suite: register it in a suite with a smoke config`);
+  const suite = ordered.find((s) => s.grid.some((g) => g.model === modelId));
+  if (!suite) throw new Error(`model "${modelId}" is in no suite: register it in a suite`);
+  return suite;
 }
 
 for (const def of registries.models.list()) {
-  Deno.test(`model ${def.id}: shape, no leaks, a training step, equivariance`, async () => {
-    const { suite, overrides } = smokeSetting(def.id);
+  Deno.test(`model ${def.id}: shape, no leaks, every procedure trains, equivariance`, async () => {
+    const suite = suiteOf(def.id);
     const ds = registries.datasets.get(suite.dataset);
     const data = await ds.load(resolveConfig(ds.defaults, suite.scales.smoke.dataset, "test"), {
       seed: 1,
       dataDir: "data",
     });
-    const config = resolveConfig(def.defaults, overrides, `model ${def.id}`);
+    assert.equal(
+      def.decline?.({ inputs: data.inputs, target: data.target, edges: data.edges }),
+      undefined,
+      `${def.id} declines its own suite's data set`,
+    );
+    const config = resolveConfig(def.defaults, def.smoke, `model ${def.id} (its smoke config)`);
     const model = def.create(config, {
       inputs: data.inputs,
       target: data.target,
@@ -72,14 +73,16 @@ for (const def of registries.models.list()) {
     } else {
       assert.ok(Number.isFinite(eq.ePrime) && eq.ePrime > 1e-4, `${def.id}: E' = ${eq.ePrime}`);
     }
-    const n = tf.memory().numTensors;
-    const h = await train(model, data, { kind: "constant", alpha: 1, beta: 1 }, {
-      ...suite.scales.smoke.train,
-      steps: 2,
-      validateEvery: 1, // validation and the kept copy of the best weights must not leak either
-    }, { seed: 1, validate: () => splitMse(model, data, data.splits.test, 4) });
-    assert.ok(Number.isFinite(h.finalLoss));
-    assert.equal(tf.memory().numTensors, n, "a training step leaks tensors");
+    for (const proc of registries.procedures.list()) {
+      const n = tf.memory().numTensors;
+      const h = await train(model, data, proc.create(proc.defaults), {
+        ...suite.scales.smoke.train,
+        steps: 2,
+        validateEvery: 1, // validation and the kept copy of the best weights must not leak either
+      }, { seed: 1, validate: () => splitMse(model, data, data.splits.test, 4) });
+      assert.ok(Number.isFinite(h.finalLoss), `${def.id} under ${proc.id}: loss ${h.finalLoss}`);
+      assert.equal(tf.memory().numTensors, n, `${def.id} under ${proc.id}: a step leaks tensors`);
+    }
     disposeBatch(batch);
     model.dispose();
   });

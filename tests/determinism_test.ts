@@ -87,3 +87,37 @@ Deno.test("a model whose memory cannot be freed after evaluation: errored, metri
   assert.match(r.error, /freeing the model after evaluation failed \(RangeError: memory access/);
   assert.match(r.error, /not kept as a result: .*mse_test=\d/);
 });
+
+Deno.test("a model that declines the data set: skipped with its reason, never built", async () => {
+  const registries = createRegistries();
+  const models = new Registry<ModelDefinition>("model");
+  let built = 0;
+  for (const def of registries.models.list()) {
+    models.register(
+      def.id !== "gnn" ? def : {
+        ...def,
+        decline: (ctx) =>
+          `needs edge attributes, the data set has ${ctx.inputs.length} node fields`,
+        create: (config, ctx) => {
+          built++;
+          return def.create(config, ctx);
+        },
+      },
+    );
+  }
+  const spec = expandSuite(nbodySuite, "smoke", registries).find((s) =>
+    s.id === "gnn[procedure=plain]"
+  )!;
+  const env = collectEnvironment(
+    { name: "wasm", requested: "wasm", reason: "test", adapter: null },
+    null,
+  );
+  const r = await runCase(spec, env, { ...registries, models });
+  assert.equal(r.state, "skipped");
+  if (r.state !== "skipped") return;
+  assert.equal(built, 0);
+  assert.equal(
+    r.reason,
+    "model gnn declines data set nbody: needs edge attributes, the data set has 3 node fields",
+  );
+});

@@ -28,7 +28,7 @@
  */
 import { tf } from "../tf.ts";
 import type { FieldSpec } from "../symmetry/field.ts";
-import type { Model, ModelContext, ModelDefinition } from "./model.ts";
+import { declineWhenThrows, type Model, type ModelContext, type ModelDefinition } from "./model.ts";
 import { ParamFactory } from "./params.ts";
 import { dense } from "./nn.ts";
 import { createEgclParams, egcl, type EgclParams } from "./egnn_layer.ts";
@@ -67,7 +67,10 @@ export interface GraphFields {
  * @throws Error if there is not exactly one position field, more than one vector field, a field
  *   that is not per-node `[N, k]`, or a target that is not a position `[N, 3]`.
  */
-export function graphFields(ctx: ModelContext, model: string): GraphFields {
+export function graphFields(
+  ctx: Pick<ModelContext, "inputs" | "target">,
+  model: string,
+): GraphFields {
   const positions = ctx.inputs.filter((f) => f.kind === "position");
   const vectors = ctx.inputs.filter((f) => f.kind === "vector");
   if (positions.length !== 1) {
@@ -204,5 +207,7 @@ export const egnn: ModelDefinition<EgnnConfig> = {
   description: "EGNN with velocities (Satorras et al. 2021): E(3)-equivariant message passing",
   equivariance: "exact",
   defaults: { layers: 4, hidden: 64, velocityNorm: true, inputDistance: true },
+  smoke: { layers: 2, hidden: 16 },
+  decline: declineWhenThrows((ctx) => graphFields(ctx, "egnn")),
   create: createEgnn,
 };

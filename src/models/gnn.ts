@@ -22,7 +22,7 @@
  * @module
  */
 import { tf, type Variable } from "../tf.ts";
-import type { Model, ModelContext, ModelDefinition } from "./model.ts";
+import { declineWhenThrows, type Model, type ModelContext, type ModelDefinition } from "./model.ts";
 import { ParamFactory } from "./params.ts";
 import { dense, type DenseParams } from "./nn.ts";
 import { aggregateSum, denseGraph, disposeGraph, pairProducts, silu } from "./_graph.ts";
@@ -40,6 +40,21 @@ interface GclParams {
   edgeOut: DenseParams;
   nodeIn: DenseParams;
   nodeOut: DenseParams;
+}
+
+/**
+ * Checks that the model can serve these fields: at least one input, every field per-node `[N, k]`.
+ *
+ * @throws Error naming the first field that is not.
+ */
+function checkGnnFields(ctx: Pick<ModelContext, "inputs" | "target">): void {
+  if (ctx.inputs.length === 0) throw new Error("gnn: needs at least one input field");
+  const n = ctx.inputs[0].shape[0];
+  for (const f of [...ctx.inputs, ctx.target]) {
+    if (f.shape.length !== 2 || f.shape[0] !== n) {
+      throw new Error(`gnn: field "${f.name}" must be per-node [${n}, k], got [${f.shape}]`);
+    }
+  }
 }
 
 /**
@@ -71,13 +86,8 @@ export function createGnn(config: GnnConfig, ctx: ModelContext): Model {
       throw new Error(`gnn: ${key} must be a positive integer, got ${config[key]}`);
     }
   }
-  if (ctx.inputs.length === 0) throw new Error("gnn: needs at least one input field");
+  checkGnnFields(ctx);
   const n = ctx.inputs[0].shape[0];
-  for (const f of [...ctx.inputs, ctx.target]) {
-    if (f.shape.length !== 2 || f.shape[0] !== n) {
-      throw new Error(`gnn: field "${f.name}" must be per-node [${n}, k], got [${f.shape}]`);
-    }
-  }
   const inDim = ctx.inputs.reduce((s, f) => s + f.shape[1], 0);
   const outDim = ctx.target.shape[1];
   const scalar = ctx.inputs.find((f) => f.kind === "scalar");
@@ -142,5 +152,7 @@ export const gnn: ModelDefinition<GnnConfig> = {
   description: "GNN baseline (EGNN/GMN papers): message passing on raw positions and velocities",
   equivariance: "none",
   defaults: { layers: 4, hidden: 64 },
+  smoke: { layers: 2, hidden: 16 },
+  decline: declineWhenThrows(checkGnnFields),
   create: createGnn,
 };

@@ -71,5 +71,6 @@ export const mlp: ModelDefinition<MlpConfig> = {
   description: "MLP baseline: flattened fields, swish hidden layers, linear head",
   equivariance: "none",
   defaults: { hidden: 680, layers: 3 },
+  smoke: { hidden: 32 },
   create: createMlp,
 };

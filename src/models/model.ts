@@ -58,8 +58,18 @@ export interface Model {
 export interface ModelDefinition<C extends Config = Config> extends Definition {
   /** Whether the architecture is equivariant by construction. */
   readonly equivariance: Equivariance;
-  /** Default config, one per scale; `smoke` must be tiny. */
+  /** Default config: the paper's size. */
   readonly defaults: C;
+  /**
+   * A tiny configuration (overrides of `defaults`) that builds and trains in well under a second
+   * a step: what the conformance test builds, and a starting point for a suite's `smoke` scale.
+   */
+  readonly smoke: Partial<C>;
+  /**
+   * Why the model cannot serve a data set with these fields, or `undefined` when it can. The
+   * runner records a declined pairing as `skipped` with this reason instead of building the model.
+   */
+  decline?(context: Omit<ModelContext, "seed">): string | undefined;
   /** Builds an instance; may throw with a stated reason if it cannot serve the data set. */
   create(config: C, context: ModelContext): Model;
 }
@@ -67,4 +77,30 @@ export interface ModelDefinition<C extends Config = Config> extends Definition {
 /** Total number of trainable scalars. */
 export function countParams(model: Pick<Model, "params">): number {
   return model.params.reduce((s, v) => s + v.size, 0);
+}
+
+/**
+ * A {@linkcode ModelDefinition.decline} from a field check that throws with its reason.
+ *
+ * @example
+ * ```ts
+ * import { declineWhenThrows } from "./model.ts";
+ * const decline = declineWhenThrows((ctx) => {
+ *   if (ctx.inputs.length === 0) throw new Error("needs an input");
+ * });
+ * const target = { name: "x", kind: "position", shape: [2, 3] } as const;
+ * if (decline({ inputs: [], target }) !== "needs an input") throw new Error();
+ * ```
+ */
+export function declineWhenThrows(
+  check: (context: Omit<ModelContext, "seed">) => void,
+): (context: Omit<ModelContext, "seed">) => string | undefined {
+  return (context) => {
+    try {
+      check(context);
+      return undefined;
+    } catch (e) {
+      return e instanceof Error ? e.message : String(e);
+    }
+  };
 }

@@ -8,7 +8,7 @@
  * @module
  */
 import { tf } from "../tf.ts";
-import type { Model, ModelContext, ModelDefinition } from "./model.ts";
+import { declineWhenThrows, type Model, type ModelContext, type ModelDefinition } from "./model.ts";
 import { ParamFactory } from "./params.ts";
 import {
   type AttentionParams,
@@ -38,12 +38,12 @@ interface Block {
   mlpOut: DenseParams;
 }
 
-/** Builds a Transformer for per-node fields `[N, k]` predicting a per-node target `[N, 3]`. */
-export function createTransformer(config: TransformerConfig, ctx: ModelContext): Model {
-  const { blocks, channels: c, heads, mlpRatio } = config;
-  if (c % heads !== 0) {
-    throw new Error(`transformer: channels (${c}) must be divisible by heads (${heads})`);
-  }
+/**
+ * Checks that every input field is per-node `[N, k]` (one token per node).
+ *
+ * @throws Error naming the first field that is not.
+ */
+function checkTransformerFields(ctx: Pick<ModelContext, "inputs">): void {
   for (const f of ctx.inputs) {
     if (f.shape.length !== 2) {
       throw new Error(
@@ -51,6 +51,15 @@ export function createTransformer(config: TransformerConfig, ctx: ModelContext):
       );
     }
   }
+}
+
+/** Builds a Transformer for per-node fields `[N, k]` predicting a per-node target `[N, 3]`. */
+export function createTransformer(config: TransformerConfig, ctx: ModelContext): Model {
+  const { blocks, channels: c, heads, mlpRatio } = config;
+  if (c % heads !== 0) {
+    throw new Error(`transformer: channels (${c}) must be divisible by heads (${heads})`);
+  }
+  checkTransformerFields(ctx);
   const inDim = ctx.inputs.reduce((s, f) => s + f.shape[1], 0);
   const outDim = ctx.target.shape[ctx.target.shape.length - 1];
   const p = new ParamFactory(ctx.seed);
@@ -92,5 +101,7 @@ export const transformer: ModelDefinition<TransformerConfig> = {
   description: "Transformer baseline (GATr N-body): linear embed, pre-LN blocks, linear head",
   equivariance: "none",
   defaults: { blocks: 10, channels: 384, heads: 8, mlpRatio: 2 },
+  smoke: { blocks: 1, channels: 16, heads: 2 },
+  decline: declineWhenThrows(checkTransformerFields),
   create: createTransformer,
 };

@@ -72,6 +72,18 @@ export async function runCase(
   let model;
   try {
     const modelDef = registries.models.get(spec.model.id);
+    const declined = modelDef.decline?.({
+      inputs: dataset.inputs,
+      target: dataset.target,
+      edges: dataset.edges,
+    });
+    if (declined) {
+      return {
+        ...resultBase(spec, env, started),
+        state: "skipped",
+        reason: `model ${spec.model.id} declines data set ${spec.dataset.id}: ${declined}`,
+      };
+    }
     model = modelDef.create(spec.model.config, {
       inputs: dataset.inputs,
       target: dataset.target,

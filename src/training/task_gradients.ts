@@ -30,7 +30,9 @@ export interface TaskGradients {
 }
 
 function sqNorm(grads: Record<string, Tensor>, vars: readonly Variable[]): Tensor {
-  return tf.tidy(() => vars.map((v) => grads[v.name].square().sum()).reduce((a, b) => a.add(b)));
+  return tf.tidy(() =>
+    vars.map((v) => grads[v.name]?.square().sum() ?? tf.scalar(0)).reduce((a, b) => a.add(b))
+  );
 }
 
 /**
@@ -73,10 +75,16 @@ export async function remulTaskGradients(
     );
   const obj = task(1, 0);
   const equi = task(0, 1);
+  // A variable that does not affect a task's loss has no gradient in it (tfjs leaves it out):
+  // that task contributes zero. A variable in neither gets no entry (the optimiser skips it).
   const grads = tf.tidy(() => {
     const out: Record<string, Tensor> = {};
     for (const v of params) {
-      out[v.name] = obj.grads[v.name].mul(state.alpha).add(equi.grads[v.name].mul(state.beta));
+      const go = obj.grads[v.name];
+      const ge = equi.grads[v.name];
+      if (go && ge) out[v.name] = go.mul(state.alpha).add(ge.mul(state.beta));
+      else if (go) out[v.name] = go.mul(state.alpha);
+      else if (ge) out[v.name] = ge.mul(state.beta);
     }
     return out;
   });

@@ -24,5 +24,6 @@ export const emlp: ModelDefinition<EmlpConfig> = {
   description: "EMLP (Finzi et al. 2021): equivariant linear + bilinear + gated layers on S⊕V",
   equivariance: "exact",
   defaults: { hidden: 532, layers: 3, maxRank: 1, group: "O(3)", scale: 0.1 },
+  smoke: { hidden: 24, layers: 2 },
   create: (config, ctx) => createEmlpNetwork("emlp", config, ctx),
 };

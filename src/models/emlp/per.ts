@@ -42,6 +42,7 @@ export const per: ModelDefinition<PerConfig> = {
     equivWeight: 200,
     l2Weight: 1e-5,
   },
+  smoke: { hidden: 24, layers: 2 },
   create: ({ equivWeight, l2Weight, ...net }, ctx) => {
     if (equivWeight < 0 || l2Weight < 0) {
       throw new Error(`per: equivWeight and l2Weight must be ≥ 0`);

@@ -44,6 +44,7 @@ export const rpp: ModelDefinition<RppConfig> = {
     basicWd: 100,
     equivWd: 1e-3,
   },
+  smoke: { hidden: 24, layers: 2 },
   create: ({ basicWd, equivWd, ...net }, ctx) => {
     if (basicWd < 0 || equivWd < 0) throw new Error(`rpp: basicWd and equivWd must be ≥ 0`);
     return createEmlpNetwork("rpp", net, ctx, { basicWd, equivWd });

@@ -210,5 +210,6 @@ export const gatr: ModelDefinition<GatrConfig> = {
   description: "GATr (Geometric Algebra Transformer), E(3)-equivariant, N-body wrapper",
   equivariance: "exact",
   defaults: { blocks: 10, mvChannels: 16, sChannels: 128, heads: 8 },
+  smoke: { blocks: 1, mvChannels: 4, sChannels: 8, heads: 2 },
   create: createGatr,
 };

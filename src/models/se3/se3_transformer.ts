@@ -313,5 +313,6 @@ export const se3Transformer: ModelDefinition<Se3Config> = {
   description: "SE(3)-Transformer (Fuchs et al. 2020), GATr N-body wrapper; exactly equivariant",
   equivariance: "exact",
   defaults: SE3_DEFAULTS,
+  smoke: { layers: 1, channels: 4, maxDegree: 1 },
   create: createSe3Transformer,
 };
