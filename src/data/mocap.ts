@@ -1,5 +1,5 @@
 /**
- * The CMU motion-capture data set of the REMUL protocol (PROTOCOLS.md, paper §5.2, App. C.3;
+ * The CMU motion-capture data set of the REMUL protocol (docs/protocols.md, paper §5.2, App. C.3;
  * reference notes §7): 31 joint positions per frame from forward kinematics of the ASF/AMC files,
  * velocity `V[t] = X[t+1] − X[t]`, one sample per (trial, start s): input `(X[s], V[s])`, target
  * `X[s+ΔT]`, ΔT = 30 frames. Walking is CMU subject 35, running subject 9.

@@ -1,5 +1,5 @@
 /**
- * The N-body data set of the REMUL protocol (PROTOCOLS.md, paper §5.1, App. C.2): GATr's
+ * The N-body data set of the REMUL protocol (docs/protocols.md, paper §5.1, App. C.2): GATr's
  * generator with 4 bodies; in-distribution samples (train/val/test) rotated by an angle within
  * ±`inAngle`° about a Haar-random axis, OOD samples by |angle| in [`oodAngle[0]`, `oodAngle[1]`]°;
  * the mass-weighted centre of mass of the initial positions is removed from inputs and targets.

@@ -14,7 +14,7 @@ import type { Registries } from "../registry.ts";
 import type { TrainConfig } from "../training/train.ts";
 import { applyOverrides, hasOverrides, type ScaleOverrides } from "./overrides.ts";
 
-/** The three scales of PROTOCOLS.md. */
+/** The three scales of docs/protocols.md. */
 export type Scale = "smoke" | "small" | "paper";
 /** All scales, smallest first. */
 export const SCALES: readonly Scale[] = ["smoke", "small", "paper"];

@@ -7,7 +7,7 @@
  * @module
  */
 
-/** GradNorm hyperparameters (PROTOCOLS.md defaults γ = 1.5, η = 0.025). */
+/** GradNorm hyperparameters (docs/protocols.md defaults γ = 1.5, η = 0.025). */
 export interface GradNormConfig {
   /** Restoring force γ. */
   readonly gamma: number;
