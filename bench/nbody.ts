@@ -1,7 +1,8 @@
 /**
  * Suite `nbody`: the paper's N-body experiment (§5.1, Fig. 1, Table 3). The Transformer trained
- * plainly, with data augmentation, with REMUL at constant β and with REMUL + GradNorm, over a β
- * sweep; equivariant baselines join as they are registered.
+ * plainly, with data augmentation, with REMUL at constant β and with REMUL + GradNorm over the β
+ * grid; the equivariant baselines GATr, SE(3)-Transformer and EGNN trained plainly; the GNN plainly
+ * and with REMUL over β.
  *
  * @module
  */

@@ -46,7 +46,7 @@ Deno.test("same seed, same backend: the same numbers; ids and seeds are stable",
   ) {
     assert.equal(a.metrics[k], b.metrics[k], k);
   }
-  assert.deepEqual(a.history.weights, b.history.weights);
+  assert.deepEqual(a.history.taskWeights, b.history.taskWeights);
   // GradNorm moved the weights and recorded its settings
   assert.notEqual(a.metrics.final_beta, 10);
   assert.equal(a.config.procedure.config.gamma, 1.5);

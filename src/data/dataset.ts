@@ -65,7 +65,7 @@ export interface DatasetDefinition<C extends Config = Config> extends Definition
 
 /** A batch as tensors. */
 export interface Batch {
-  /** Input fields, `[size, ...spec.shape]` each, flattened sample-major. */
+  /** Input fields by name, each a tensor `[B, ...spec.shape]`. */
   readonly inputs: Fields;
   /** `[B, ...target.shape]` */
   readonly target: Tensor;

@@ -213,7 +213,7 @@ export const modelStatsMetric: MetricDefinition = {
     },
   ],
   compute({ model, history, trainBatchSize }) {
-    const last = history.weights[history.weights.length - 1] ?? [0, NaN, NaN];
+    const last = history.taskWeights[history.taskWeights.length - 1] ?? [0, NaN, NaN];
     return Promise.resolve({
       n_params: countParams(model),
       final_loss: history.finalLoss,
@@ -227,7 +227,10 @@ export const modelStatsMetric: MetricDefinition = {
   },
 };
 
-/** Loss surface around the trained weights (App. B, Figure 4), training loss on the train split. */
+/**
+ * Loss surface around the trained weights (App. B, Figure 4): the MSE on the training split (the
+ * objective term, whatever the procedure trained on) on a grid of two filter-normalised directions.
+ */
 export const lossSurfaceMetric: MetricDefinition = {
   id: "loss-surface",
   description:

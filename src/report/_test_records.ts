@@ -106,7 +106,7 @@ export function makeRecord(spec: RecordSpec = {}): ResultRecord {
       state,
       metrics: spec.metrics ?? {},
       dataProtocol: {},
-      history: { loss: [], weights: [] },
+      history: { loss: [], taskWeights: [] },
     };
   }
   if (state === "errored") return erroredResult(base, spec.message ?? "boom");

@@ -85,7 +85,8 @@ export interface CompletedResult extends ResultBase {
   /** Sampled loss curve and α/β trajectory. */
   readonly history: {
     readonly loss: readonly (readonly [number, number])[];
-    readonly weights: readonly (readonly [number, number, number])[];
+    /** `[step, α, β]`: the task weights (GradNorm's trajectory; constant otherwise). */
+    readonly taskWeights: readonly (readonly [number, number, number])[];
   };
 }
 

@@ -139,7 +139,7 @@ export async function runCase(
       metrics,
       dataProtocol: dataset.protocol,
       ...(Object.keys(artifacts).length ? { artifacts } : {}),
-      history: { loss: history.loss, weights: history.weights },
+      history: { loss: history.loss, taskWeights: history.taskWeights },
     };
   } catch (e) {
     outcome = hooks.signal?.aborted

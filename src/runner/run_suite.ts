@@ -63,7 +63,7 @@ export interface SuiteRun {
   readonly specs: readonly RunSpec[];
   /** One record per case that ran, in case order. */
   readonly records: readonly ResultRecord[];
-  /** Backend request (`auto` by default) or an already resolved choice. */
+  /** The backend the cases ran on, with the reason it was chosen. */
   readonly backend: BackendChoice;
   /** Parallel workers used. */
   readonly jobs: number;

@@ -42,9 +42,9 @@ export interface ScaleSettings {
  * data set's (e.g. `molecule`), then the model's, then the training config.
  */
 export interface GridEntry {
-  /** Model id and resolved config. */
+  /** Model id (its config comes from the scale's `models`). */
   readonly model: string;
-  /** Procedure id and resolved config. */
+  /** Procedure id. */
   readonly procedure: string;
   /** Sweep β over the scale's `betas`. */
   readonly sweepBeta?: boolean;

@@ -110,7 +110,7 @@ Deno.test("one GradNorm training step moves α, β as Algorithm 1 prescribes (li
     gradNormObjective: obj.norm,
     gradNormEquivariance: equi.norm,
   }, cfg);
-  const [, alpha, beta] = history.weights[history.weights.length - 1];
+  const [, alpha, beta] = history.taskWeights[history.taskWeights.length - 1];
   assert.ok(Math.abs(alpha - expected.alpha) < 1e-5, `α ${alpha} vs ${expected.alpha}`);
   assert.ok(Math.abs(beta - expected.beta) < 1e-5, `β ${beta} vs ${expected.beta}`);
   // and the weights did move: the task with the larger weighted gradient lost weight

@@ -68,7 +68,7 @@ export interface TrainHistory {
   /** `[step, total loss]`, sampled at most ~200 times. */
   readonly loss: [number, number][];
   /** `[step, α, β]` at the same sampling (GradNorm trajectory; constant otherwise). */
-  readonly weights: [number, number, number][];
+  readonly taskWeights: [number, number, number][];
   /**
    * Wall-clock ms of every step (forward + backward + update). With `syncEvery` k > 1 the steps
    * of a window of k share the window's synchronised time equally.
@@ -240,7 +240,8 @@ export function createTrainer(
 /**
  * Trains `model` in place.
  *
- * @param seed drives batch order and the sampled group elements.
+ * @param options `seed` drives batch order and the sampled group elements; `validate` measures
+ *   the model for model selection (`validateEvery`).
  * @throws NonFiniteLossError when the loss goes NaN/∞ (the step is reported); Error when
  *   `validateEvery > 0` and no `validate` is given.
  */
@@ -260,7 +261,7 @@ export async function train(
   const trainer = createTrainer(model, dataset, weighting, config, options.seed);
   const every = Math.max(1, Math.floor(config.steps / 200));
   const loss: [number, number][] = [];
-  const weights: [number, number, number][] = [];
+  const taskWeights: [number, number, number][] = [];
   const stepMs: number[] = [];
   const validation: [number, number][] = [];
   const best = new BestWeights();
@@ -297,7 +298,7 @@ export async function train(
       }
       if (step % every === 0 || step === config.steps - 1) {
         loss.push([step + 1, value]);
-        weights.push([step + 1, trainer.state.alpha, trainer.state.beta]);
+        taskWeights.push([step + 1, trainer.state.alpha, trainer.state.beta]);
       }
       finalLoss = value;
     }
@@ -325,7 +326,7 @@ export async function train(
     best.dispose();
   }
   const bestStep = config.validateEvery > 0 && best.step > 0 ? best.step : config.steps;
-  return { loss, weights, stepMs, finalLoss, validation, bestStep, syncEvery };
+  return { loss, taskWeights, stepMs, finalLoss, validation, bestStep, syncEvery };
 }
 
 function constantStep(
