@@ -20,7 +20,9 @@
  * @module
  */
 import type { MetricColumn } from "../metrics/metric.ts";
-import { artifactFileName, readResults } from "../runner/output.ts";
+import { artifactFileName } from "../runner/output.ts";
+import { readResults } from "../runner/results_file.ts";
+import { writeTextFileAtomic } from "../runner/atomic_write.ts";
 import type { ResultRecord } from "../runner/result.ts";
 import type { PaperReference } from "../runner/suite.ts";
 import { esc } from "./_html.ts";
@@ -357,12 +359,18 @@ export interface WriteReportOptions {
  * @param options title, the suite's reference numbers, metric columns, output path.
  * @returns the path written.
  * @throws Error when `results.jsonl` is malformed or the output cannot be written; a loss-surface
- *   file that cannot be parsed becomes a note in the report instead.
+ *   file that cannot be parsed, or a last results line cut off mid-write (skipped), becomes a
+ *   note in the report instead. The file is replaced atomically.
  */
 export async function writeReport(dir: string, options: WriteReportOptions = {}): Promise<string> {
-  const records = await readResults(dir);
-  const lossSurfaces: LossSurface[] = [];
   const notes: string[] = [];
+  const records = await readResults(dir, {
+    onWarning: (m) => {
+      notes.push(m);
+      console.error(`warning: ${m}`);
+    },
+  });
+  const lossSurfaces: LossSurface[] = [];
   const files: string[] = [];
   for await (const e of Deno.readDir(dir)) {
     if (e.isFile && /^loss_surface_.*\.csv$/.test(e.name)) files.push(e.name);
@@ -379,7 +387,7 @@ export async function writeReport(dir: string, options: WriteReportOptions = {})
     }
   }
   const out = options.out ?? `${dir}/report.html`;
-  await Deno.writeTextFile(
+  await writeTextFileAtomic(
     out,
     renderReport({
       records,

@@ -1,14 +1,19 @@
 /**
  * Result files: `results.jsonl` (one record per line, appended as experiments finish, so an
- * interrupted run keeps every completed result), `results.csv` (one flat row per experiment) and
- * `summary.md` (a Markdown table).
+ * interrupted run keeps every completed result; read and written only through
+ * `results_file.ts`), `results.csv` (one flat row per experiment) and `summary.md` (a Markdown
+ * table). Every file is replaced atomically.
  *
  * @module
  */
 import { stringify } from "npm:csv-stringify@6.6.0/sync";
 import type { ResultRecord } from "./result.ts";
 import { computeRatios } from "./ratios.ts";
+import { writeTextFileAtomic } from "./atomic_write.ts";
+import { writeResultsFile } from "./results_file.ts";
 import type { RatioSpec } from "./suite.ts";
+
+export { appendResult, readResults } from "./results_file.ts";
 
 /** CSV columns, in order: identity, state, then metrics, then environment. */
 export const CSV_COLUMNS: readonly string[] = [
@@ -55,40 +60,6 @@ export const CSV_COLUMNS: readonly string[] = [
   "ended_at",
   "error",
 ]; // deno-fmt-ignore
-
-/**
- * Reads `results.jsonl` in `dir`; the last record of each (suite, scale, id) wins, so a folder may
- * hold several suites whose case ids coincide. Missing file → empty.
- */
-export async function readResults(dir: string): Promise<ResultRecord[]> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(`${dir}/results.jsonl`);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return [];
-    throw e;
-  }
-  const byId = new Map<string, ResultRecord>();
-  text.split("\n").forEach((line, i) => {
-    if (!line.trim()) return;
-    let r: ResultRecord;
-    try {
-      r = JSON.parse(line);
-    } catch {
-      throw new Error(`${dir}/results.jsonl line ${i + 1}: not valid JSON`);
-    }
-    if (typeof r?.id !== "string" || typeof r?.state !== "string") {
-      throw new Error(`${dir}/results.jsonl line ${i + 1}: a record needs "id" and "state"`);
-    }
-    byId.set(`${r.suite}\u0000${r.scale}\u0000${r.id}`, r);
-  });
-  return [...byId.values()];
-}
-
-/** Appends one record to `results.jsonl`. */
-export async function appendResult(dir: string, record: ResultRecord): Promise<void> {
-  await Deno.writeTextFile(`${dir}/results.jsonl`, JSON.stringify(record) + "\n", { append: true });
-}
 
 /** One flat CSV row per record. */
 export function csvRow(r: ResultRecord): Record<string, string | number> {
@@ -230,21 +201,21 @@ export function artifactFileName(name: string, id: string): string {
   return `${name}_${id.replace(/[^A-Za-z0-9.-]+/g, "_").replace(/_+$/, "")}.csv`;
 }
 
-/** Writes `results.jsonl` (deduplicated, in the given order), `results.csv`, `summary.md` and
- * every artifact table as CSV. */
+/**
+ * Writes `results.jsonl` (deduplicated, in the given order), `results.csv`, `summary.md` and
+ * every artifact table as CSV, each atomically (temporary file + rename): a kill at any moment
+ * leaves every file either as it was or complete.
+ */
 export async function writeOutputs(
   dir: string,
   records: readonly ResultRecord[],
   title?: string,
   ratios?: RatioSpec,
 ): Promise<void> {
-  await Deno.writeTextFile(
-    `${dir}/results.jsonl`,
-    records.map((r) => JSON.stringify(r)).join("\n") + (records.length ? "\n" : ""),
-  );
-  await Deno.writeTextFile(`${dir}/results.csv`, toCsv(records));
-  await Deno.writeTextFile(`${dir}/summary.md`, summaryMarkdown(records, title, ratios));
-  if (ratios) await Deno.writeTextFile(`${dir}/ratios.csv`, ratiosCsv(records, ratios));
+  await writeResultsFile(dir, records);
+  await writeTextFileAtomic(`${dir}/results.csv`, toCsv(records));
+  await writeTextFileAtomic(`${dir}/summary.md`, summaryMarkdown(records, title, ratios));
+  if (ratios) await writeTextFileAtomic(`${dir}/ratios.csv`, ratiosCsv(records, ratios));
   for (const r of records) {
     if (r.state !== "completed" || !r.artifacts) continue;
     for (const [name, table] of Object.entries(r.artifacts)) {
@@ -252,7 +223,7 @@ export async function writeOutputs(
         header: true,
         columns: [...table.columns],
       });
-      await Deno.writeTextFile(`${dir}/${artifactFileName(name, r.id)}`, text);
+      await writeTextFileAtomic(`${dir}/${artifactFileName(name, r.id)}`, text);
     }
   }
 }

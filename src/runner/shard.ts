@@ -68,6 +68,16 @@ export function recordKey(r: { readonly suite: string; readonly id: string }): s
   return `${r.suite}/${r.id}`;
 }
 
+/** A case completed in two shards with different metrics. */
+export interface MetricConflict {
+  /** The record key, `suite/id`. */
+  readonly key: string;
+  /** The two shards (0-based indices into the input). */
+  readonly shards: readonly [number, number];
+  /** The metrics whose values differ (or that only one of them has). */
+  readonly metrics: readonly string[];
+}
+
 /** What {@linkcode mergeShardRecords} returns. */
 export interface MergedShards {
   /** The records in the unsharded order. */
@@ -75,6 +85,15 @@ export interface MergedShards {
   /** Records (`suite/id`) found in more than one shard (the completed, then the latest, record
    * was kept). */
   readonly duplicates: string[];
+  /** Cases completed in more than one shard with different metrics: no record can be chosen. */
+  readonly conflicts: MetricConflict[];
+}
+
+function differingMetrics(a: ResultRecord, b: ResultRecord): string[] {
+  if (a.state !== "completed" || b.state !== "completed") return [];
+  const names = [...new Set([...Object.keys(a.metrics ?? {}), ...Object.keys(b.metrics ?? {})])]
+    .sort();
+  return names.filter((n) => !Object.is(a.metrics[n], b.metrics[n]));
 }
 
 /**
@@ -83,25 +102,31 @@ export interface MergedShards {
  * @param shards each shard's records.
  * @param order record keys ({@linkcode recordKey}) in the unsharded order (e.g. the suites'
  *   expansion); other records follow, sorted by key.
- * @returns the merged records and the ids that appeared more than once.
+ * @returns the merged records, the ids that appeared more than once, and the cases completed
+ *   in two shards with different metrics (the caller must refuse those: either could be right).
  */
 export function mergeShardRecords(
   shards: readonly (readonly ResultRecord[])[],
   order: readonly string[] = [],
 ): MergedShards {
   const byId = new Map<string, ResultRecord>();
+  const from = new Map<string, number>();
   const duplicates = new Set<string>();
-  for (const list of shards) {
+  const conflicts: MetricConflict[] = [];
+  for (const [index, list] of shards.entries()) {
     for (const r of list) {
       const key = recordKey(r);
       const prev = byId.get(key);
       if (prev) {
         duplicates.add(key);
+        const metrics = differingMetrics(prev, r);
+        if (metrics.length) conflicts.push({ key, shards: [from.get(key)!, index], metrics });
         const keepPrev = (prev.state === "completed" && r.state !== "completed") ||
           (prev.state === r.state && Date.parse(prev.endedAt) > Date.parse(r.endedAt));
         if (keepPrev) continue;
       }
       byId.set(key, r);
+      from.set(key, index);
     }
   }
   const rank = new Map(order.map((id, i) => [id, i]));
@@ -110,5 +135,5 @@ export function mergeShardRecords(
     const ra = rank.get(ka) ?? Infinity, rb = rank.get(kb) ?? Infinity;
     return ra !== rb ? ra - rb : ka < kb ? -1 : ka > kb ? 1 : 0;
   });
-  return { records, duplicates: [...duplicates].sort() };
+  return { records, duplicates: [...duplicates].sort(), conflicts };
 }

@@ -75,3 +75,13 @@ Deno.test("parseShard accepts i/n with 1 ≤ i ≤ n and nothing else", () => {
     assert.throws(() => parseShard(bad), /expected i\/n with 1 ≤ i ≤ n/, bad);
   }
 });
+
+Deno.test("mergeShardRecords reports a case completed twice with different metrics", () => {
+  const x1 = { ...record("x"), metrics: { mse_test: 1, equi_e: 2 } } as ResultRecord;
+  const x2 = { ...record("x"), metrics: { mse_test: 1.5, equi_e: 2 } } as ResultRecord;
+  const same = { ...record("x"), metrics: { mse_test: 1, equi_e: 2 } } as ResultRecord;
+  assert.deepEqual(mergeShardRecords([[x1], [x2]]).conflicts, [
+    { key: "nbody/x", shards: [0, 1], metrics: ["mse_test"] },
+  ]);
+  assert.deepEqual(mergeShardRecords([[x1], [same]]).conflicts, [], "equal metrics: a duplicate");
+});
