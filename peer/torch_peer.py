@@ -27,6 +27,7 @@ shape). Every answer is one JSON line on stdout; progress goes to stderr.
 import argparse
 import json
 import math
+import re
 import sys
 import time
 
@@ -509,6 +510,23 @@ def op_time(state, req):
     return {"plainStepMs": plain, "remulStepMs": remul, "inferMs": infer}
 
 
+def blas_info():
+    """The BLAS torch was built against (`BLAS_INFO`, e.g. `generic`, `open`, `mkl`) and the BLAS
+    libraries this process has loaded (on Debian the generic libblas.so.3 is OpenBLAS)."""
+    m = re.search(r"BLAS_INFO=([^,\s]+)", torch.__config__.show())
+    info = m.group(1) if m else "unknown"
+    loaded = set()
+    try:
+        with open("/proc/self/maps") as maps:
+            for line in maps:
+                path = line.split()[-1]
+                if "blas" in path.rsplit("/", 1)[-1]:
+                    loaded.add(path)
+    except OSError:
+        pass  # not Linux
+    return f"{info} ({', '.join(sorted(loaded))})" if loaded else info
+
+
 def main():
     stdin = sys.stdin.buffer
     hello = {
@@ -518,6 +536,7 @@ def main():
         "interopThreads": torch.get_num_interop_threads(),
         "device": "cpu",
         "dtype": str(torch.get_default_dtype()),
+        "blas": blas_info(),
     }
     print(json.dumps(hello), flush=True)
     state = None

@@ -122,16 +122,19 @@ async function main(): Promise<number> {
     throw new CliError((e as Error).message);
   });
   const backend = await startOurBackend(choice, threads);
-  if (backend.threads !== null && backend.threads !== threads) {
+  if (
+    backend.threads !== null && backend.threads !== threads && backend.blas?.threads !== threads
+  ) {
     throw new CliError(
       `--threads ${threads}: our ${choice.name} backend runs on ${backend.threads} thread` +
         `${backend.threads === 1 ? "" : "s"} here (${
           choice.name === "wasm"
-            ? "tfjs-backend-wasm has no threads under Deno"
+            ? "tfjs-backend-wasm has no threads under Deno, and no OpenBLAS is in use"
             : "the cpu backend is JavaScript on one thread"
         }), so the sides would differ; use --threads ${backend.threads}`,
     );
   }
+  for (const line of backend.kernels) console.error(`peer: kernels: ${line}`);
   console.error(
     `peer: backend ${choice.name} (${choice.reason}); ${workloads.length} models; ` +
       `threads ${threads}; ${repeats} timed steps after ${warmup} warm-up`,
@@ -165,7 +168,12 @@ async function main(): Promise<number> {
       gitCommit: await gitCommit(),
       deno: Deno.version.deno,
       tfjs: TFJS_VERSION,
-      backend: { ...choice, threads: backend.threads },
+      backend: {
+        ...choice,
+        threads: backend.threads,
+        blas: backend.blas,
+        kernels: backend.kernels,
+      },
       torch: { ...torch, pythonPath: python.python },
       cpus: navigator.hardwareConcurrency,
       repeats,

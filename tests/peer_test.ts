@@ -58,10 +58,11 @@ Deno.test({
     );
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /\| model \| config \| data \| batch \| params \| step ours \|/);
-    assert.match(r.stdout, /Threads: ours 1 thread \(wasm\); PyTorch 1 intra-op thread/);
+    assert.match(r.stdout, /Threads: ours 1 thread \(wasm[;)].*; PyTorch 1 intra-op thread/);
     const doc = JSON.parse(await Deno.readTextFile(json));
     assert.equal(doc.backend.name, "wasm");
     assert.equal(doc.backend.threads, 1);
+    if (doc.backend.blas) assert.equal(doc.backend.blas.threads, 1, "OpenBLAS threads, ours");
     assert.equal(doc.torch.threads, 1);
     const records = doc.records as PeerRecord[];
     assert.deepEqual(records.map((x) => x.model), models);

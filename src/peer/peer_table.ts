@@ -56,9 +56,14 @@ function describeConfig(r: PeerRecord): string {
  * ```ts
  * import { peerTable } from "./peer_table.ts";
  * const md = peerTable([], {
- *   backend: { choice: { name: "wasm", requested: "wasm", adapter: null, reason: "requested" }, threads: 1 },
+ *   backend: {
+ *     choice: { name: "wasm", requested: "wasm", adapter: null, reason: "requested" },
+ *     threads: 1,
+ *     blas: null,
+ *     kernels: [],
+ *   },
  *   tfjs: "4.22.0",
- *   torch: { torch: "2.0", python: "3.11", threads: 1, interopThreads: 1, device: "cpu", dtype: "torch.float32" },
+ *   torch: { torch: "2.0", python: "3.11", threads: 1, interopThreads: 1, device: "cpu", dtype: "torch.float32", blas: "open" },
  *   repeats: 10,
  *   warmup: 2,
  * });
@@ -67,9 +72,16 @@ function describeConfig(r: PeerRecord): string {
  */
 export function peerTable(records: readonly PeerRecord[], ctx: PeerTableContext): string {
   const b = ctx.backend;
+  const plural = (n: number) => `${n} thread${n === 1 ? "" : "s"}`;
   const ourThreads = b.threads === null
     ? `${b.choice.name} (GPU)`
-    : `${b.threads} thread${b.threads === 1 ? "" : "s"} (${b.choice.name})`;
+    : b.blas
+    ? b.blas.threads === b.threads
+      ? `${plural(b.threads)} (${b.choice.name}; larger matrix products on OpenBLAS, ` +
+        `${plural(b.blas.threads)})`
+      : `${b.choice.name} kernels on ${plural(b.threads)}, larger matrix products on OpenBLAS ` +
+        `with ${plural(b.blas.threads)}`
+    : `${plural(b.threads)} (${b.choice.name})`;
   const t = ctx.torch;
   const lines = [
     `## Peer comparison: tfjs ${ctx.tfjs} (${b.choice.name}) vs PyTorch ${t.torch} (${t.device})`,
@@ -77,7 +89,7 @@ export function peerTable(records: readonly PeerRecord[], ctx: PeerTableContext)
     `Threads: ours ${ourThreads}; PyTorch ${t.threads} intra-op thread${
       t.threads === 1 ? "" : "s"
     } (torch.set_num_threads, OMP/OpenBLAS/MKL_NUM_THREADS=${t.threads}), ${t.interopThreads} ` +
-    `inter-op. Backend: ${b.choice.name} (${b.choice.reason}). float32 on both sides, same ` +
+    `inter-op, BLAS ${t.blas}. Backend: ${b.choice.name} (${b.choice.reason}). float32 on both sides, same ` +
     `data, same initial weights (forward outputs checked equal), Adam, the suite's gradient ` +
     `clip. Times in ms: median of ${ctx.repeats} steps after the cold first step and ` +
     `${ctx.warmup} warm-up steps; REMUL = α=1, β=1 (the batch and a rotated copy, one forward of ` +

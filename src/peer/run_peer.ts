@@ -9,6 +9,7 @@
  * @module
  */
 import { type BackendChoice, initBackend } from "../backend/backend.ts";
+import { loadNativeBlas } from "../backend/native_blas.ts";
 import { resolveConfig } from "../core/config.ts";
 import { deriveSeed } from "../core/hash.ts";
 import { disposeBatch, makeBatch } from "../data/dataset.ts";
@@ -77,32 +78,48 @@ export interface PeerRecord {
   };
 }
 
-/** Our side's backend and thread count. */
+/** Our side's backend and thread counts. */
 export interface OurBackend {
   /** The backend choice and its reason. */
   readonly choice: BackendChoice;
-  /** CPU threads our kernels run on; null on WebGPU (the GPU does the work). */
+  /** CPU threads tfjs's own kernels run on; null on WebGPU (the GPU does the work). */
   readonly threads: number | null;
+  /**
+   * The system OpenBLAS that runs the wasm backend's larger matrix products (path and threads),
+   * or null when it is not in use (another backend, no `--allow-ffi`, no library).
+   */
+  readonly blas: { readonly path: string; readonly threads: number } | null;
+  /** What runs the kernels the project replaced, one line each (from `initBackend`). */
+  readonly kernels: readonly string[];
 }
 
 /**
- * Starts our backend, asking the wasm backend for `threads` threads, and reports how many it
- * runs with (tfjs-backend-wasm runs single-threaded under Deno; the cpu backend is plain
- * JavaScript on one thread).
+ * Starts our backend with `threads` threads wherever a thread count can be set: the wasm
+ * backend's own thread pool (tfjs-backend-wasm runs single-threaded under Deno whatever is
+ * asked) and the OpenBLAS that runs its matrix products (`REMUL_BLAS_THREADS`). The cpu backend
+ * is plain JavaScript on one thread.
  *
  * @param choice the resolved backend.
  * @param threads threads asked for.
  * @returns the backend and the threads it actually uses.
+ * @throws Error when the backend cannot start.
  */
 export async function startOurBackend(choice: BackendChoice, threads: number): Promise<OurBackend> {
   if (choice.name === "wasm") {
     const wasm = await import("npm:@tensorflow/tfjs-backend-wasm@4.22.0");
     wasm.setThreadsCount(threads);
-    await initBackend("wasm");
-    return { choice, threads: wasm.getThreadsCount() };
+    Deno.env.set("REMUL_BLAS_THREADS", String(threads)); // read when the library is opened
+    const kernels = await initBackend("wasm");
+    const status = loadNativeBlas(); // the status initBackend's matmul kernel got (cached)
+    return {
+      choice,
+      threads: wasm.getThreadsCount(),
+      blas: status.loaded ? { path: status.blas.path, threads: status.blas.threads } : null,
+      kernels,
+    };
   }
-  await initBackend(choice.name);
-  return { choice, threads: choice.name === "cpu" ? 1 : null };
+  const kernels = await initBackend(choice.name);
+  return { choice, threads: choice.name === "cpu" ? 1 : null, blas: null, kernels };
 }
 
 /** Options of {@linkcode runPeer}. */

@@ -85,6 +85,8 @@ export interface TorchHello {
   readonly device: string;
   /** `torch.get_default_dtype()`. */
   readonly dtype: string;
+  /** The BLAS torch was built against (`BLAS_INFO` of its build configuration, e.g. `open`). */
+  readonly blas: string;
 }
 
 /** A model for the PyTorch side to build, with our initial weights and the data. */
