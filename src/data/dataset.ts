@@ -6,6 +6,7 @@
  */
 import type { Config } from "../core/config.ts";
 import type { Definition } from "../core/registry.ts";
+import type { ConfigRanges } from "../core/config_range.ts";
 import type { FieldSpec } from "../symmetry/field.ts";
 import { fieldSize } from "../symmetry/field.ts";
 import type { RotationSpec } from "../symmetry/rotation.ts";
@@ -59,6 +60,8 @@ export class DatasetUnavailableError extends Error {
 export interface DatasetDefinition<C extends Config = Config> extends Definition {
   /** Default config; suites override keys per scale. */
   readonly defaults: C;
+  /** Allowed values of numeric keys, checked before anything loads. */
+  readonly ranges?: ConfigRanges<keyof C & string>;
   /** Loads or generates the data; throws `DatasetUnavailableError` for missing files. */
   load(config: C, context: DatasetContext): Promise<Dataset> | Dataset;
 }

@@ -65,5 +65,9 @@ export const gaussian: DatasetDefinition<GaussianConfig> = {
   id: "gaussian",
   description: "Gaussian input, N nodes × 7 features (cost experiment, paper §5.4)",
   defaults: { nodes: 20, samples: 2048 },
+  ranges: {
+    nodes: { integer: true, min: 2, what: "nodes per input" },
+    samples: { integer: true, min: 1, what: "inputs" },
+  },
   load: (config, ctx) => loadGaussian(config, ctx.seed),
 };

@@ -319,5 +319,13 @@ export const md17: DatasetDefinition<Md17Config> = {
   description:
     "MD17 (sGDML) heavy-atom trajectories, GMN protocol: x[t], v[t], z → x[t+ΔT], 1.6 Å + 2-hop graph",
   defaults: MD17_DEFAULTS,
+  ranges: {
+    deltaT: { integer: true, min: 1, what: "frames between input and target" },
+    train: { integer: true, min: 1, what: "training start frames" },
+    val: { integer: true, min: 0, what: "validation start frames" },
+    test: { integer: true, min: 1, what: "test start frames" },
+    cutoff: { above: 0, what: "graph cut-off in Å" },
+    margin: { integer: true, min: 0, what: "frames left out at each end" },
+  },
   load: (config, ctx) => loadMd17(config, ctx),
 };

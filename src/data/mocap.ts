@@ -568,5 +568,11 @@ export const mocap: DatasetDefinition<MocapConfig> = {
   id: "mocap",
   description: "CMU MoCap (subject 35 walking, subject 9 running), 31 joints, ΔT = 30 frames",
   defaults: MOCAP_DEFAULTS,
+  ranges: {
+    deltaT: { integer: true, min: 1, what: "frames between input and target" },
+    train: { integer: true, min: 0, what: "training samples; 0 = the protocol's" },
+    val: { integer: true, min: 0, what: "validation samples; 0 = the protocol's" },
+    test: { integer: true, min: 0, what: "test samples; 0 = the protocol's" },
+  },
   load: (config, ctx) => loadMocap(config, ctx.dataDir),
 };

@@ -141,5 +141,14 @@ export const nbody: DatasetDefinition<NBodyConfig> = {
   id: "nbody",
   description: "GATr N-body generator, 4 bodies; in-dist rotations ±10°, OOD 90°–180°",
   defaults: NBODY_DEFAULTS,
+  ranges: {
+    planets: { integer: true, min: 1, what: "bodies besides the star" },
+    train: { integer: true, min: 1, what: "training samples" },
+    val: { integer: true, min: 0, what: "validation samples" },
+    test: { integer: true, min: 0, what: "test samples" },
+    ood: { integer: true, min: 0, what: "out-of-distribution samples" },
+    inAngle: { min: 0, max: 180, what: "in-distribution rotation angle in degrees" },
+    oodAngle: { min: 0, max: 180, what: "OOD rotation angles in degrees" },
+  },
   load: (config, ctx) => loadNBody(config, ctx.seed),
 };

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Definition } from "../core/registry.ts";
+import type { ConfigRanges } from "../core/config_range.ts";
 import type { Dataset } from "../data/dataset.ts";
 import type { Model } from "../models/model.ts";
 import type { TrainHistory } from "../training/train.ts";
@@ -33,6 +34,17 @@ export type EvalConfig = {
   surfaceSteps?: number;
   /** Loss-surface grid half-width in units of the filter-normalised directions. */
   surfaceRange?: number;
+};
+
+/** Ranges of the evaluation config's keys, checked before anything runs. */
+export const EVAL_RANGES: ConfigRanges<keyof EvalConfig & string> = {
+  batchSize: { integer: true, min: 1, what: "evaluation batch size" },
+  equiInputs: { integer: true, min: 1, what: "test inputs for E and E'" },
+  equiSamples: { integer: true, min: 1, what: "rotations per input for E and E'" },
+  inferenceRepeats: { integer: true, min: 1, what: "timed forward passes" },
+  inferenceWarmup: { integer: true, min: 0, what: "untimed forward passes" },
+  surfaceSteps: { integer: true, min: 1, what: "loss-surface grid points per axis" },
+  surfaceRange: { above: 0, what: "loss-surface half-width" },
 };
 
 /** What a metric sees. */

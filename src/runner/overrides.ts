@@ -8,6 +8,9 @@
  * @module
  */
 import { resolveConfig } from "../core/config.ts";
+import { checkRanges, rangesOf } from "../core/config_range.ts";
+import { EVAL_RANGES } from "../metrics/metric.ts";
+import { TRAIN_RANGES } from "../training/train_ranges.ts";
 import type { Registries } from "../registry.ts";
 import type { ScaleSettings, SuiteDefinition } from "./suite.ts";
 
@@ -85,8 +88,8 @@ export function hasOverrides(o: ScaleOverrides | undefined): o is ScaleOverrides
 /**
  * A scale's settings with the overrides applied, every key checked against where it lands.
  *
- * @throws Error naming the key (and the known ones) for an unknown key or a value of the wrong
- *   type, and for a model the suite does not run.
+ * @throws Error naming the key (and the known ones) for an unknown key, a value of the wrong
+ *   type or out of its declared range, and for a model the suite does not run.
  */
 export function applyOverrides(
   suite: SuiteDefinition,
@@ -96,7 +99,8 @@ export function applyOverrides(
 ): ScaleSettings {
   const ds = registries.datasets.get(suite.dataset);
   const dataset = { ...settings.dataset, ...overrides.dataset };
-  resolveConfig(ds.defaults, dataset, `data set "${ds.id}" (--set dataset.…)`);
+  const dsWhere = `data set "${ds.id}" (--set dataset.…)`;
+  checkRanges(resolveConfig(ds.defaults, dataset, dsWhere), rangesOf(ds), dsWhere);
   const models: Record<string, Readonly<Record<string, unknown>>> = { ...settings.models };
   for (const [id, over] of Object.entries(overrides.models ?? {})) {
     const def = registries.models.get(id);
@@ -107,13 +111,14 @@ export function applyOverrides(
       );
     }
     models[id] = { ...models[id], ...over };
-    resolveConfig(def.defaults, models[id], `model "${id}" (--set model.${id}.…)`);
+    const where = `model "${id}" (--set model.${id}.…)`;
+    checkRanges(resolveConfig(def.defaults, models[id], where), rangesOf(def), where);
   }
-  return {
-    ...settings,
-    dataset,
-    models,
-    train: resolveConfig(settings.train, overrides.train, "training config (--set train.…)"),
-    eval: resolveConfig(settings.eval, overrides.eval, "evaluation config (--set eval.…)"),
-  };
+  const trainWhere = "training config (--set train.…)";
+  const evalWhere = "evaluation config (--set eval.…)";
+  const train = resolveConfig(settings.train, overrides.train, trainWhere);
+  const evalConfig = resolveConfig(settings.eval, overrides.eval, evalWhere);
+  checkRanges(train, TRAIN_RANGES, trainWhere);
+  checkRanges(evalConfig, EVAL_RANGES, evalWhere);
+  return { ...settings, dataset, models, train, eval: evalConfig };
 }

@@ -75,3 +75,41 @@ Deno.test("expandSuite with overrides: unknown keys, wrong types and foreign mod
   assert.throws(() => expand(["model.egnn.hidden=3"]), /suite "mocap" does not run "egnn"/);
   assert.throws(() => expand(["model.nosuch.hidden=3"]), /nosuch/);
 });
+
+Deno.test("overrides out of a setting's declared range are rejected before anything runs, naming the key", () => {
+  const reg = createRegistries();
+  const cases: [string, RegExp][] = [
+    [
+      "train.lr=-5",
+      /Key "lr" \(the Adam learning rate\) for training config \(--set train\.…\) must be a number > 0, got -5/,
+    ],
+    [
+      "train.steps=-3",
+      /Key "steps" \(optimiser steps\) for training config .* must be an integer ≥ 1, got -3/,
+    ],
+    ["train.steps=2.5", /Key "steps" .* must be an integer ≥ 1, got 2\.5/],
+    ["train.batchSize=0", /Key "batchSize" .* must be an integer ≥ 1, got 0/],
+    ["train.gradClip=-1", /Key "gradClip" .* must be a number ≥ 0, got -1/],
+    ["train.validateEvery=-1", /Key "validateEvery" .* must be an integer ≥ 0, got -1/],
+    [
+      "eval.equiSamples=0",
+      /Key "equiSamples" .* for evaluation config \(--set eval\.…\) must be an integer ≥ 1/,
+    ],
+    [
+      "eval.batchSize=1.5",
+      /Key "batchSize" .* for evaluation config .* must be an integer ≥ 1, got 1\.5/,
+    ],
+    [
+      "dataset.deltaT=0",
+      /Key "deltaT" .* for data set "mocap" \(--set dataset\.…\) must be an integer ≥ 1, got 0/,
+    ],
+    ["dataset.train=-1", /Key "train" .* for data set "mocap" .* must be an integer ≥ 0, got -1/],
+  ];
+  for (const [item, re] of cases) {
+    assert.throws(
+      () => expandSuite(mocapSuite, "smoke", reg, { overrides: parseOverrides([item]) }),
+      re,
+      item,
+    );
+  }
+});

@@ -7,11 +7,13 @@
  */
 import { caseId, type ParamValue } from "../core/case_id.ts";
 import { type Config, resolveConfig } from "../core/config.ts";
+import { checkRanges, type ConfigRanges, rangesOf } from "../core/config_range.ts";
 import { deriveSeed } from "../core/hash.ts";
 import type { Definition } from "../core/registry.ts";
-import type { EvalConfig } from "../metrics/metric.ts";
+import { EVAL_RANGES, type EvalConfig } from "../metrics/metric.ts";
 import type { Registries } from "../registry.ts";
 import type { TrainConfig } from "../training/train.ts";
+import { TRAIN_RANGES } from "../training/train_ranges.ts";
 import { applyOverrides, hasOverrides, type ScaleOverrides } from "./overrides.ts";
 
 /** The three scales of docs/protocols.md. */
@@ -161,13 +163,24 @@ const TRAIN_KEYS: readonly string[] = [
   "validateEvery",
 ];
 
+/** `resolveConfig`, then the definition's ranges. */
+function resolveChecked<C extends Config>(
+  defaults: C,
+  overrides: Readonly<Record<string, unknown>>,
+  options: { where: string; ranges?: ConfigRanges },
+): C {
+  const c = resolveConfig(defaults, overrides, options.where);
+  checkRanges(c, options.ranges, options.where);
+  return c;
+}
+
 /**
  * Expands a suite at a scale into run specs, in grid order.
  *
  * @param options `repetitions` instead of the scale's; `dataDir` for data files; `overrides` of the
  *   scale's settings (`--set`), recorded in each spec's `protocol`.
- * @throws Error naming the suite, entry and key for unknown ids, unknown keys or bad values, and
- *   for duplicate case ids.
+ * @throws Error naming the suite, entry and key for unknown ids, unknown keys, values of the
+ *   wrong type or out of their declared range, and for duplicate case ids.
  */
 export function expandSuite(
   suite: SuiteDefinition,
@@ -182,7 +195,10 @@ export function expandSuite(
   const ds = registries.datasets.get(suite.dataset);
   const baseDataset = { ...settings.dataset };
   // validate the scale's own overrides up front
-  resolveConfig(ds.defaults, baseDataset, `dataset "${ds.id}" in suite "${suite.id}"`);
+  resolveChecked(ds.defaults, baseDataset, {
+    where: `dataset "${ds.id}" in suite "${suite.id}"`,
+    ranges: rangesOf(ds),
+  });
   for (const m of suite.metrics) registries.metrics.get(m);
   const reps = options.repetitions ?? settings.repetitions;
   const specs: RunSpec[] = [];
@@ -217,20 +233,27 @@ export function expandSuite(
         }
       }
       const where = `suite "${suite.id}"`;
-      const datasetConfig = resolveConfig(ds.defaults, dataOver, `dataset "${ds.id}" in ${where}`);
-      const procConfig = resolveConfig(
-        proc.defaults,
-        procOver,
-        `procedure "${proc.id}" in ${where}`,
-      );
+      const datasetConfig = resolveChecked(ds.defaults, dataOver, {
+        where: `dataset "${ds.id}" in ${where}`,
+        ranges: rangesOf(ds),
+      });
+      const procConfig = resolveChecked(proc.defaults, procOver, {
+        where: `procedure "${proc.id}" in ${where}`,
+        ranges: rangesOf(proc),
+      });
       proc.create(procConfig); // validates values
-      const modelConfig = resolveConfig(
-        model.defaults,
-        modelOver,
-        `model "${model.id}" in ${where}`,
-      );
-      const train = resolveConfig(settings.train, trainOver, `training config in ${where}`);
-      const evalConfig = resolveConfig(settings.eval, evalOver, `evaluation config in ${where}`);
+      const modelConfig = resolveChecked(model.defaults, modelOver, {
+        where: `model "${model.id}" in ${where}`,
+        ranges: rangesOf(model),
+      });
+      const train = resolveChecked(settings.train, trainOver, {
+        where: `training config in ${where}`,
+        ranges: TRAIN_RANGES,
+      });
+      const evalConfig = resolveChecked(settings.eval, evalOver, {
+        where: `evaluation config in ${where}`,
+        ranges: EVAL_RANGES,
+      });
       for (let rep = 0; rep < reps; rep++) {
         const idParams: Record<string, ParamValue> = { procedure: proc.id, ...params };
         if (reps > 1) idParams.rep = rep;

@@ -5,7 +5,8 @@
  * @module
  */
 import type { Definition } from "../core/registry.ts";
-import type { Config } from "../core/config.ts";
+import { type Config, resolveConfig } from "../core/config.ts";
+import { checkRanges, type ConfigRanges } from "../core/config_range.ts";
 import type { GradNormConfig } from "./gradnorm.ts";
 
 /** Constant weights, or GradNorm-adapted weights starting at (α₀, β₀). */
@@ -17,8 +18,24 @@ export type Weighting =
 export interface ProcedureDefinition<C extends Config = Config> extends Definition {
   /** Default config (e.g. β); grid parameters override it. */
   readonly defaults: C;
-  /** Builds the weighting from a resolved config; throws on invalid values. */
-  create(config: C): Weighting;
+  /** Allowed values of the config's keys. */
+  readonly ranges?: ConfigRanges<keyof C & string>;
+  /**
+   * Builds the weighting. Keys left out take their defaults (`remul.create({ beta: 10 })` has
+   * α = 1); unknown keys, wrong types and values out of range throw, naming the key.
+   */
+  create(config: Partial<C>): Weighting;
+}
+
+/** `config` over the procedure's defaults, checked against its keys, types and ranges. */
+function resolved<C extends Config>(
+  def: { readonly id: string; readonly defaults: C; readonly ranges?: ConfigRanges },
+  config: Partial<C>,
+): C {
+  const where = `procedure "${def.id}"`;
+  const c = resolveConfig(def.defaults, config, where);
+  checkRanges(c, def.ranges, where);
+  return c;
 }
 
 /** Plain training: α = 1, β = 0. */
@@ -42,10 +59,12 @@ export const remul: ProcedureDefinition<{ alpha: number; beta: number }> = {
   id: "remul",
   description: "REMUL, constant penalty: α·L_obj + β·L_equi",
   defaults: { alpha: 1, beta: 1 },
-  create: (c) => {
-    if (c.alpha < 0 || c.beta < 0) {
-      throw new Error(`remul: α and β must be ≥ 0, got ${c.alpha}, ${c.beta}`);
-    }
+  ranges: {
+    alpha: { min: 0, what: "weight α of the objective" },
+    beta: { min: 0, what: "weight β of the equivariance term" },
+  },
+  create(config) {
+    const c = resolved(remul, config);
     return { kind: "constant", alpha: c.alpha, beta: c.beta };
   },
 };
@@ -57,8 +76,14 @@ export const remulGradnorm: ProcedureDefinition<
   id: "remul-gradnorm",
   description: "REMUL, gradual penalty: GradNorm (Algorithm 1) adapts α, β from (α₀, β₀)",
   defaults: { alpha: 1, beta: 1, gamma: 1.5, eta: 0.025, minWeight: 1e-6 },
-  create: (c) => {
-    if (c.alpha <= 0 || c.beta < 0) throw new Error(`remul-gradnorm: need α₀ > 0, β₀ ≥ 0`);
-    return { kind: "gradnorm", ...c };
+  ranges: {
+    alpha: { above: 0, what: "starting weight α₀ of the objective" },
+    beta: { min: 0, what: "starting weight β₀ of the equivariance term" },
+    gamma: { min: 0, what: "GradNorm's asymmetry γ" },
+    eta: { above: 0, what: "GradNorm's learning rate η" },
+    minWeight: { min: 0, what: "floor of the task weights" },
+  },
+  create(config) {
+    return { kind: "gradnorm", ...resolved(remulGradnorm, config) };
   },
 };

@@ -8,6 +8,7 @@
 import { type Tensor, tf, type Variable } from "../tf.ts";
 import type { GradNormObservation, GradNormState } from "./gradnorm.ts";
 import { type ForwardFn, remulLoss, type RemulLossOptions } from "./remul_loss.ts";
+import { safeVariableGrads } from "./safe_variable_grads.ts";
 
 /** Options of {@linkcode remulTaskGradients}. */
 export interface TaskGradientOptions extends Omit<RemulLossOptions, "alpha" | "beta"> {
@@ -68,13 +69,20 @@ export async function remulTaskGradients(
 ): Promise<TaskGradients> {
   const { state } = options;
   const params = options.params as Variable[];
+  // safeVariableGrads: a loss that throws leaves nothing behind (tfjs's tape keeps copies)
   const task = (alpha: number, beta: number) =>
-    tf.variableGrads(
+    safeVariableGrads(
       () => remulLoss(forward, batch, { ...options, alpha, beta }).total as tf.Scalar,
       params,
     );
   const obj = task(1, 0);
-  const equi = task(0, 1);
+  let equi: ReturnType<typeof task>;
+  try {
+    equi = task(0, 1);
+  } catch (e) {
+    tf.dispose([obj.value, obj.grads]);
+    throw e;
+  }
   // A variable that does not affect a task's loss has no gradient in it (tfjs leaves it out):
   // that task contributes zero. A variable in neither gets no entry (the optimiser skips it).
   const grads = tf.tidy(() => {
