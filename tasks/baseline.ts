@@ -6,7 +6,8 @@
  * @module
  */
 import { createBaseline, DEFAULT_THRESHOLDS } from "../src/report/baseline.ts";
-import { readResults } from "../src/runner/output.ts";
+import { readResults } from "../src/runner/results_file.ts";
+import { writeTextFileAtomic } from "../src/runner/atomic_write.ts";
 import { CliError, parseCli, runCli } from "./_cli.ts";
 
 const HELP = `Usage: deno task baseline DIR [options]
@@ -67,7 +68,9 @@ async function main(): Promise<number> {
   const dir = positionals[0];
   let records;
   try {
-    records = await readResults(dir);
+    records = await readResults(dir, {
+      onWarning: (m) => console.error(`baseline: warning: ${m}`),
+    });
   } catch (e) {
     throw new CliError(`cannot read ${dir}/results.jsonl: ${(e as Error).message}`);
   }
@@ -75,7 +78,7 @@ async function main(): Promise<number> {
   const baseline = createBaseline(records, { thresholds, source: dir });
   const out = (values.out as string | undefined) ?? `${dir}/baseline.json`;
   try {
-    await Deno.writeTextFile(out, JSON.stringify(baseline, null, 2) + "\n");
+    await writeTextFileAtomic(out, JSON.stringify(baseline, null, 2) + "\n");
   } catch (e) {
     throw new CliError(`--out: cannot write "${out}": ${(e as Error).message}`);
   }

@@ -6,16 +6,24 @@
  */
 import { BACKEND_REQUESTS, type BackendRequest, chooseBackend } from "../src/backend/backend.ts";
 import { createRegistries } from "../src/registry.ts";
-import { readResults, summaryMarkdown, writeOutputs } from "../src/runner/output.ts";
+import { summaryMarkdown, writeOutputs } from "../src/runner/output.ts";
+import {
+  partialLineWarning,
+  readResultsFile,
+  RESULTS_FILE,
+  writeResultsFile,
+} from "../src/runner/results_file.ts";
+import { describeConflicts, resumeConflicts } from "../src/runner/settings_diff.ts";
 import type { ResultRecord } from "../src/runner/result.ts";
 import { defaultJobs, runSuite } from "../src/runner/run_suite.ts";
 import { gitCommit } from "../src/runner/environment.ts";
-import { expandSuite, filterSpecs, type Scale, SCALES } from "../src/runner/suite.ts";
+import { expandSuite, filterSpecs, type RunSpec, type Scale, SCALES } from "../src/runner/suite.ts";
 import { parseShard, type Shard, shardItems } from "../src/runner/shard.ts";
 import { parseOverrides, type ScaleOverrides } from "../src/runner/overrides.ts";
 import { createSuiteRegistry } from "../bench/suites.ts";
 import { CliError, formatDuration, parseCli, runCli } from "./_cli.ts";
 import { checkAgainstBaseline, loadBaseline } from "./compare.ts";
+import { caseId } from "../src/core/case_id.ts";
 import { reportFolder } from "./report.ts";
 
 const HELP = `Usage: deno task bench [options]
@@ -29,18 +37,25 @@ Options:
   --list              print the cases and exit
   --jobs N            experiments in parallel (default: 1 on WebGPU, else min(2, cores))
   --backend B         auto | webgpu | wasm | cpu (default: auto)
-  --out DIR           output folder (default: results/<suite>-<scale>-<timestamp>)
-  --resume            with --out: skip cases already completed in DIR
+  --out DIR           output folder (default: results/<suite>-<scale>-<timestamp>); a folder
+                      that already holds results needs --resume (nothing is overwritten)
+  --resume            with --out: skip cases already completed in DIR (same settings only)
   --repetitions N     override the scale's repetitions
   --set KEY=VALUE     override a setting of the scale, repeatable: train.KEY, eval.KEY,
                       dataset.KEY or model.MODEL.KEY, e.g. --set train.steps=5000
                       --set model.mlp.hidden=256 (recorded with every result)
-  --data-dir DIR      where downloaded data sets live (default: data)
+  --data-dir DIR      where downloaded data sets live (default: data); suites whose scale
+                      reads a bundled fixture (dataset.file, e.g. md17/mocap smoke) say so
   --timeout S         per-experiment limit in seconds (default: 7200; 0 = none)
   --shard i/n         run only shard i of n (round-robin over the sorted case ids; see
                       docs/sharding.md; join the shards with deno task merge)
-  --baseline FILE     compare with a baseline at the end (deno task compare); exit 1 on regression
+  --baseline FILE     compare with a baseline at the end (deno task compare), narrowed to the
+                      cases --filter and --shard select; exit 1 on regression or a missing case
   -h, --help          this text
+
+Exit codes: 0 every case has a record and at least one completed; 1 regression against
+--baseline; 2 bad input (nothing written); 3 no case completed (all errored or skipped);
+130 interrupted (Ctrl-C; completed results kept).
 `;
 
 /** The few numbers worth a progress line: accuracy if measured, else timing. */
@@ -69,7 +84,7 @@ async function main(): Promise<number> {
     out: { type: "string" },
     resume: { type: "boolean", default: false },
     repetitions: { type: "string" },
-    "data-dir": { type: "string", default: "data" },
+    "data-dir": { type: "string" },
     timeout: { type: "string", default: "7200" },
     shard: { type: "string" },
     baseline: { type: "string" },
@@ -133,18 +148,23 @@ async function main(): Promise<number> {
   } catch (e) {
     throw new CliError(`--set: ${(e as Error).message}`);
   }
-  let specs;
+  const dataDir = (args["data-dir"] as string | undefined) ?? "data";
+  let expanded: RunSpec[];
+  let specs: RunSpec[];
   try {
-    specs = filterSpecs(
-      expandSuite(suite, scale, registries, {
-        repetitions,
-        dataDir: args["data-dir"] as string,
-        overrides,
-      }),
-      args.filter as string | undefined,
-    );
+    expanded = expandSuite(suite, scale, registries, { repetitions, dataDir, overrides });
+    specs = filterSpecs(expanded, args.filter as string | undefined);
   } catch (e) {
     throw new CliError(`suite "${suite.id}": ${(e as Error).message}`);
+  }
+  if (args["data-dir"] !== undefined) {
+    const files = [...new Set(specs.map((s) => s.dataset.config.file))];
+    if (files.length === 1 && typeof files[0] === "string" && files[0] !== "") {
+      console.error(
+        `bench: note: --data-dir ${dataDir} is not read: suite ${suite.id} at scale ${scale} ` +
+          `reads dataset.file "${files[0]}"; add --set dataset.file= to read ${dataDir} instead`,
+      );
+    }
   }
   const unsharded = specs;
   if (shard) specs = shardItems(specs, shard);
@@ -166,14 +186,43 @@ async function main(): Promise<number> {
     `results/${suite.id}-${scale}-${stamp}${shard ? `-shard${shard.index}of${shard.count}` : ""}`;
   let previous: ResultRecord[] = [];
   let others: ResultRecord[] = []; // records of other suites or scales in the same folder: kept
+  let repair = false; // a partial last line to cut off before appending
+  let existing;
+  try {
+    existing = await readResultsFile(out);
+  } catch (e) {
+    throw new CliError(
+      `${args.resume ? "--resume" : "--out"}: cannot read ${out}/${RESULTS_FILE}: ${
+        (e as Error).message
+      }`,
+    );
+  }
+  if (!args.resume && (existing.lines > 0 || existing.partial)) {
+    throw new CliError(
+      `--out: "${out}" already holds ${existing.records.length} result(s) in ${RESULTS_FILE}; ` +
+        `add --resume to keep them and run only the cases not completed, or choose another --out`,
+    );
+  }
   if (args.resume) {
-    try {
-      const all = await readResults(out);
-      const mine = (r: ResultRecord) => r.suite === suite.id && r.scale === scale;
-      previous = all.filter(mine);
-      others = all.filter((r) => !mine(r));
-    } catch (e) {
-      throw new CliError(`--resume: cannot read ${out}/results.jsonl: ${(e as Error).message}`);
+    const mine = (r: ResultRecord) => r.suite === suite.id && r.scale === scale;
+    previous = existing.records.filter(mine);
+    others = existing.records.filter((r) => !mine(r));
+    const conflicts = resumeConflicts(previous, expanded);
+    if (conflicts.length) {
+      throw new CliError(
+        `--resume: completed cases in ${out}/${RESULTS_FILE} ran with other settings than this ` +
+          `run (recorded → now): ${describeConflicts(conflicts)}; resume with the same --set ` +
+          `values as before, or run into a new --out`,
+      );
+    }
+    if (existing.partial) {
+      console.error(
+        `bench: warning: ${partialLineWarning(`${out}/${RESULTS_FILE}`, existing.partial)}`,
+      );
+      repair = true;
+    }
+    if (existing.records.length === 0) {
+      console.error(`bench: --resume: ${out}/${RESULTS_FILE} holds no results; every case runs`);
     }
   }
   let backend;
@@ -192,6 +241,8 @@ async function main(): Promise<number> {
   } catch (e) {
     throw new CliError(`--out: cannot write to "${out}": ${(e as Error).message}`);
   }
+  // results.jsonl has one writer, this process: cut a partial last line off before appending
+  if (repair) await writeResultsFile(out, existing.records);
 
   const completed = new Set(previous.filter((r) => r.state === "completed").map((r) => r.id));
   const todo = specs.filter((s) => !completed.has(s.id));
@@ -270,11 +321,36 @@ async function main(): Promise<number> {
       formatDuration(performance.now() - t0)
     } wall; files in ${out}/ (results.jsonl, results.csv, summary.md, report.html)`,
   );
+  // The baseline is narrowed to the cases this run selected (--filter, --shard): those must
+  // all be there; the baseline's other cases are not expected.
+  const selected = new Set(specs.map((s) => caseId(s.model.id, s.params)));
+  const narrowed = !!args.filter || !!shard;
+  const inRun = (key: string) => {
+    const m = /^([^/[]+)\/(.+)$/.exec(key); // `suite/case` in multi-suite baselines
+    return m ? m[1] === suite.id && selected.has(m[2]) : selected.has(key);
+  };
   const check = baseline && checkAgainstBaseline(baseline, args.baseline as string, ordered, {
     changesOnly: true,
+    select: narrowed ? inRun : undefined,
+    selectedBy: narrowed
+      ? `the cases selected by ${
+        [args.filter && "--filter", shard && "--shard"].filter(Boolean).join(" and ")
+      }`
+      : undefined,
   });
   if (check) console.log(check.markdown);
-  return controller.signal.aborted ? 130 : check && check.comparison.regressions > 0 ? 1 : 0;
+  if (controller.signal.aborted) return 130;
+  if (!ordered.some((r) => r.state === "completed")) {
+    const counts = new Map<string, number>();
+    for (const r of ordered) counts.set(r.state, (counts.get(r.state) ?? 0) + 1);
+    console.error(
+      `bench: no case completed (${
+        [...counts].map(([s, n]) => `${n} ${s}`).join(", ") || "no records"
+      }); see ${out}/${RESULTS_FILE} for the reasons; exit code 3`,
+    );
+    return 3;
+  }
+  return check && check.comparison.regressions > 0 ? 1 : 0;
 }
 
 if (import.meta.main) await runCli("bench", main);

@@ -8,7 +8,8 @@
  * @module
  */
 import { githubBenchmarkEntries } from "../src/report/github_benchmark.ts";
-import { readResults } from "../src/runner/output.ts";
+import { readResults } from "../src/runner/results_file.ts";
+import { writeTextFileAtomic } from "../src/runner/atomic_write.ts";
 import { metricColumns } from "./report.ts";
 import { CliError, parseCli, runCli } from "./_cli.ts";
 
@@ -48,7 +49,7 @@ async function main(): Promise<number> {
   const dir = positionals[0];
   let records;
   try {
-    records = await readResults(dir);
+    records = await readResults(dir, { onWarning: (m) => console.error(`export: warning: ${m}`) });
   } catch (e) {
     throw new CliError(`cannot read ${dir}/results.jsonl: ${(e as Error).message}`);
   }
@@ -57,7 +58,7 @@ async function main(): Promise<number> {
   const out = (values.out as string | undefined) ?? `${dir}/benchmark-smaller.json`;
   const write = async (path: string, data: unknown) => {
     try {
-      await Deno.writeTextFile(path, JSON.stringify(data, null, 2) + "\n");
+      await writeTextFileAtomic(path, JSON.stringify(data, null, 2) + "\n");
     } catch (e) {
       throw new CliError(`--out: cannot write "${path}": ${(e as Error).message}`);
     }

@@ -2,11 +2,15 @@
  * `deno task merge OUT DIR…`: joins the result folders of shards (`deno task bench --shard i/n`)
  * into one folder: `results.jsonl`, `results.csv`, `summary.md`, artifact CSVs and `report.html`,
  * with the records in the order an unsharded run lists them (the suite's expansion order).
+ * Folders run with different settings (`--set`, repetitions, suite versions), and a case
+ * completed in two folders with different metrics, are refused: no record can be chosen.
  *
  * @module
  */
 import { createRegistries } from "../src/registry.ts";
-import { readResults, writeOutputs } from "../src/runner/output.ts";
+import { writeOutputs } from "../src/runner/output.ts";
+import { readResults } from "../src/runner/results_file.ts";
+import { describeMixedSettings, mixedSettings } from "../src/runner/settings_diff.ts";
 import type { ResultRecord } from "../src/runner/result.ts";
 import { mergeShardRecords, recordKey } from "../src/runner/shard.ts";
 import { expandSuite, type Scale } from "../src/runner/suite.ts";
@@ -19,7 +23,8 @@ const HELP = `Usage: deno task merge OUT DIR...
 Joins the result folders of shards (deno task bench --shard i/n) of one suite at one scale into
 OUT: results.jsonl, results.csv, summary.md, loss-surface CSVs and report.html, in the unsharded
 order. OUT must not hold results yet. A case found in several folders keeps its completed (then
-latest) record.
+latest) record; a case completed in two folders with different metrics, and folders run with
+different settings (--set, repetitions), are refused (exit 2, nothing written).
 
 Options:
   -h, --help   this text
@@ -73,7 +78,9 @@ async function main(): Promise<number> {
       throw new CliError(`"${dir}" has no results.jsonl; is it a shard's results folder?`);
     }
     try {
-      shards.push(await readResults(dir));
+      shards.push(
+        await readResults(dir, { onWarning: (m) => console.error(`merge: warning: ${m}`) }),
+      );
     } catch (e) {
       throw new CliError((e as Error).message);
     }
@@ -87,6 +94,27 @@ async function main(): Promise<number> {
       }); merge joins shards of one suite at one scale`,
     );
   }
+  const mixed = mixedSettings(dirs.map((dir, i) => ({ source: dir, records: shards[i] })));
+  if (mixed.length) {
+    throw new CliError(
+      `the folders ran with different settings: ${describeMixedSettings(mixed)}; merge joins ` +
+        `shards of one run (same suite, scale, --set values and repetitions)`,
+    );
+  }
+  const all = shards.flat();
+  const { records, duplicates, conflicts } = mergeShardRecords(shards, unshardedOrder(all));
+  if (conflicts.length) {
+    const c = conflicts[0];
+    throw new CliError(
+      `case "${c.key}" is completed in both "${dirs[c.shards[0]]}" and "${
+        dirs[c.shards[1]]
+      }" with different metrics (${c.metrics.slice(0, 4).join(", ")}${
+        c.metrics.length > 4 ? ", …" : ""
+      })${
+        conflicts.length > 1 ? `, and ${conflicts.length - 1} more case(s) likewise` : ""
+      }; merge joins disjoint shards: leave out one of the folders (or its record)`,
+    );
+  }
   if (await Deno.stat(`${out}/results.jsonl`).catch(() => null)) {
     throw new CliError(`"${out}" already holds results.jsonl; merge into a new folder`);
   }
@@ -95,8 +123,6 @@ async function main(): Promise<number> {
   } catch (e) {
     throw new CliError(`cannot create "${out}": ${(e as Error).message}`);
   }
-  const all = shards.flat();
-  const { records, duplicates } = mergeShardRecords(shards, unshardedOrder(all));
   const suiteIds = [...new Set(records.map((r) => r.suite))];
   const suites = createSuiteRegistry();
   const suite = suiteIds.length === 1 && suites.has(suiteIds[0])

@@ -8,7 +8,7 @@
  */
 import type { MetricColumn } from "../src/metrics/metric.ts";
 import { createRegistries } from "../src/registry.ts";
-import { readResults } from "../src/runner/output.ts";
+import { readResults } from "../src/runner/results_file.ts";
 import type { ResultRecord } from "../src/runner/result.ts";
 import type { PaperReference } from "../src/runner/suite.ts";
 import { writeReport } from "../src/report/report.ts";
@@ -57,7 +57,7 @@ export async function reportFolder(
   dir: string,
   options: { out?: string; title?: string } = {},
 ): Promise<string> {
-  const records = await readResults(dir);
+  const records = await readResults(dir, { onWarning: () => {} }); // writeReport warns
   return await writeReport(dir, {
     out: options.out,
     title: options.title ?? resultsTitle(records),

@@ -6,7 +6,10 @@
  * noise: `noiseFactor` standard errors of the difference of means, from the pooled spread of the
  * repetitions on both sides. With a single repetition on both sides the noise cannot be judged;
  * the threshold alone decides and the table says so. A case that errors now but completed in
- * the baseline is a regression; cases that did not run are listed, not failed.
+ * the baseline is a regression, and so is a case the baseline completed that is missing from
+ * the results or did not complete (skipped, aborted): a check must not pass on results that are
+ * not there. To check only some cases, narrow the baseline explicitly (`select`, the tasks'
+ * `--filter`).
  *
  * @module
  */
@@ -32,6 +35,7 @@ export type Verdict =
   | "still-errored"
   | "fixed"
   | "not-run"
+  | "missing"
   | "new"
   | "missing-metric";
 
@@ -77,6 +81,10 @@ export interface Comparison {
   readonly regressions: number;
   /** Cases present in both, with at least one compared metric or state row. */
   readonly casesCompared: number;
+  /** Baseline cases (after narrowing) that are not in the results at all. */
+  readonly casesMissing: number;
+  /** Baseline cases left out by `select`. */
+  readonly casesNotSelected: number;
   /** Cases with at least one failing row. */
   readonly casesWithRegressions: number;
   /** The thresholds applied (from the baseline file). */
@@ -186,13 +194,19 @@ function compareMetric(
  * @param baseline a parsed baseline file.
  * @param records the results to check (any states; repetitions are pooled per case).
  * @param options `columns`: every metric column (directions and units); metrics without a
- *   column, or whose better direction is `neither`, are not compared.
+ *   column, or whose better direction is `neither`, are not compared. `select`: narrows the
+ *   baseline to the case keys it accepts (the others are neither compared nor missing);
+ *   `selectedBy` says how, for the notes (e.g. `--filter gnn`).
  * @returns rows, the number of failing rows and header notes.
  */
 export function compareToBaseline(
   baseline: Baseline,
   records: readonly ResultRecord[],
-  options: { columns: readonly MetricColumn[] },
+  options: {
+    columns: readonly MetricColumn[];
+    select?: (key: string) => boolean;
+    selectedBy?: string;
+  },
 ): Comparison {
   const th = baseline.thresholds;
   const columns = new Map(options.columns.map((c) => [c.name, c]));
@@ -204,15 +218,27 @@ export function compareToBaseline(
   const rows: ComparisonRow[] = [];
   const undirected = new Set<string>();
   let casesCompared = 0;
+  let casesMissing = 0;
+  let casesNotSelected = 0;
+  const notSelected = new Set<string>();
   for (const [key, b] of Object.entries(baseline.cases)) {
+    if (options.select && !options.select(key)) {
+      casesNotSelected++;
+      notSelected.add(key);
+      continue;
+    }
     const c = current.get(key);
+    const baseCompleted = b.completed > 0;
     if (!c) {
+      casesMissing++;
       rows.push({
         key,
         metric: null,
-        verdict: "not-run",
-        regression: false,
-        note: "not in this run",
+        verdict: "missing",
+        regression: baseCompleted,
+        note: baseCompleted
+          ? "not in the results (to check only some cases, narrow the baseline with --filter)"
+          : "not in the results; it did not complete in the baseline either",
       });
       continue;
     }
@@ -239,12 +265,14 @@ export function compareToBaseline(
     }
     if (c.completed === 0) {
       if (c.errored === 0) {
+        const r = c.records.find((x) => x.state === "skipped" || x.state === "aborted");
+        const why = r && "reason" in r ? `: ${r.reason.slice(0, 200)}` : "";
         rows.push({
           key,
           metric: null,
           verdict: "not-run",
-          regression: false,
-          note: `${c.skipped ? "skipped" : "aborted"} in this run`,
+          regression: baseCompleted,
+          note: `${c.skipped ? "skipped" : "aborted"} in this run${why}`,
         });
       }
       continue;
@@ -274,7 +302,7 @@ export function compareToBaseline(
     }
   }
   for (const key of current.keys()) {
-    if (!(key in baseline.cases)) {
+    if (!(key in baseline.cases) && !notSelected.has(key)) {
       rows.push({
         key,
         metric: null,
@@ -299,11 +327,20 @@ export function compareToBaseline(
       }.`,
     );
   }
+  if (casesNotSelected) {
+    notes.push(
+      `Checked ${Object.keys(baseline.cases).length - casesNotSelected} of the baseline's ${
+        Object.keys(baseline.cases).length
+      } cases${options.selectedBy ? ` (${options.selectedBy})` : ""}.`,
+    );
+  }
   const failing = rows.filter((r) => r.regression);
   return {
     rows,
     regressions: failing.length,
     casesCompared,
+    casesMissing,
+    casesNotSelected,
     casesWithRegressions: new Set(failing.map((r) => r.key)).size,
     thresholds: th,
     notes,
@@ -319,6 +356,7 @@ const MARK: Record<Verdict, string> = {
   "still-errored": "➖ errored in both",
   fixed: "✅ fixed",
   "not-run": "· not run",
+  missing: "· missing",
   new: "· new case",
   "missing-metric": "· not measured",
 };
@@ -380,7 +418,7 @@ export function comparisonMarkdown(
     if (r.metric === null || !r.current || !r.baseline || r.change === undefined) {
       lines.push(
         `| ${keyCell} | ${r.metric ?? "(case)"} | ${cell(r.baseline)} | – | – | – | – | ${
-          MARK[r.verdict]
+          r.regression ? MARK[r.verdict].replace(/^· /, "❌ ") : MARK[r.verdict]
         }${r.note ? `: ${r.note.replaceAll("|", "\\|").replaceAll("\n", " ")}` : ""} |`,
       );
       continue;
@@ -423,14 +461,14 @@ export function comparisonMarkdown(
   const summary = c.regressions
     ? `**Result: ${c.regressions} regression${
       c.regressions === 1 ? "" : "s"
-    } (❌) in ${c.casesWithRegressions} of ${c.casesCompared} cases**`
+    } (❌) in ${c.casesWithRegressions} of ${c.casesCompared + c.casesMissing} cases**`
     : `**Result: no regression** in ${c.casesCompared} cases`;
   lines.push(
     `${summary}; ${count("better") + count("fixed")} better, ${
       count("unchanged") + count("still-errored")
     } unchanged, ${count("worse-within-noise")} worse within noise, ${count("not-run")} not run, ${
-      count("new")
-    } new.`,
+      count("missing")
+    } missing, ${count("new")} new.`,
   );
   return lines.join("\n") + "\n";
 }

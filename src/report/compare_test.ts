@@ -118,7 +118,7 @@ Deno.test("compare: noise within the measured spread passes; beyond it fails", (
   assert.equal(c2.regressions, 3);
 });
 
-Deno.test("compare: improvements, not-run and new cases do not fail; larger-is-better flips", () => {
+Deno.test("compare: improvements and new cases do not fail, a missing case does; larger-is-better flips", () => {
   const base = run(1, (_, m) => (m.accuracy = 0.9)).slice(0, 2);
   const now = run(1, (_, m) => {
     m.accuracy = 0.2;
@@ -127,11 +127,47 @@ Deno.test("compare: improvements, not-run and new cases do not fail; larger-is-b
   const c = compare(base, now);
   const verdict = (key: string, metric: string | null) =>
     c.rows.find((r) => r.key === key && r.metric === metric)?.verdict;
-  assert.equal(verdict("transformer[procedure=plain]", null), "not-run");
+  assert.equal(verdict("transformer[procedure=plain]", null), "missing");
   assert.equal(verdict("transformer[beta=10,procedure=remul]", null), "new");
   assert.equal(verdict("transformer[procedure=augmentation]", "train_step_ms"), "better");
   assert.equal(verdict("transformer[procedure=augmentation]", "accuracy"), "worse");
-  assert.equal(c.regressions, 1);
+  assert.equal(c.regressions, 2, "the worse accuracy and the missing case");
+  assert.equal(c.casesMissing, 1);
+  // narrowing the baseline explicitly leaves the missing case out
+  const narrowed = compareToBaseline(createBaseline(base), now, {
+    columns: COLUMNS,
+    select: (key) => key.includes("augmentation"),
+    selectedBy: "--filter augmentation",
+  });
+  assert.equal(narrowed.regressions, 1);
+  assert.equal(narrowed.casesNotSelected, 1);
+  assert.ok(!narrowed.rows.some((r) => r.key === "transformer[procedure=plain]"));
+  assert.match(
+    narrowed.notes.join(" "),
+    /Checked 1 of the baseline's 2 cases \(--filter augmentation\)/,
+  );
+});
+
+Deno.test("compare: no (or only some) baseline cases in the results fails; skipped cases fail", () => {
+  const base = run(1, same);
+  const none = compare(base, [makeRecord({ model: "gnn", metrics: nbodyMetrics(0) })]);
+  assert.equal(none.casesCompared, 0);
+  assert.equal(none.casesMissing, 3);
+  assert.equal(none.regressions, 3);
+  assert.match(comparisonMarkdown(none), /❌ missing: not in the results/);
+  assert.match(
+    comparisonMarkdown(none),
+    /\*\*Result: 3 regressions \(❌\) in 3 of 3 cases\*\*.* 3 missing/,
+  );
+  const skipped = run(1, same).map((r) =>
+    r.id === "transformer[procedure=plain]"
+      ? { ...r, state: "skipped", reason: "data not here" } as unknown as ResultRecord
+      : r
+  );
+  const c = compare(base, skipped);
+  assert.deepEqual(c.rows.filter((r) => r.regression).map((r) => [r.key, r.verdict, r.note]), [
+    ["transformer[procedure=plain]", "not-run", "skipped in this run: data not here"],
+  ]);
 });
 
 Deno.test("thresholds: relative for times, absolute for MSE and E, overrides and ignore", () => {

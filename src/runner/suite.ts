@@ -292,15 +292,33 @@ export function expandSuite(
 }
 
 /**
- * Keeps the specs whose id matches `filter`: a `/regex/`, or else every comma-separated part must
- * occur as a substring (`transformer,procedure=remul`).
+ * The test of a case filter: a `/regex/`, or else every comma-separated part must occur as a
+ * substring (`transformer,procedure=remul`); no filter accepts everything.
+ *
+ * @throws SyntaxError for an invalid regular expression.
+ *
+ * @example
+ * ```ts
+ * import { caseFilter } from "./suite.ts";
+ * const keep = caseFilter("gnn,remul");
+ * console.log(keep("gnn[beta=1,procedure=remul]"), keep("gnn[procedure=plain]")); // true false
+ * ```
  */
-export function filterSpecs(specs: readonly RunSpec[], filter: string | undefined): RunSpec[] {
-  if (!filter) return [...specs];
+export function caseFilter(filter: string | undefined): (id: string) => boolean {
+  if (!filter) return () => true;
   if (filter.length > 2 && filter.startsWith("/") && filter.endsWith("/")) {
     const re = new RegExp(filter.slice(1, -1));
-    return specs.filter((s) => re.test(s.id));
+    return (id) => re.test(id);
   }
   const parts = filter.split(",").map((p) => p.trim()).filter(Boolean);
-  return specs.filter((s) => parts.every((p) => s.id.includes(p)));
+  return (id) => parts.every((p) => id.includes(p));
+}
+
+/**
+ * Keeps the specs whose id matches `filter` ({@linkcode caseFilter}): a `/regex/`, or else every
+ * comma-separated part must occur as a substring (`transformer,procedure=remul`).
+ */
+export function filterSpecs(specs: readonly RunSpec[], filter: string | undefined): RunSpec[] {
+  const keep = caseFilter(filter);
+  return specs.filter((s) => keep(s.id));
 }
