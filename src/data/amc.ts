@@ -37,10 +37,13 @@ export interface AmcMotion {
  * @param skeleton the ASF skeleton the motion drives.
  * @param file the file's name or path, used in error messages.
  * @returns the frames in file order.
- * @throws MocapFormatError naming the file and line: no `:DEGREES`/`:RADIANS` header before the
- *   first frame, no frames, a joint line before the first frame number, a bad frame number, an
- *   unknown or repeated joint, a wrong number of values, a bad number, a frame missing a joint
- *   that has degrees of freedom.
+ * @throws MocapFormatError naming the file and line: a file that ends mid-line (no newline
+ *   after its last line: cut off mid-number or mid-line by an interrupted copy), no
+ *   `:DEGREES`/`:RADIANS` header before the first frame, no frames, a joint line before the first
+ *   frame number, a bad or out-of-sequence frame number (frames count up by one), an unknown or
+ *   repeated joint, a wrong number of values, a bad or infinite number, a frame missing a joint
+ *   that has degrees of freedom. (A file cut off exactly between two frames reads as a shorter
+ *   motion; `mocap.ts` checks trials of known length.)
  *
  * @example
  * ```ts
@@ -64,6 +67,16 @@ export function parseAmc(text: string, skeleton: Skeleton, file: string): AmcMot
   for (const j of skeleton.joints) if (j.bone) expected.set(j.name, j.bone.dof.length);
   const required = [...expected].filter(([, n]) => n > 0).map(([name]) => name);
 
+  const lastLine = raw.length; // after the final newline: "" for a complete file
+  if (raw[lastLine - 1].trim() !== "") {
+    fail(
+      lastLine,
+      `the file ends in the middle of line ${lastLine} ("${
+        raw[lastLine - 1].trim().slice(0, 40)
+      }"), without a newline: it looks cut off (an interrupted copy or download); a complete ` +
+        `AMC file ends with a newline`,
+    );
+  }
   let angle: "deg" | "rad" | null = null;
   const frames: AmcFrame[] = [];
   let current: { number: number; line: number; values: Map<string, number[]> } | null = null;
@@ -91,8 +104,12 @@ export function parseAmc(text: string, skeleton: Skeleton, file: string): AmcMot
     if (tokens.length === 1 && !expected.has(tokens[0])) {
       if (!/^\d+$/.test(tokens[0])) fail(no, `bad frame number "${tokens[0]}"`);
       if (angle === null) fail(no, `missing ":DEGREES" or ":RADIANS" before the first frame`);
+      const number = Number(tokens[0]);
+      if (current && number !== current.number + 1) {
+        fail(no, `frame ${number} follows frame ${current.number}: frames must count up by one`);
+      }
       close();
-      current = { number: Number(tokens[0]), line: no, values: new Map() };
+      current = { number, line: no, values: new Map() };
       continue;
     }
     if (!current) fail(no, `joint line "${tokens[0]}" before the first frame number`);
@@ -105,13 +122,19 @@ export function parseAmc(text: string, skeleton: Skeleton, file: string): AmcMot
     if (tokens.length - 1 !== want) {
       fail(no, `joint "${name}" needs ${want} values, got ${tokens.length - 1}`);
     }
-    current!.values.set(
-      name,
-      tokens.slice(1).map((v) => parseNumber("AMC", file, no, v, `joint "${name}"`)),
-    );
+    const values = tokens.slice(1).map((v) => parseNumber("AMC", file, no, v, `joint "${name}"`));
+    const bad = values.findIndex((v) => !Number.isFinite(v));
+    if (bad >= 0) {
+      fail(
+        no,
+        `value ${bad + 1} of joint "${name}" is "${tokens[bad + 1]}": expected a finite number`,
+      );
+    }
+    current!.values.set(name, values);
   }
-  if (angle === null) fail(Math.max(1, raw.length), `missing ":DEGREES" or ":RADIANS" header`);
+  const end = Math.max(1, raw.length - 1); // the last line (the text ends with a newline)
+  if (angle === null) fail(end, `missing ":DEGREES" or ":RADIANS" header`);
   close();
-  if (frames.length === 0) fail(Math.max(1, raw.length), "no frames");
+  if (frames.length === 0) fail(end, "no frames");
   return { file, angle: angle!, frames };
 }

@@ -29,7 +29,7 @@ const GOOD = [
 
 function throwsAt(lines: string[], line: number, pattern: RegExp): void {
   assert.throws(
-    () => parseAmc(lines.join("\n"), skeleton, "bad.amc"),
+    () => parseAmc(lines.join("\n") + "\n", skeleton, "bad.amc"),
     (e: unknown) => {
       assert.ok(e instanceof MocapFormatError, String(e));
       assert.equal(e.line, line, e.message);
@@ -54,11 +54,11 @@ Deno.test("parseAmc: the fixture trial, frames and values per joint", async () =
 });
 
 Deno.test("parseAmc: a hand-written motion, radians header", () => {
-  const m = parseAmc(GOOD.join("\n"), skeleton, "ok.amc");
+  const m = parseAmc(GOOD.join("\n") + "\n", skeleton, "ok.amc");
   assert.equal(m.frames.length, 2);
   assert.deepEqual(m.frames[1].values.get("ltibia"), [7.5]);
   assert.equal(m.frames[1].line, 12);
-  const r = parseAmc(GOOD.join("\n").replace(":DEGREES", ":RADIANS"), skeleton, "ok.amc");
+  const r = parseAmc(GOOD.join("\n").replace(":DEGREES", ":RADIANS") + "\n", skeleton, "ok.amc");
   assert.equal(r.angle, "rad");
 });
 
@@ -80,4 +80,32 @@ Deno.test("parseAmc: malformed input names the file and the line", () => {
   throwsAt(edit(15, "lowerback 1 2 3"), 15, /joint "lowerback" appears twice/);
   throwsAt(edit(14, ":DEGREES"), 14, /header line/);
   throwsAt(GOOD.slice(0, 3), 3, /no frames/);
+});
+
+Deno.test("parseAmc: a file cut off mid-number or mid-line, a gap in the frames, and inf are errors", async () => {
+  const text = await Deno.readTextFile(new URL("tiny_01.amc", DIR));
+  for (const cut of [3, 10, 45]) {
+    const truncated = text.slice(0, text.length - cut); // mid-number, mid-line, a line earlier
+    assert.throws(
+      () => parseAmc(truncated, skeleton, "tiny_01.amc"),
+      (e: unknown) => {
+        assert.ok(e instanceof MocapFormatError, String(e));
+        assert.match(e.message, /tiny_01\.amc", line \d+: the file ends in the middle of line/);
+        assert.match(e.message, /without a newline: it looks cut off/);
+        return true;
+      },
+      `cut ${cut}`,
+    );
+  }
+  throwsAt([...GOOD.slice(0, 11), "3", ...GOOD.slice(12)], 12, /frame 3 follows frame 1/);
+  throwsAt(
+    [...GOOD.slice(0, 8), "rtibia inf", ...GOOD.slice(9)],
+    9,
+    /value 1 of joint "rtibia" is "inf": expected a finite number/,
+  );
+  throwsAt(
+    [...GOOD.slice(0, 4), "root 1 2 3 -Inf 5 6", ...GOOD.slice(5)],
+    5,
+    /value 4 of joint "root" is "-Inf"/,
+  );
 });

@@ -193,8 +193,9 @@ function buildSplit(
  *   `vel` [N, 3] (vector, rotates), `atom` [N, 1] (scalar, invariant); target `pos` [N, 3];
  *   `edges` the 1-hop + 2-hop graph; `protocol` every choice made.
  * @throws DatasetUnavailableError when the file is missing (with the download command); Error
- *   for an unknown molecule, bad config values, a file without `R`/`z` or with the wrong
- *   number of heavy atoms, or a trajectory too short for the requested splits.
+ *   for an unknown molecule, bad config values, a file without `R`/`z`, with a NaN or infinite
+ *   coordinate (naming the file, key and first bad index) or with the wrong number of heavy
+ *   atoms, or a trajectory too short for the requested splits.
  *
  * @example
  * ```ts
@@ -234,7 +235,8 @@ export async function loadMd17(
     }
     atoms = zInfo.shape[0];
     z = await npz.readInt32("z", [atoms]);
-    r = await npz.readFloat64("R", [-1, atoms, 3]);
+    // finite: one NaN frame would silently drop graph edges and change every result
+    r = await npz.readFloat64("R", [-1, atoms, 3], { finite: true });
     frames = r.length / (atoms * 3);
   } finally {
     npz.close();

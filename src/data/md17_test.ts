@@ -5,6 +5,7 @@ import { DatasetUnavailableError } from "./dataset.ts";
 import { loadMd17, locateMd17File, md17, MD17_DEFAULTS, type Md17Config } from "./md17.ts";
 import { MD17_MOLECULE_NAMES } from "./md17_molecules.ts";
 import { md17Split } from "./md17_split.ts";
+import { editNpz, plant } from "../testing/npz_edit.ts";
 
 const FIXTURE = new URL("../../fixtures/md17/md17_tiny.npz", import.meta.url);
 const FIXTURE_PATH = decodeURIComponent(FIXTURE.pathname);
@@ -205,4 +206,27 @@ console.log(locateMd17File({ ...MD17_DEFAULTS, file: "fixtures/md17/md17_tiny.np
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+Deno.test("md17: a NaN or infinite coordinate is an error naming file, key and first bad index", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const [value, what] of [[NaN, "NaN"], [-Infinity, "-Infinity"]] as const) {
+      const path = `${dir}/bad.npz`;
+      // one bad coordinate in frame 120, atom 2, y
+      await editNpz(
+        FIXTURE_PATH,
+        path,
+        (arrays) => arrays.map((a) => (a.key === "R" ? plant(a, (120 * 9 + 2) * 3 + 1, value) : a)),
+      );
+      await assert.rejects(
+        () => loadMd17({ ...TINY, file: path }, { seed: 1, dataDir: "data" }),
+        new RegExp(
+          `Cannot read npz file ".*bad\\.npz": array "R" holds a non-finite value: ${what} at index \\[120, 2, 1\\] \\(1 of 8100 values`,
+        ),
+      );
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

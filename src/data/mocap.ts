@@ -14,7 +14,8 @@
  * - positions already computed, an `.npz` in the layout of `cmu_mocap_subject09_run.npz`
  *   (`trial_00`…, `edges` as (child, parent), `split_train/val/test` as (trial, start) pairs);
  *   used when `file` names an `.npz`, or found in the data folder as
- *   `cmu_mocap_subject09_run.npz` / `cmu_mocap_subject35_walk.npz`. The split comes from the file.
+ *   `cmu_mocap_subject09_run.npz` / `cmu_mocap_subject35_walk.npz`. The split comes from the file
+ *   (a file without all three split arrays is an error, not a silent fallback to drawn starts).
  * - raw CMU files in the data folder (`09.asf` + `09_01.amc`…`09_11.amc`, or `35.asf` + the 23
  *   walking trials, see `mocap_sources.ts`; `deno task data mocap`), or `file` naming an `.asf`
  *   whose trials are the `<stem>_NN.amc` files beside it (sorted by number; the protocol uses the
@@ -250,7 +251,8 @@ export function locateMocapSource(config: MocapConfig, dataDir: string): MocapSo
 /**
  * Reads a positions `.npz` (layout of `cmu_mocap_subject09_run.npz`).
  *
- * @throws NpzError / Error naming the file: missing keys, inconsistent shapes, bad edges.
+ * @throws NpzError / Error naming the file: missing keys (the split keys included),
+ *   inconsistent shapes, bad edges, a NaN or infinite coordinate (with its index).
  */
 export async function readPositionsNpz(path: string): Promise<MocapTrials> {
   const z = await NpzFile.open(path);
@@ -276,7 +278,7 @@ export async function readPositionsNpz(path: string): Promise<MocapTrials> {
         throw new Error(`mocap: "${path}" array ${k} has ${info.shape[1]} joints, not ${joints}`);
       }
       joints = info.shape[1];
-      trials.push(await z.readFloat64(k));
+      trials.push(await z.readFloat64(k, undefined, { finite: true }));
       lengths.push(info.shape[0]);
     }
     const e = await z.readInt32("edges", [-1, 2]);
@@ -287,25 +289,31 @@ export async function readPositionsNpz(path: string): Promise<MocapTrials> {
       }
       bones.push([e[i], e[i + 1]]);
     }
-    let splits: MocapTrials["splits"];
-    if (z.has("split_train") && z.has("split_val") && z.has("split_test")) {
-      const read = async (k: string) => {
-        const a = await z.readInt32(k, [-1, 2]);
-        const out: [number, number][] = [];
-        for (let i = 0; i < a.length; i += 2) {
-          if (a[i] < 0 || a[i] >= trials.length) {
-            throw new Error(`mocap: "${path}" ${k} names trial ${a[i]} of ${trials.length}`);
-          }
-          out.push([a[i], a[i + 1]]);
-        }
-        return out;
-      };
-      splits = {
-        train: await read("split_train"),
-        val: await read("split_val"),
-        test: await read("split_test"),
-      };
+    const splitKeys = ["split_train", "split_val", "split_test"];
+    const missing = splitKeys.filter((k) => !z.has(k));
+    if (missing.length) {
+      throw new Error(
+        `mocap: "${path}" lacks ${missing.join(", ")}: a positions file carries the protocol's ` +
+          `(trial, start) split as split_train, split_val and split_test [n, 2]; without them ` +
+          `the published split cannot be reproduced (use the raw CMU files instead)`,
+      );
     }
+    const read = async (k: string) => {
+      const a = await z.readInt32(k, [-1, 2]);
+      const out: [number, number][] = [];
+      for (let i = 0; i < a.length; i += 2) {
+        if (a[i] < 0 || a[i] >= trials.length) {
+          throw new Error(`mocap: "${path}" ${k} names trial ${a[i]} of ${trials.length}`);
+        }
+        out.push([a[i], a[i + 1]]);
+      }
+      return out;
+    };
+    const splits = {
+      train: await read("split_train"),
+      val: await read("split_val"),
+      test: await read("split_test"),
+    };
     return { trials, lengths, joints, bones, splits };
   } finally {
     z.close();
@@ -320,7 +328,10 @@ export async function readPositionsNpz(path: string): Promise<MocapTrials> {
  * @param options `dropFirst`: frames dropped at the start of a trial, by file name; `motion`:
  *   the protocol's motion, whose known fingerprints (`mocap_fingerprint.ts`) the trials are
  *   compared with.
- * @throws MocapFormatError naming the file and line of malformed input.
+ * @throws MocapFormatError naming the file and line of malformed input (including a file cut
+ *   off mid-line); Error naming the file when a known CMU trial (its first frame matches) has
+ *   fewer frames than it should (a file cut off between two frames). Other fingerprint
+ *   differences are recorded in the protocol.
  */
 export async function readRawTrials(
   asf: string,
@@ -336,12 +347,31 @@ export async function readRawTrials(
     const motion = parseAmc(await Deno.readTextFile(path), skeleton, path);
     const name = basename(path);
     const positions = motionPositions(skeleton, motion);
+    const drop = options.dropFirst?.[name] ?? 0;
+    const want = options.motion === undefined
+      ? undefined
+      : MOCAP_SUBJECTS[options.motion as "run"]?.fingerprints?.[name];
+    // The trial's own first frame (its root) but fewer frames: the file was cut off between two
+    // frames. (A different root means another file altogether: recorded below, not refused.)
+    const kept = motion.frames.length - drop;
+    if (want && kept > 0 && kept < want.frames) {
+      const root = positions.subarray(drop * joints * 3, drop * joints * 3 + 3);
+      if (want.root.every((v, d) => Math.abs(v - root[d]) <= 1e-4)) {
+        throw new Error(
+          `mocap: "${path}" has ${motion.frames.length} frames, but CMU trial ${name} has ${
+            want.frames + drop
+          }: the file is incomplete (cut off between two frames); download it again with: ${
+            mocapDownloadCommand(options.motion!, dirname(path))
+          }`,
+        );
+      }
+    }
     const diff = options.motion === undefined
       ? undefined
       : checkTrialFingerprint(options.motion, name, positions, joints);
     if (diff) checked++;
     if (diff?.length) differences.push(`${name}: ${diff.join("; ")}`);
-    trials.push(positions.slice((options.dropFirst?.[name] ?? 0) * joints * 3));
+    trials.push(positions.slice(drop * joints * 3));
   }
   const fingerprint = checked === 0
     ? undefined

@@ -5,6 +5,7 @@ import { DatasetUnavailableError } from "./dataset.ts";
 import { parseAsf } from "./asf.ts";
 import { parseAmc } from "./amc.ts";
 import { motionPositions } from "./kinematics.ts";
+import { editNpz, plant } from "../testing/npz_edit.ts";
 import { loadMocap, MOCAP_DEFAULTS, type MocapConfig, type MocapSplit } from "./mocap.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -189,4 +190,63 @@ Deno.test({
     for (let i = 0; i < s.target.length; i++) msd += (s.target[i] - s.inputs.pos[i]) ** 2;
     assert.ok(msd / s.target.length > 1, `mean squared displacement ${msd / s.target.length}`);
   },
+});
+
+Deno.test("mocap: a positions npz without split_test, or with a NaN, is an error naming file and key", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const source = join(FIXTURES, "tiny_run_positions.npz");
+    const noTest = join(dir, "no_split_test.npz");
+    await editNpz(source, noTest, (arrays) => arrays.filter((a) => a.key !== "split_test"));
+    await assert.rejects(
+      () => loadMocap({ ...TINY, file: noTest }, "data"),
+      /mocap: ".*no_split_test\.npz" lacks split_test: a positions file carries the protocol's \(trial, start\) split/,
+    );
+    const nan = join(dir, "nan.npz");
+    await editNpz(
+      source,
+      nan,
+      (arrays) => arrays.map((a) => (a.key === "trial_03" ? plant(a, 3 * 9 * 3 + 4, NaN) : a)),
+    );
+    await assert.rejects(
+      () => loadMocap({ ...TINY, file: nan }, "data"),
+      /Cannot read npz file ".*nan\.npz": array "trial_03" holds a non-finite value: NaN at index \[3, 1, 1\]/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("mocap: a raw trial cut off between two frames, mid-number, or with inf is an error", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.copyFile(join(FIXTURES, "tiny.asf"), join(dir, "09.asf"));
+    for (let t = 1; t <= 11; t++) {
+      const n = String(t).padStart(2, "0");
+      await Deno.copyFile(join(FIXTURES, `tiny_${n}.amc`), join(dir, `09_${n}.amc`));
+    }
+    // 09_01 with CMU's own first frame (the root where EGHN's trial starts) but 24 of 141 frames
+    const amc = join(dir, "09_01.amc");
+    const text = await Deno.readTextFile(amc);
+    await Deno.writeTextFile(
+      amc,
+      text.replace(/^root \S+ \S+ \S+/m, "root 0.0917792 17.1113 -36.2281"),
+    );
+    await assert.rejects(
+      () => loadMocap({ ...TINY, file: "" }, dir),
+      /mocap: ".*09_01\.amc" has 24 frames, but CMU trial 09_01\.amc has 141: the file is incomplete \(cut off between two frames\); download it again with: deno task data mocap run/,
+    );
+    await Deno.writeTextFile(amc, text.slice(0, -3)); // mid-number
+    await assert.rejects(
+      () => loadMocap({ ...TINY, file: "" }, dir),
+      /Cannot parse AMC file ".*09_01\.amc", line \d+: the file ends in the middle of line/,
+    );
+    await Deno.writeTextFile(amc, text.replace(/^rtibia \S+/m, "rtibia inf"));
+    await assert.rejects(
+      () => loadMocap({ ...TINY, file: "" }, dir),
+      /09_01\.amc", line 9: value 1 of joint "rtibia" is "inf": expected a finite number/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -40,6 +40,48 @@ export interface NpzArrayInfo {
   readonly version: [number, number];
 }
 
+/** Options of the float readers. */
+export interface ReadFloatOptions {
+  /** Reject NaN and ±∞, naming the array and the first bad index (default false). */
+  readonly finite?: boolean;
+}
+
+/**
+ * The first non-finite value of a float array, as a multi-index, and how many there are.
+ *
+ * @param data row-major values.
+ * @param shape the array's shape.
+ * @returns null when every value is finite.
+ *
+ * @example
+ * ```ts
+ * import { firstNonFinite } from "./npz.ts";
+ * console.log(firstNonFinite(new Float64Array([0, 1, NaN, 3, 4, Infinity]), [2, 3]));
+ * // { index: [ 0, 2 ], flat: 2, value: NaN, count: 2 }
+ * ```
+ */
+export function firstNonFinite(
+  data: Float32Array | Float64Array,
+  shape: readonly number[],
+): { index: number[]; flat: number; value: number; count: number } | null {
+  let first = -1;
+  let count = 0;
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) {
+      if (first < 0) first = i;
+      count++;
+    }
+  }
+  if (first < 0) return null;
+  const index = new Array<number>(shape.length).fill(0);
+  let rest = first;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    index[d] = shape[d] > 0 ? rest % shape[d] : 0;
+    rest = shape[d] > 0 ? Math.floor(rest / shape[d]) : rest;
+  }
+  return { index, flat: first, value: data[first], count };
+}
+
 /** Options of {@link NpzFile.open}. */
 export type NpzOptions = Omit<ZipReaderOptions, "kind">;
 
@@ -151,12 +193,20 @@ export class NpzFile {
    *
    * @param key array name.
    * @param expectShape required shape; `-1` matches any size on that axis.
+   * @param options `finite`: reject NaN and ±∞.
    * @returns row-major `Float32Array`.
-   * @throws NpzError as `read`, plus shape mismatch and string dtypes.
+   * @throws NpzError as `read`, plus shape mismatch, string dtypes and (with `finite`) a
+   *   non-finite value, naming its index.
    */
-  async readFloat32(key: string, expectShape?: ExpectedShape): Promise<Float32Array> {
+  async readFloat32(
+    key: string,
+    expectShape?: ExpectedShape,
+    options: ReadFloatOptions = {},
+  ): Promise<Float32Array> {
     const a = await this.#readChecked(key, expectShape);
-    return this.#convert(() => toFloat32(a, `array "${key}"`));
+    const out = this.#convert(() => toFloat32(a, `array "${key}"`));
+    if (options.finite) this.#checkFinite(key, out, a.shape);
+    return out;
   }
 
   /**
@@ -164,12 +214,20 @@ export class NpzFile {
    *
    * @param key array name.
    * @param expectShape required shape; `-1` matches any size on that axis.
+   * @param options `finite`: reject NaN and ±∞.
    * @returns row-major `Float64Array`.
-   * @throws NpzError as `read`, plus shape mismatch and string dtypes.
+   * @throws NpzError as `read`, plus shape mismatch, string dtypes and (with `finite`) a
+   *   non-finite value, naming its index.
    */
-  async readFloat64(key: string, expectShape?: ExpectedShape): Promise<Float64Array> {
+  async readFloat64(
+    key: string,
+    expectShape?: ExpectedShape,
+    options: ReadFloatOptions = {},
+  ): Promise<Float64Array> {
     const a = await this.#readChecked(key, expectShape);
-    return this.#convert(() => toFloat64(a, `array "${key}"`));
+    const out = this.#convert(() => toFloat64(a, `array "${key}"`));
+    if (options.finite) this.#checkFinite(key, out, a.shape);
+    return out;
   }
 
   /**
@@ -229,6 +287,17 @@ export class NpzFile {
       );
     }
     return a;
+  }
+
+  #checkFinite(key: string, data: Float32Array | Float64Array, shape: readonly number[]): void {
+    const bad = firstNonFinite(data, shape);
+    if (!bad) return;
+    throw new NpzError(
+      this.path,
+      `array "${key}" holds a non-finite value: ${bad.value} at index [${
+        bad.index.join(", ")
+      }] (${bad.count} of ${data.length} values are NaN or infinite); expected finite numbers`,
+    );
   }
 
   #convert<T>(f: () => T): T {

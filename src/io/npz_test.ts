@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   allFixtures,
   dtypeArrays,
+  encodeNpy,
   encodeZip,
   type FixtureArray,
   MD17_FRAMES,
@@ -9,7 +10,7 @@ import {
   md17TinyArrays,
   versionArrays,
 } from "../../fixtures/make_npz_fixtures.ts";
-import { NpzError, NpzFile } from "./npz.ts";
+import { firstNonFinite, NpzError, NpzFile } from "./npz.ts";
 
 const NPZ = "fixtures/npz";
 
@@ -239,4 +240,40 @@ Deno.test("error: shape mismatch says expected and got", async () => {
   await rejects(() => z.readFloat32("z", [-1, 1]), /expected \[\*, 1\]/, path);
   await rejects(() => z.readFloat32("name"), /string dtype <U29, expected numbers/, path);
   await rejects(() => z.readInt32("R"), /expected an integer dtype/, path);
+});
+
+Deno.test("readFloat64/32 with finite: a NaN or ∞ names file, key, first index and count", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/bad.npz`;
+  const values = Array.from({ length: 24 }, (_, i) => i / 7);
+  values[13] = NaN;
+  values[20] = Infinity;
+  await Deno.writeFile(
+    path,
+    encodeZip([{
+      name: "R.npy",
+      data: encodeNpy({ key: "R", descr: "<f8", shape: [2, 4, 3], values }),
+      deflate: false,
+    }]),
+  );
+  const z = await NpzFile.open(path);
+  assert.equal((await z.readFloat64("R")).length, 24, "without the option, read as is");
+  for (
+    const read of [
+      () => z.readFloat64("R", [-1, 4, 3], { finite: true }),
+      () => z.readFloat32("R", undefined, { finite: true }),
+    ]
+  ) {
+    await assert.rejects(read, (e: unknown) => {
+      assert.ok(e instanceof NpzError);
+      assert.match(
+        e.message,
+        /Cannot read npz file ".*bad\.npz": array "R" holds a non-finite value: NaN at index \[1, 0, 1\] \(2 of 24 values are NaN or infinite\); expected finite numbers/,
+      );
+      return true;
+    });
+  }
+  z.close();
+  assert.deepEqual(firstNonFinite(new Float32Array([1, 2]), [2]), null);
+  await Deno.remove(dir, { recursive: true });
 });
