@@ -169,6 +169,121 @@ export const JOIN: Float32Array = (() => {
 })();
 
 /**
+ * A bilinear map in factored form:
+ * `out_i = Σ_ρ (Σ_j a[j·r + ρ] x_j)(Σ_k b[k·r + ρ] y_k) c[ρ·16 + i]`, r = `rank`.
+ */
+export interface FactoredBilinear {
+  readonly rank: number;
+  /** `[16, r]` flat: the left factors. */
+  readonly a: Float32Array;
+  /** `[16, r]` flat: the right factors. */
+  readonly b: Float32Array;
+  /** `[r, 16]` flat: where each product goes. */
+  readonly c: Float32Array;
+}
+
+/**
+ * The geometric product in rank 96, from `G(3,0,1) = Cl(3,0) ⊕ e0·Cl(3,0)` and
+ * `Cl(3,0) ≅ M₂(ℂ)` (e1, e2, e3 as the Pauli matrices): with `x = a + e0·b` and `y = c + e0·d`,
+ * `xy = ac + e0·(âd + bc)` (â the grade involution, since `a·e0 = e0·â` and `e0² = 0`), three
+ * products of complex 2×2 matrices of 8 complex products of 4 real ones each. Half the 192 pairs
+ * of components the product table uses; checked against {@link GEOMETRIC_PRODUCT} on load.
+ */
+export const GEOMETRIC_PRODUCT_FACTORS: FactoredBilinear = (() => {
+  // complex 2×2 matrices as 8 reals: entry e = 2·row + col at [2e] (re) and [2e + 1] (im)
+  const mul2 = (x: number[], y: number[]) => {
+    const z = new Array<number>(8).fill(0);
+    for (let p = 0; p < 2; p++) {
+      for (let q = 0; q < 2; q++) {
+        for (let r = 0; r < 2; r++) {
+          const [xr, xi] = [x[2 * (2 * p + r)], x[2 * (2 * p + r) + 1]];
+          const [yr, yi] = [y[2 * (2 * r + q)], y[2 * (2 * r + q) + 1]];
+          z[2 * (2 * p + q)] += xr * yr - xi * yi;
+          z[2 * (2 * p + q) + 1] += xr * yi + xi * yr;
+        }
+      }
+    }
+    return z;
+  };
+  const pauli = [
+    [0, 0, 1, 0, 1, 0, 0, 0], // e1 → σx
+    [0, 0, 0, -1, 0, 1, 0, 0], // e2 → σy
+    [1, 0, 0, 0, 0, 0, -1, 0], // e3 → σz
+  ];
+  const cl3 = INNER_PRODUCT_INDICES; // the 8 blades without e0
+  // phi[k]: the matrix of blade cl3[k] (product of its vectors in increasing order)
+  const phi = cl3.map((g) =>
+    [1, 2, 3].reduce(
+      (m, v) => (BLADE_MASKS[g] & (1 << v) ? mul2(m, pauli[v - 1]) : m),
+      [1, 0, 0, 0, 0, 0, 1, 0],
+    )
+  );
+  // the blades' matrices are orthogonal with squared norm 2: the inverse is phiᵀ/2
+  for (let k = 0; k < 8; k++) {
+    for (let l = 0; l < 8; l++) {
+      const dot = phi[k].reduce((s, v, i) => s + v * phi[l][i], 0);
+      if (dot !== (k === l ? 2 : 0)) throw new Error("algebra: Pauli basis is not orthogonal");
+    }
+  }
+  const e0Of = (g: number) => INDEX_OF_MASK[BLADE_MASKS[g] | 1];
+  const involution = (g: number) => (GRADES[g] % 2 === 0 ? 1 : -1);
+  // the three products: left part, right part, where the result goes
+  const products: {
+    left: (k: number) => [number, number];
+    right: (k: number) => number;
+    out: (k: number) => number;
+  }[] = [
+    { left: (k) => [cl3[k], 1], right: (k) => cl3[k], out: (k) => cl3[k] }, // a·c
+    {
+      left: (k) => [cl3[k], involution(cl3[k])],
+      right: (k) => e0Of(cl3[k]),
+      out: (k) => e0Of(cl3[k]),
+    }, // â·d
+    { left: (k) => [e0Of(cl3[k]), 1], right: (k) => cl3[k], out: (k) => e0Of(cl3[k]) }, // b·c
+  ]; // deno-fmt-ignore
+  const rank = products.length * 32;
+  const a = new Float32Array(16 * rank);
+  const b = new Float32Array(16 * rank);
+  const c = new Float32Array(rank * 16);
+  let rho = 0;
+  for (const prod of products) {
+    for (let p = 0; p < 2; p++) {
+      for (let q = 0; q < 2; q++) {
+        for (let r = 0; r < 2; r++) {
+          // (re, re) → +re, (im, im) → −re, (re, im) → +im, (im, re) → +im
+          for (
+            const [u, v, part, sign] of [[0, 0, 0, 1], [1, 1, 0, -1], [0, 1, 1, 1], [1, 0, 1, 1]]
+          ) {
+            const ea = 2 * (2 * p + r) + u;
+            const eb = 2 * (2 * r + q) + v;
+            const eo = 2 * (2 * p + q) + part;
+            for (let k = 0; k < 8; k++) {
+              const [j, sj] = prod.left(k);
+              a[j * rank + rho] += sj * phi[k][ea];
+              b[prod.right(k) * rank + rho] += phi[k][eb];
+              c[rho * 16 + prod.out(k)] += (sign * phi[k][eo]) / 2;
+            }
+            rho++;
+          }
+        }
+      }
+    }
+  }
+  for (let i = 0; i < 16; i++) {
+    for (let j = 0; j < 16; j++) {
+      for (let k = 0; k < 16; k++) {
+        let v = 0;
+        for (let r = 0; r < rank; r++) v += a[j * rank + r] * b[k * rank + r] * c[r * 16 + i];
+        if (v !== GEOMETRIC_PRODUCT[i * 256 + j * 16 + k]) {
+          throw new Error("algebra: factored geometric product does not match the table");
+        }
+      }
+    }
+  }
+  return { rank, a, b, c };
+})();
+
+/**
  * The 9 basis maps of Pin(3,0,1)-equivariant linear maps (reference notes §2.3), as
  * `[9, 16 (out), 16 (in)]`: the 5 grade projections, then left multiplication by e0 of the
  * grade-0, 1, 2, 3 parts without e0. Each map is divided by its Frobenius norm.

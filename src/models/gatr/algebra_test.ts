@@ -9,6 +9,7 @@ import {
   dual,
   DUAL_SIGNS,
   GEOMETRIC_PRODUCT,
+  GEOMETRIC_PRODUCT_FACTORS,
   geometricProductHost,
   GRADE_INVOLUTION_SIGNS,
   GRADES,
@@ -136,4 +137,24 @@ Deno.test("algebra: bilinearMatrix rows are (left, right) pairs", () => {
   // e1 · e2 = e12: row 2·16 + 3, column 8
   assert.equal(m[(2 * 16 + 3) * 16 + 8], 1);
   assert.equal(m[(3 * 16 + 2) * 16 + 8], -1);
+});
+
+Deno.test("algebra: rank-96 factors of the geometric product reproduce it on random multivectors", () => {
+  const { rank, a, b, c } = GEOMETRIC_PRODUCT_FACTORS;
+  assert.equal(rank, 96);
+  const rng = new Rng(5);
+  for (let trial = 0; trial < 5; trial++) {
+    const x = rng.normalArray(16);
+    const y = rng.normalArray(16);
+    const want = geometricProductHost(x, y);
+    const got = new Float64Array(16);
+    for (let r = 0; r < rank; r++) {
+      let xa = 0;
+      let yb = 0;
+      for (let j = 0; j < 16; j++) xa += x[j] * a[j * rank + r];
+      for (let k = 0; k < 16; k++) yb += y[k] * b[k * rank + r];
+      for (let i = 0; i < 16; i++) got[i] += xa * yb * c[r * 16 + i];
+    }
+    for (let i = 0; i < 16; i++) assert.ok(Math.abs(got[i] - want[i]) < 1e-9, `${trial} ${i}`);
+  }
 });
