@@ -17,6 +17,7 @@ import type { Weighting } from "./procedure.ts";
 import { remulLoss } from "./remul_loss.ts";
 import { remulTaskGradients } from "./task_gradients.ts";
 import { FlatAdam } from "./flat_adam.ts";
+import { safeVariableGrads } from "./safe_variable_grads.ts";
 import { assertNoGpuErrors } from "../backend/gpu_errors.ts";
 
 /** Training hyperparameters. */
@@ -336,7 +337,7 @@ function constantStep(
   alpha: number,
   beta: number,
 ): Tensor {
-  const { value, grads } = tf.variableGrads(
+  const { value, grads } = safeVariableGrads(
     () =>
       remulLoss((f) => ctx.model.forward(f), batch, {
         alpha,

@@ -48,6 +48,7 @@ export function selection(indices: readonly number[], signs?: readonly number[])
  * @returns `[..., l]`
  */
 export function matmulLast(x: Tensor, m: Tensor): Tensor {
+  if (x.rank === 2) return tf.matMul(x as tf.Tensor2D, m as tf.Tensor2D);
   const [k, l] = m.shape;
   const lead = x.shape.slice(0, -1);
   return tf.matMul(x.reshape([-1, k]), m as tf.Tensor2D).reshape([...lead, l]);
