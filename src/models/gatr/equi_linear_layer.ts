@@ -8,10 +8,11 @@
  * - scalars → scalars: a dense map without bias;
  * - without scalar inputs, a separate bias on component 0 (biases elsewhere break equivariance).
  *
- * All four paths are assembled into one block matrix `[C_in·16 + S_in, C_out·16 + S_out]` per
- * call, so the data pass is a single matMul. Several layers that read the same input (queries,
- * keys and values; the four bilinear projections) are stored as one fused layer with one set of
- * variables ({@link createEquiLinearParts}): fewer variables means fewer optimiser kernels.
+ * The multivector map runs as two matMuls (`equi_linear.ts`); the scalar paths only touch
+ * component 0, so they join the first block's matrix as extra rows and columns. Several
+ * layers that read the same input (queries, keys and values; the four bilinear projections) are
+ * stored as one fused layer with one set of variables ({@link createEquiLinearParts}): fewer
+ * variables means fewer optimiser kernels.
  *
  * Initialisation follows the reference: per-basis-map uniform bounds
  * `factor_b · f / √C_in` with `factor = √[1, 4, 6, 2, 0.5, 0.5, 1.5, 1.5, 0.5]` and `f` = 1
@@ -24,7 +25,13 @@ import { type Tensor, tf, type Variable } from "../../tf.ts";
 import type { DenseParams } from "../nn.ts";
 import type { ParamFactory } from "../params.ts";
 import { NUM_LINEAR_BASIS } from "./algebra.ts";
-import { equiLinearMatrix } from "./equi_linear.ts";
+import {
+  BLOCK_SIZE,
+  equiLinearBlockMatrices,
+  equiLinearBlockMatricesAdjoint,
+} from "./equi_linear.ts";
+import { customOp } from "./_custom_op.ts";
+import { fromBladeMajor, toBladeMajor } from "./_layout.ts";
 
 /** Initialisation schemes of the reference `EquiLinear`. */
 export type EquiLinearInit = "default" | "small" | "almost_unit_scalar";
@@ -107,7 +114,7 @@ export function createEquiLinear(
  * Creates one `EquiLinear` whose outputs are the concatenation of several independent layers
  * that read the same input (e.g. queries, keys and values). Each part is initialised exactly as
  * a separate layer would be; the result has the same parameter count as the separate layers but
- * one set of variables and one matMul. Split the output with {@link equiLinearParts}.
+ * one set of variables and one data pass. Split the output with {@link equiLinearParts}.
  *
  * @param p parameter factory.
  * @param name variable name prefix.
@@ -210,38 +217,150 @@ export function equiLinearVariables(l: EquiLinearParams): Variable[] {
 }
 
 /**
- * The block matrix and bias of an `EquiLinear`.
+ * The block matrices and bias of an `EquiLinear` (see `equi_linear.ts`), the first block
+ * (`1, e0, e123, e0123`) extended by the scalar paths.
  *
  * @param l parameters.
- * @returns `matrix [C_in·16 + S_in, C_out·16 + S_out]` (rows: input multivector components, then
- *   input scalars; columns likewise for the outputs) and `bias [C_out·16 + S_out]`.
+ * @returns `matrices`: `[4·C_in + S_in, 4·C_out + S_out]` (rows: the input channels' four
+ *   components of block 0, component-major, then the input scalars; columns likewise for the
+ *   outputs) and `[4·C_in, 4·C_out]` for the repeated blocks; `bias [4·C_out + S_out]`, non-zero
+ *   only on component 1 and the scalars.
  */
-export function equiLinearBlockMatrix(l: EquiLinearParams): { matrix: Tensor; bias: Tensor } {
-  return tf.tidy(() => {
+export function equiLinearLayerMatrices(l: EquiLinearParams): {
+  matrices: [Tensor, Tensor];
+  bias: Tensor;
+} {
+  const res = tf.tidy(() => {
     const { inMv, outMv, inS, outS } = l.dims;
-    let top = equiLinearMatrix(l.w); // [C_in·16, C_out·16]
+    const rest = BLOCK_SIZE - 1;
+    let [first, repeated] = equiLinearBlockMatrices(l.w); // [4·C_in, 4·C_out] each
     if (outS > 0) {
-      // [C_in, 16, S_out], non-zero only at component 0
-      const fromScalar = tf.pad(l.mv2s!.w.expandDims(1), [[0, 0], [0, 15], [0, 0]]);
-      top = tf.concat([top, fromScalar.reshape([inMv * 16, outS])], 1);
+      // component 1 → scalars: the first C_in rows
+      first = tf.concat([first, l.mv2s!.w.pad([[0, rest * inMv], [0, 0]])], 1);
     }
-    let matrix = top;
     if (inS > 0) {
-      // [S_in, C_out, 16], non-zero only at component 0
-      const toScalar = tf.pad(l.s2mv!.w.expandDims(2), [[0, 0], [0, 0], [0, 15]]);
-      let bottom = toScalar.reshape([inS, outMv * 16]);
+      // scalars → component 1: the first C_out columns
+      let bottom = l.s2mv!.w.pad([[0, 0], [0, rest * outMv]]);
       if (outS > 0) bottom = tf.concat([bottom, l.s2s!.w], 1);
-      matrix = tf.concat([top, bottom], 0);
+      first = tf.concat([first, bottom], 0);
     }
-    const mvBias = (l.s2mv ? l.s2mv.b! : l.bias!).expandDims(1).pad([[0, 0], [0, 15]]);
-    let bias = mvBias.reshape([outMv * 16]);
+    let bias = (l.s2mv ? l.s2mv.b! : l.bias!).pad([[0, rest * outMv]]);
     if (outS > 0) bias = tf.concat([bias, l.mv2s!.b!], 0);
-    return { matrix, bias };
+    return [bias, first, repeated];
+  });
+  return { bias: res[0], matrices: [res[1], res[2]] };
+}
+
+function checkInputs(l: EquiLinearParams, inMv: number, s?: Tensor): void {
+  if (inMv !== l.dims.inMv) {
+    throw new Error(`EquiLinear: expected ${l.dims.inMv} input multivector channels, got ${inMv}`);
+  }
+  const { inS } = l.dims;
+  if (inS > 0 && (!s || s.shape[s.rank - 1] !== inS)) {
+    throw new Error(`EquiLinear: expected ${inS} input scalar channels, got [${s?.shape}]`);
+  }
+}
+
+/**
+ * Applies an `EquiLinear` to multivectors in the network's internal layout (`_layout.ts`), one
+ * item per row: two matMuls (see `equi_linear.ts`), as one op with a hand-written gradient
+ * (`_custom_op.ts`). Input and output are packed rows, multivectors then scalars, so that layers
+ * chain without splitting.
+ *
+ * @param l parameters.
+ * @param x `[T, 16·C_in]` multivectors, internal layout (transform under ρ), or with `s` absent and
+ *   `S_in > 0`, packed rows `[T, 16·C_in + S_in]` (multivectors, then invariant scalars).
+ * @param s `[T, S_in]` scalars, invariant.
+ * @returns `[T, 16·C_out + S_out]`: multivectors (internal layout, equivariant), then scalars
+ *   (invariant); see {@link unpackInternal}.
+ * @throws Error when the input channels do not match.
+ */
+export function equiLinearInternal(l: EquiLinearParams, x: Tensor, s?: Tensor): Tensor {
+  const { inMv: cIn, outMv: cOut, inS, outS } = l.dims;
+  const packedIn = inS > 0 && !s;
+  if (x.shape[1] !== 16 * cIn + (packedIn ? inS : 0)) {
+    throw new Error(`EquiLinear: expected ${cIn} input multivector channels, got [${x.shape}]`);
+  }
+  if (s) checkInputs(l, cIn, s);
+  const n = BLOCK_SIZE;
+  const params = equiLinearVariables(l);
+  return customOp(s ? [x, s, ...params] : [x, ...params], (inputs, save) => {
+    const [xIn, sIn] = inputs;
+    const t = xIn.shape[0];
+    const { matrices: [m0, m1], bias } = equiLinearLayerMatrices(l);
+    const xParts = tf.split(
+      xIn,
+      packedIn ? [n * cIn, 3 * n * cIn, inS] : [n * cIn, 3 * n * cIn],
+      1,
+    );
+    const a0 = inS > 0 ? tf.concat([xParts[0], packedIn ? xParts[2] : sIn], 1) : xParts[0];
+    const x1 = xParts[1].reshape([3 * t, n * cIn]); // the three repeated blocks as rows
+    const y0 = tf.matMul(a0 as tf.Tensor2D, m0 as tf.Tensor2D).add(bias); // [T, 4·C_out + S_out]
+    const y1 = tf.matMul(x1 as tf.Tensor2D, m1 as tf.Tensor2D).reshape([t, 3 * n * cOut]);
+    let value: Tensor;
+    if (outS > 0) {
+      const [y0mv, y0s] = tf.split(y0, [n * cOut, outS], 1);
+      value = tf.concat([y0mv, y1, y0s], 1);
+    } else {
+      value = tf.concat([y0, y1], 1);
+    }
+    save([a0, x1, m0, m1]);
+    return {
+      value,
+      gradient(dy, [a0, x1, m0, m1]) {
+        const sizes = [n * cOut, 3 * n * cOut];
+        const parts = tf.split(dy, outS > 0 ? [...sizes, outS] : sizes, 1);
+        const dy0 = outS > 0 ? tf.concat([parts[0], parts[2]], 1) : parts[0]; // [T, 4·C_out + S_out]
+        const dy1 = parts[1].reshape([3 * t, n * cOut]);
+        // data
+        const da0 = tf.matMul(dy0 as tf.Tensor2D, m0 as tf.Tensor2D, false, true);
+        const dx1 = tf.matMul(dy1 as tf.Tensor2D, m1 as tf.Tensor2D, false, true)
+          .reshape([t, 3 * n * cIn]);
+        let grads: Tensor[];
+        if (inS === 0) {
+          grads = [tf.concat([da0, dx1], 1)];
+        } else {
+          const [dx0, ds] = tf.split(da0, [n * cIn, inS], 1);
+          grads = packedIn ? [tf.concat([dx0, dx1, ds], 1)] : [tf.concat([dx0, dx1], 1), ds];
+        }
+        // matrices, then the adjoint of their assembly (equiLinearLayerMatrices)
+        const dm0 = tf.matMul(a0 as tf.Tensor2D, dy0 as tf.Tensor2D, true, false);
+        const dm1 = tf.matMul(x1 as tf.Tensor2D, dy1 as tf.Tensor2D, true, false);
+        const dBias = dy0.sum(0); // [4·C_out + S_out]
+        const dm0mv = inS > 0 || outS > 0 ? dm0.slice([0, 0], [n * cIn, n * cOut]) : dm0;
+        grads.push(equiLinearBlockMatricesAdjoint([dm0mv, dm1], l.w.shape));
+        const dBiasMv = dBias.slice([0], [cOut]);
+        if (inS > 0) {
+          grads.push(dm0.slice([n * cIn, 0], [inS, cOut]), dBiasMv); // s2mv.w, s2mv.b
+        } else {
+          grads.push(dBiasMv); // bias
+        }
+        if (outS > 0) {
+          grads.push(dm0.slice([0, n * cOut], [cIn, outS]), dBias.slice([n * cOut], [outS])); // mv2s
+          if (inS > 0) grads.push(dm0.slice([n * cIn, n * cOut], [inS, outS])); // s2s.w
+        }
+        return grads;
+      },
+    };
   });
 }
 
 /**
- * Applies an `EquiLinear`: one matMul against its block matrix.
+ * Splits packed internal rows into multivectors and scalars.
+ *
+ * @param packed `[T, 16·C + S]`
+ * @param mvChannels C.
+ * @returns `mv [T, 16·C]`, `s [T, S]` (absent when S = 0).
+ */
+export function unpackInternal(packed: Tensor, mvChannels: number): MvAndScalars {
+  const sCh = packed.shape[1]! - 16 * mvChannels;
+  if (sCh === 0) return { mv: packed };
+  const [mv, s] = tf.split(packed, [16 * mvChannels, sCh], 1);
+  return { mv, s };
+}
+
+/**
+ * Applies an `EquiLinear`.
  *
  * @param l parameters.
  * @param mv `[..., C_in, 16]` multivectors, transform under ρ.
@@ -251,23 +370,44 @@ export function equiLinearBlockMatrix(l: EquiLinearParams): { matrix: Tensor; bi
  * @throws Error when the input channels do not match.
  */
 export function equiLinearLayer(l: EquiLinearParams, mv: Tensor, s?: Tensor): MvAndScalars {
-  const { inMv, inS, outMv, outS } = l.dims;
-  if (mv.shape[mv.rank - 2] !== inMv) {
-    throw new Error(`EquiLinear: expected ${inMv} input multivector channels, got [${mv.shape}]`);
-  }
-  if (inS > 0 && (!s || s.shape[s.rank - 1] !== inS)) {
-    throw new Error(`EquiLinear: expected ${inS} input scalar channels, got [${s?.shape}]`);
-  }
+  checkInputs(l, mv.shape[mv.rank - 2], s);
+  const { inMv, outMv, inS, outS } = l.dims;
   const out = tf.tidy(() => {
     const lead = mv.shape.slice(0, -2);
-    let x = mv.reshape([-1, inMv * 16]);
-    if (inS > 0) x = tf.concat([x, s!.reshape([-1, inS])], 1); // [T, C_in·16 + S_in]
-    const { matrix, bias } = equiLinearBlockMatrix(l);
-    const y = tf.matMul(x as tf.Tensor2D, matrix as tf.Tensor2D).add(bias); // [T, C_out·16 + S_out]
-    const yMv = y.slice([0, 0], [-1, outMv * 16]).reshape([...lead, outMv, 16]);
-    return outS > 0 ? [yMv, y.slice([0, outMv * 16], [-1, outS]).reshape([...lead, outS])] : [yMv];
+    const x = toBladeMajor(mv).reshape([-1, 16 * inMv]);
+    const y = unpackInternal(
+      equiLinearInternal(l, x, inS > 0 ? s!.reshape([-1, inS]) : undefined),
+      outMv,
+    );
+    const yMv = fromBladeMajor(y.mv.reshape([...lead, 16, outMv]));
+    return outS > 0 ? [yMv, y.s!.reshape([...lead, outS])] : [yMv];
   });
   return { mv: out[0], s: out[1] };
+}
+
+/**
+ * Splits the output of a fused `EquiLinear` into its parts; call inside `tf.tidy`.
+ *
+ * @param l parameters made by {@link createEquiLinearParts}.
+ * @param y its output, multivectors channel-major `[..., C_out, 16]`.
+ * @returns one `{ mv [..., outMv, 16], s? [..., outS] }` per part, in order.
+ */
+export function splitEquiLinearParts(l: EquiLinearParams, y: MvAndScalars): MvAndScalars[] {
+  const lead = y.mv.shape.slice(0, -2);
+  // split as matrices: contiguous runs, one kernel each for the multivectors and the scalars
+  const mvParts = tf.split(
+    y.mv.reshape([-1, l.dims.outMv * 16]),
+    l.parts.map((q) => q.outMv * 16),
+    1,
+  ).map((t, k) => t.reshape([...lead, l.parts[k].outMv, 16]));
+  const withS = l.parts.filter((q) => q.outS > 0);
+  const sParts = withS.length <= 1 ? (y.s ? [y.s] : []) : tf.split(
+    y.s!.reshape([-1, l.dims.outS]),
+    withS.map((q) => q.outS),
+    1,
+  ).map((t, k) => t.reshape([...lead, withS[k].outS]));
+  let k = 0;
+  return l.parts.map((q, i) => ({ mv: mvParts[i], s: q.outS > 0 ? sParts[k++] : undefined }));
 }
 
 /**
@@ -279,24 +419,9 @@ export function equiLinearLayer(l: EquiLinearParams, mv: Tensor, s?: Tensor): Mv
  * @returns one `{ mv [..., outMv, 16], s? [..., outS] }` per part, in order.
  */
 export function equiLinearParts(l: EquiLinearParams, mv: Tensor, s?: Tensor): MvAndScalars[] {
-  const out = tf.tidy(() => {
-    const y = equiLinearLayer(l, mv, s);
-    const lead = mv.shape.slice(0, -2);
-    const flatMv = y.mv.reshape([-1, l.dims.outMv * 16]); // slice as matrices (fast on wasm)
-    const flatS = y.s?.reshape([-1, l.dims.outS]);
-    const res: Tensor[] = [];
-    let cm = 0;
-    let cs = 0;
-    for (const q of l.parts) {
-      res.push(flatMv.slice([0, cm * 16], [-1, q.outMv * 16]).reshape([...lead, q.outMv, 16]));
-      cm += q.outMv;
-      if (q.outS > 0) {
-        res.push(flatS!.slice([0, cs], [-1, q.outS]).reshape([...lead, q.outS]));
-        cs += q.outS;
-      }
-    }
-    return res;
-  });
+  const out = tf.tidy(() =>
+    splitEquiLinearParts(l, equiLinearLayer(l, mv, s)).flatMap((p) => p.s ? [p.mv, p.s] : [p.mv])
+  );
   let i = 0;
   return l.parts.map((q) => ({ mv: out[i++], s: q.outS > 0 ? out[i++] : undefined }));
 }

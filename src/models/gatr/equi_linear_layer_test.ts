@@ -3,15 +3,25 @@ import assert from "node:assert/strict";
 import { tf } from "../../tf.ts";
 import { useTestBackend } from "../../testing/test_backend.ts";
 import { ParamFactory } from "../params.ts";
-import { act, ACTIONS, randomTensor, relGap } from "./_test_utils.ts";
+import {
+  act,
+  ACTIONS,
+  compareWithGradients,
+  denseEquiLinearLayer,
+  randomTensor,
+  relGap,
+} from "./_test_utils.ts";
+import { toBladeMajor } from "./_layout.ts";
 import { equiLinear } from "./equi_linear.ts";
 import {
   createEquiLinear,
   createEquiLinearParts,
+  equiLinearInternal,
   equiLinearLayer,
   equiLinearParamCount,
   equiLinearParts,
   equiLinearVariables,
+  type MvAndScalars,
 } from "./equi_linear_layer.ts";
 
 const size = (p: ParamFactory) => p.variables.reduce((s, v) => s + v.size, 0);
@@ -119,6 +129,68 @@ Deno.test("EquiLinear layer: init keeps the output scale and centres the unit-sc
     assert.ok(sStd > 0.2 && sStd < 2, `scalar output std ${sStd}`);
     const bias = unit.s2mv!.b!.mean().dataSync()[0];
     assert.ok(Math.abs(bias - 1) < 0.2, `unit bias mean ${bias}`);
+  });
+  p.variables.forEach((v) => v.dispose());
+});
+
+Deno.test("EquiLinear layer: equals the dense block-matrix form, values and gradients", () => {
+  const cases = [
+    { inMv: 8, outMv: 24, inS: 32, outS: 96 },
+    { inMv: 3, outMv: 5, inS: 0, outS: 6 },
+    { inMv: 3, outMv: 5, inS: 4, outS: 0 },
+    { inMv: 2, outMv: 1, inS: 0, outS: 0 },
+  ];
+  cases.forEach((dims, k) => {
+    const p = new ParamFactory(10 + k);
+    const l = createEquiLinear(p, "l", dims);
+    tf.tidy(() => {
+      const mv = randomTensor([3, 5, dims.inMv, 16], 20 + k);
+      const s = dims.inS > 0 ? randomTensor([3, 5, dims.inS], 30 + k) : undefined;
+      const rMv = randomTensor([3, 5, dims.outMv, 16], 40 + k); // fixed cotangents
+      const rS = dims.outS > 0 ? randomTensor([3, 5, dims.outS], 50 + k) : undefined;
+      const run = (f: (m: tf.Tensor, s?: tf.Tensor) => MvAndScalars) => {
+        const xs = s ? [mv, s] : [mv];
+        const loss = (...a: tf.Tensor[]) => {
+          const y = f(a[0], a[1]);
+          let v = y.mv.mul(rMv).sum();
+          if (rS) v = v.add(y.s!.mul(rS).sum());
+          return v;
+        };
+        const y = f(mv, s);
+        const { grads } = tf.variableGrads(() => loss(...xs) as tf.Scalar, p.variables);
+        const gIn = tf.grads(loss)(xs);
+        return { y, grads: p.variables.map((v) => grads[v.name]), gIn };
+      };
+      const got = run((m, x) => equiLinearLayer(l, m, x));
+      const want = run((m, x) => denseEquiLinearLayer(l, m, x));
+      const name = JSON.stringify(dims);
+      assert.ok(relGap(got.y.mv, want.y.mv) < 1e-6, `${name} mv`);
+      if (rS) assert.ok(relGap(got.y.s!, want.y.s!) < 1e-6, `${name} s`);
+      got.grads.forEach((g, i) => {
+        const gap = relGap(g, want.grads[i]);
+        assert.ok(gap < 1e-5, `${name} d/d${p.variables[i].name}: ${gap}`);
+      });
+      got.gIn.forEach((g, i) => assert.ok(relGap(g, want.gIn[i]) < 1e-5, `${name} input ${i}`));
+    });
+    p.variables.forEach((v) => v.dispose());
+  });
+});
+
+Deno.test("EquiLinear layer: packed internal rows equal separate inputs, values and gradients", () => {
+  const dims = { inMv: 3, outMv: 4, inS: 5, outS: 2 };
+  const p = new ParamFactory(20);
+  const l = createEquiLinear(p, "l", dims);
+  tf.tidy(() => {
+    const mv = randomTensor([7, 3, 16], 21);
+    const s = randomTensor([7, 5], 22);
+    const packed = tf.concat([toBladeMajor(mv).reshape([7, 48]), s], 1);
+    const fromPacked = (x: tf.Tensor) => equiLinearInternal(l, x);
+    const separate = (x: tf.Tensor) => {
+      const [m, sc] = tf.split(x, [48, 5], 1);
+      return equiLinearInternal(l, m, sc);
+    };
+    const [value, [grad]] = compareWithGradients(fromPacked, separate, [packed]);
+    assert.ok(value < 1e-7 && grad < 1e-6, `${value} ${grad}`);
   });
   p.variables.forEach((v) => v.dispose());
 });

@@ -1,10 +1,27 @@
 await useTestBackend();
 import assert from "node:assert/strict";
-import { tf } from "../../tf.ts";
+import { type Tensor, tf } from "../../tf.ts";
 import { useTestBackend } from "../../testing/test_backend.ts";
 import { LINEAR_BASIS } from "./algebra.ts";
-import { act, ACTIONS, randomTensor, relGap } from "./_test_utils.ts";
-import { equiLinear, equiLinearMatrix } from "./equi_linear.ts";
+import { act, ACTIONS, denseEquiLinear, randomTensor, relGap } from "./_test_utils.ts";
+import { equiLinear, equiLinearBlockMatrices } from "./equi_linear.ts";
+import { BLADE_ORDER, fromBladeMajor, toBladeMajor } from "./_layout.ts";
+
+Deno.test("equiLinear: block matrices; the layout round-trips", () => {
+  assert.deepEqual([...BLADE_ORDER].sort((a, b) => a - b), [...Array(16).keys()]);
+  tf.tidy(() => {
+    const shapes = equiLinearBlockMatrices(tf.ones([2, 3, 9])).map((m) => m.shape);
+    assert.deepEqual(shapes, [[12, 8], [12, 8]]); // [4·C_in, 4·C_out]
+    const x = randomTensor([2, 3, 5, 16], 9);
+    const bm = toBladeMajor(x);
+    assert.deepEqual(bm.shape, [2, 3, 16, 5]);
+    assert.equal(relGap(fromBladeMajor(bm), x), 0);
+    // internal position p holds GATr component BLADE_ORDER[p]
+    const a = x.arraySync() as number[][][][];
+    const b = bm.arraySync() as number[][][][];
+    for (let p = 0; p < 16; p++) assert.equal(b[1][2][p][4], a[1][2][4][BLADE_ORDER[p]]);
+  });
+});
 
 Deno.test("equiLinear: matches the per-basis-map definition", () => {
   tf.tidy(() => {
@@ -28,8 +45,25 @@ Deno.test("equiLinear: matches the per-basis-map definition", () => {
         }
       }
     }
-    assert.deepEqual(equiLinearMatrix(w).shape, [48, 32]);
   });
+});
+
+Deno.test("equiLinear: equals the dense matrix form, values and gradients", () => {
+  for (
+    const [lead, cIn, cOut, seed] of [[[64], 8, 24, 1], [[2, 5], 3, 1, 2], [[7], 1, 16, 3]] as const
+  ) {
+    tf.tidy(() => {
+      const x = randomTensor([...lead, cIn, 16], seed);
+      const w = randomTensor([cOut, cIn, 9], seed + 10);
+      const r = randomTensor([...lead, cOut, 16], seed + 20); // a fixed cotangent
+      assert.ok(relGap(equiLinear(x, w), denseEquiLinear(x, w)) < 1e-6, "values");
+      const loss = (f: typeof equiLinear) => (a: Tensor, b: Tensor) => f(a, b).mul(r).sum();
+      const [gx, gw] = tf.grads(loss(equiLinear))([x, w]);
+      const [dx, dw] = tf.grads(loss(denseEquiLinear))([x, w]);
+      assert.ok(relGap(gx, dx) < 1e-6, `d/dx ${relGap(gx, dx)}`);
+      assert.ok(relGap(gw, dw) < 1e-6, `d/dw ${relGap(gw, dw)}`);
+    });
+  }
 });
 
 Deno.test("equiLinear: E(3)-equivariant", () => {
