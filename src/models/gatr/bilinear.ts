@@ -1,19 +1,126 @@
 /**
  * GATr primitives: the geometric product and the equivariant join of multivector channels
- * (reference notes §2.1, §2.5). Each is one outer product of the operands, flattened to
- * `[..., 256]`, times a precomputed `[256, 16]` table: no per-component loops.
+ * (reference notes §2.1, §2.5).
+ *
+ * A bilinear table T (`out_i = Σ_{j,k} T[i,j,k] x_j y_k`) runs in factored form
+ * `out = ((x·A) ⊙ (y·B))·C`: two matMuls from 16 columns, one element-wise product and one matMul
+ * to 16 columns, and its gradient is the same kind of kernels (no outer products with
+ * broadcasting, no reductions over inner axes). The join uses one rank-one term per pair of
+ * components its table uses (81 of 256: A picks x_j, B picks y_k, C sums the products into the
+ * outputs with their signs); the geometric product uses the rank-96 factors of
+ * {@link GEOMETRIC_PRODUCT_FACTORS} (three complex 2×2 matrix products).
  *
  * @module
  */
 import { type Tensor, tf } from "../../tf.ts";
-import { bilinearMatrix, GEOMETRIC_PRODUCT, JOIN } from "./algebra.ts";
+import { type FactoredBilinear, GEOMETRIC_PRODUCT_FACTORS, JOIN } from "./algebra.ts";
 import { constant, matmulLast } from "./_constants.ts";
+import { customOp } from "./_custom_op.ts";
+import { BLADE_ORDER } from "./_layout.ts";
 import { component } from "./embedding.ts";
 
-function applyTable(x: Tensor, y: Tensor, table: Tensor): Tensor {
-  const shape = tf.broadcast_util.assertAndGetBroadcastShape(x.shape, y.shape);
-  const pairs = x.expandDims(-1).mul(y.expandDims(-2)); // [..., 16, 16]: x_j y_k
-  return matmulLast(pairs.reshape([...shape.slice(0, -1), 256]), table); // [..., 16]
+/** A bilinear map in factored form `out = ((x·a) ⊙ (y·b))·c`. */
+export interface BilinearFactors {
+  /** `[16, r]`: column ρ picks a component of the left operand. */
+  readonly a: Tensor;
+  /** `[16, r]`: column ρ picks a component of the right operand. */
+  readonly b: Tensor;
+  /** `[r, 16]`: row ρ adds the product to the outputs, with its coefficients. */
+  readonly c: Tensor;
+}
+
+/**
+ * Factors a bilinear table, one rank-one term per pair of components it uses.
+ *
+ * @param table `[16 (out), 16 (left), 16 (right)]` flat, e.g. {@link GEOMETRIC_PRODUCT}.
+ * @returns the rank r (number of pairs) and `a [16, r]`, `b [16, r]`, `c [r, 16]` flat, so that
+ *   `Σ_ρ a[j,ρ] b[k,ρ] c[ρ,i] = table[i,j,k]`.
+ *
+ * @example
+ * ```ts
+ * import { GEOMETRIC_PRODUCT } from "./algebra.ts";
+ * import { factorTable } from "./bilinear.ts";
+ * if (factorTable(GEOMETRIC_PRODUCT).rank !== 192) throw new Error();
+ * ```
+ */
+export function factorTable(
+  table: Float32Array,
+): FactoredBilinear {
+  const pairs: [number, number][] = [];
+  for (let j = 0; j < 16; j++) {
+    for (let k = 0; k < 16; k++) {
+      let used = false;
+      for (let i = 0; i < 16; i++) used ||= table[i * 256 + j * 16 + k] !== 0;
+      if (used) pairs.push([j, k]);
+    }
+  }
+  const r = pairs.length;
+  const a = new Float32Array(16 * r);
+  const b = new Float32Array(16 * r);
+  const c = new Float32Array(r * 16);
+  pairs.forEach(([j, k], p) => {
+    a[j * r + p] = 1;
+    b[k * r + p] = 1;
+    for (let i = 0; i < 16; i++) c[p * 16 + i] = table[i * 256 + j * 16 + k];
+  });
+  return { rank: r, a, b, c };
+}
+
+/** Component order of the public functions: GATr's. */
+const GATR_ORDER: readonly number[] = Array.from({ length: 16 }, (_, i) => i);
+
+function factors(key: string, f: FactoredBilinear, order: readonly number[]): BilinearFactors {
+  // position p of the operands and the output holds GATr component order[p]
+  const r = f.rank;
+  const rows = (m: Float32Array) => {
+    const out = new Float32Array(16 * r);
+    order.forEach((g, p) => out.set(m.subarray(g * r, (g + 1) * r), p * r));
+    return out;
+  };
+  const cols = (m: Float32Array) => {
+    const out = new Float32Array(r * 16);
+    for (let q = 0; q < r; q++) order.forEach((g, p) => (out[q * 16 + p] = m[q * 16 + g]));
+    return out;
+  };
+  const k = `${key}:${order.join(",")}`;
+  return {
+    a: constant(`${k}.a`, [16, r], () => rows(f.a)),
+    b: constant(`${k}.b`, [16, r], () => rows(f.b)),
+    c: constant(`${k}.c`, [r, 16], () => cols(f.c)),
+  };
+}
+
+/**
+ * Factors of the geometric product (rank 96, {@link GEOMETRIC_PRODUCT_FACTORS}), uploaded once per
+ * backend.
+ *
+ * @param order GATr component index of each position of the operands and the output (default:
+ *   GATr's order).
+ */
+export function geometricProductFactors(order: readonly number[] = GATR_ORDER): BilinearFactors {
+  return factors("gp", GEOMETRIC_PRODUCT_FACTORS, order);
+}
+
+/**
+ * Factors of the join table `dual(dual(x) ∧ dual(y))` (rank 81), uploaded once per backend.
+ *
+ * @param order GATr component index of each position of the operands and the output (default:
+ *   GATr's order).
+ */
+export function joinFactors(order: readonly number[] = GATR_ORDER): BilinearFactors {
+  return factors("join", factorTable(JOIN), order);
+}
+
+/**
+ * Applies a factored bilinear map, component-wise over all leading axes (broadcasting).
+ *
+ * @param x `[..., 16]`, left operand.
+ * @param y `[..., 16]`, right operand (broadcastable against `x`).
+ * @param f the factors.
+ * @returns `[..., 16]`.
+ */
+export function applyBilinear(x: Tensor, y: Tensor, f: BilinearFactors): Tensor {
+  return tf.tidy(() => matmulLast(matmulLast(x, f.a).mul(matmulLast(y, f.b)), f.c));
 }
 
 /**
@@ -24,9 +131,7 @@ function applyTable(x: Tensor, y: Tensor, table: Tensor): Tensor {
  * @returns `[..., 16]` = `x y`; equivariant: `ρ(x)ρ(y) = ρ(x y)`.
  */
 export function geometricProduct(x: Tensor, y: Tensor): Tensor {
-  return tf.tidy(() =>
-    applyTable(x, y, constant("gp", [256, 16], () => bilinearMatrix(GEOMETRIC_PRODUCT)))
-  );
+  return applyBilinear(x, y, geometricProductFactors());
 }
 
 /**
@@ -40,9 +145,58 @@ export function geometricProduct(x: Tensor, y: Tensor): Tensor {
  * @returns `[..., 16]`.
  */
 export function equivariantJoin(x: Tensor, y: Tensor, reference: Tensor): Tensor {
-  return tf.tidy(() =>
-    applyTable(x, y, constant("join", [256, 16], () => bilinearMatrix(JOIN))).mul(
-      component(reference, 14),
-    )
-  );
+  return tf.tidy(() => applyBilinear(x, y, joinFactors()).mul(component(reference, 14)));
+}
+
+/**
+ * The geometric bilinear layer's products on the network's internal layout (`_layout.ts`): from
+ * the four projections, `L·R` and `join(JL, JR)·ref_e123` per channel, as one op with a
+ * hand-written gradient (`_custom_op.ts`). The products run in factored form on `[T·h, 16]` rows
+ * (one transpose of the last two axes each way); the gradient of each is the same four kinds of
+ * matMul and product: `dz = dy·Cᵀ`, `d(xA) = dz ⊙ yB`, `dx = d(xA)·Aᵀ` and likewise for y.
+ *
+ * @param x `[T, 16·4h]` multivectors, internal layout: channels L, R, JL, JR (h each).
+ * @param e123 `[B, 1]` the join reference's e123 component per sample; the T rows are B samples
+ *   of equal size.
+ * @returns `[T, 16·2h]`, internal layout: channels L·R, then the joins.
+ */
+export function bilinearProductsInternal(x: Tensor, e123: Tensor): Tensor {
+  const t = x.shape[0];
+  const h = x.shape[1]! / 64;
+  const b = e123.shape[0];
+  return customOp([x, e123], ([x, e123], save) => {
+    const gp = geometricProductFactors(BLADE_ORDER);
+    const jn = joinFactors(BLADE_ORDER);
+    // one multivector per row, grouped [L | R | JL | JR]
+    const rows = x.reshape([t, 16, 4 * h]).transpose([0, 2, 1]).reshape([t, 64 * h]);
+    const [l, r, jl, jr] = tf.split(rows, 4, 1).map((p) => p.reshape([t * h, 16]));
+    const mm = (a: Tensor, m: Tensor, tb = false) =>
+      tf.matMul(a as tf.Tensor2D, m as tf.Tensor2D, false, tb);
+    const la = mm(l, gp.a);
+    const rb = mm(r, gp.b);
+    const ja = mm(jl, jn.a);
+    const jb = mm(jr, jn.b);
+    const prod = mm(la.mul(rb), gp.c).reshape([t, 16 * h]);
+    const join = mm(ja.mul(jb), jn.c).reshape([b, -1]); // per sample
+    const out = tf.concat([prod, join.mul(e123).reshape([t, 16 * h])], 1);
+    save([la, rb, ja, jb, join, e123]);
+    return {
+      value: out.reshape([t, 2 * h, 16]).transpose([0, 2, 1]).reshape([t, 32 * h]),
+      gradient(dy, [la, rb, ja, jb, join, e123]) {
+        const dRows = dy.reshape([t, 16, 2 * h]).transpose([0, 2, 1]).reshape([t, 32 * h]);
+        const [dProd, dJoin] = tf.split(dRows, 2, 1);
+        const dJoinB = dJoin.reshape([b, -1]);
+        const de123 = dJoinB.mul(join).sum(1, true); // [B, 1]
+        const dz = mm(dProd.reshape([t * h, 16]), gp.c, true);
+        const dzj = mm(dJoinB.mul(e123).reshape([t * h, 16]), jn.c, true);
+        const dl = mm(dz.mul(rb), gp.a, true);
+        const dr = mm(dz.mul(la), gp.b, true);
+        const djl = mm(dzj.mul(jb), jn.a, true);
+        const djr = mm(dzj.mul(ja), jn.b, true);
+        const dx = tf.concat([dl, dr, djl, djr].map((d) => d.reshape([t, 16 * h])), 1)
+          .reshape([t, 4 * h, 16]).transpose([0, 2, 1]).reshape([t, 64 * h]);
+        return [dx, de123];
+      },
+    };
+  });
 }

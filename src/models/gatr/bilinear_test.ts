@@ -2,9 +2,28 @@ await useTestBackend();
 import assert from "node:assert/strict";
 import { tf } from "../../tf.ts";
 import { useTestBackend } from "../../testing/test_backend.ts";
-import { bilinear, GEOMETRIC_PRODUCT, JOIN } from "./algebra.ts";
-import { act, ACTIONS, randomTensor, relGap } from "./_test_utils.ts";
-import { equivariantJoin, geometricProduct } from "./bilinear.ts";
+import {
+  bilinear,
+  GEOMETRIC_PRODUCT,
+  GEOMETRIC_PRODUCT_FACTORS,
+  JOIN,
+  OUTER_PRODUCT,
+} from "./algebra.ts";
+import {
+  act,
+  ACTIONS,
+  compareWithGradients,
+  outerProductBilinear,
+  randomTensor,
+  relGap,
+} from "./_test_utils.ts";
+import {
+  bilinearProductsInternal,
+  equivariantJoin,
+  factorTable,
+  geometricProduct,
+} from "./bilinear.ts";
+import { fromBladeMajor, toBladeMajor } from "./_layout.ts";
 
 Deno.test("bilinear: tensor products match the host tables", () => {
   tf.tidy(() => {
@@ -61,5 +80,71 @@ Deno.test("bilinear: geometric product and join with reference are E(3)-equivari
       assert.ok(jn < 1e-5, `join under ${name}: ${jn}`);
       assert.ok(fixed < 1e-5, `join, fixed reference, under ${name}: ${fixed}`);
     }
+  });
+});
+
+Deno.test("bilinear: factored tables reproduce the tables; ranks 192 (product) and 81 (join)", () => {
+  for (
+    const [table, rank] of [[GEOMETRIC_PRODUCT, 192], [JOIN, 81], [OUTER_PRODUCT, 81]] as const
+  ) {
+    const f = factorTable(table);
+    assert.equal(f.rank, rank);
+    for (let i = 0; i < 16; i++) {
+      for (let j = 0; j < 16; j++) {
+        for (let k = 0; k < 16; k++) {
+          let v = 0;
+          for (let p = 0; p < f.rank; p++) {
+            v += f.a[j * f.rank + p] * f.b[k * f.rank + p] *
+              f.c[p * 16 + i];
+          }
+          assert.ok(v === table[i * 256 + j * 16 + k], `${i} ${j} ${k}`); // -0 === 0
+        }
+      }
+    }
+  }
+});
+
+Deno.test("bilinear: equal to outer product × table, values and gradients", () => {
+  tf.tidy(() => {
+    const x = randomTensor([64, 8, 16], 21);
+    const y = randomTensor([64, 8, 16], 22);
+    const ref = randomTensor([64, 1, 16], 23);
+    const r = randomTensor([64, 8, 16], 24); // a fixed cotangent
+    const pairs = [
+      [
+        (a: tf.Tensor, b: tf.Tensor) => geometricProduct(a, b),
+        (a: tf.Tensor, b: tf.Tensor) => outerProductBilinear(a, b, GEOMETRIC_PRODUCT),
+      ],
+      [
+        (a: tf.Tensor, b: tf.Tensor) => equivariantJoin(a, b, ref),
+        (a: tf.Tensor, b: tf.Tensor) =>
+          outerProductBilinear(a, b, JOIN).mul(ref.slice([0, 0, 14], [-1, -1, 1])),
+      ],
+    ] as const;
+    for (const [f, g] of pairs) {
+      assert.ok(relGap(f(x, y), g(x, y)) < 1e-6, "values");
+      const [fx, fy] = tf.grads((a: tf.Tensor, b: tf.Tensor) => f(a, b).mul(r).sum())([x, y]);
+      const [gx, gy] = tf.grads((a: tf.Tensor, b: tf.Tensor) => g(a, b).mul(r).sum())([x, y]);
+      assert.ok(relGap(fx, gx) < 1e-6 && relGap(fy, gy) < 1e-6, "gradients");
+    }
+  });
+});
+
+Deno.test("bilinear: the layer's fused products equal the composite, values and gradients", () => {
+  const [b, n, h] = [3, 5, 4];
+  // reference: to [..., 4h, 16] in GATr's order, the four parts, both products, back
+  const reference = (x: tf.Tensor, e123: tf.Tensor) => {
+    const rows = fromBladeMajor(x.reshape([b, n, 16, 4 * h]));
+    const [l, r, jl, jr] = tf.split(rows, 4, 2);
+    const ref = e123.reshape([b, 1, 1, 1]).pad([[0, 0], [0, 0], [0, 0], [14, 1]]);
+    const y = tf.concat([geometricProduct(l, r), equivariantJoin(jl, jr, ref)], 2);
+    return toBladeMajor(y).reshape([b * n, 32 * h]);
+  };
+  tf.tidy(() => {
+    const x = randomTensor([b * n, 64 * h], 31);
+    const e123 = randomTensor([b, 1], 32);
+    const [value, grads] = compareWithGradients(bilinearProductsInternal, reference, [x, e123]);
+    assert.ok(value < 1e-6, `value ${value}`);
+    grads.forEach((g, i) => assert.ok(g < 1e-5, `gradient ${i}: ${g}`));
   });
 });

@@ -11,17 +11,19 @@
  */
 import { type Tensor, tf, type Variable } from "../../tf.ts";
 import type { ParamFactory } from "../params.ts";
-import { equivariantJoin, geometricProduct } from "./bilinear.ts";
+import { bilinearProductsInternal } from "./bilinear.ts";
+import { component } from "./embedding.ts";
 import {
   createEquiLinear,
   createEquiLinearParts,
-  equiLinearLayer,
+  equiLinearInternal,
   equiLinearParamCount,
   type EquiLinearParams,
-  equiLinearParts,
   equiLinearVariables,
   type MvAndScalars,
+  unpackInternal,
 } from "./equi_linear_layer.ts";
+import { fromBladeMajor, toBladeMajor } from "./_layout.ts";
 
 /** Sizes of a geometric bilinear layer; `outMv` must be even. */
 export interface GeometricBilinearDims {
@@ -84,6 +86,29 @@ export function geometricBilinearVariables(g: GeometricBilinearParams): Variable
 }
 
 /**
+ * Geometric bilinear layer on the network's internal rows (`_layout.ts`): the four projections
+ * as one fused `EquiLinear`, both products as one op (`bilinear.ts`), then the output
+ * `EquiLinear`.
+ *
+ * @param g parameters.
+ * @param x `[T, 16·C_in]` multivectors, internal layout, transform under ρ.
+ * @param s `[T, S_in]` scalars, invariant.
+ * @param e123 `[B, 1]` e123 component of the join reference per sample (the T rows are B samples
+ *   of equal size); flips sign under reflections.
+ * @returns `[T, 16·C_out + S_out]` packed: multivectors (internal layout, equivariant), then
+ *   scalars (invariant).
+ */
+export function geometricBilinearInternal(
+  g: GeometricBilinearParams,
+  x: Tensor,
+  s: Tensor | undefined,
+  e123: Tensor,
+): Tensor {
+  const y = equiLinearInternal(g.inputs, x, s); // [T, 16·4h]: L, R, JL, JR
+  return equiLinearInternal(g.out, bilinearProductsInternal(y, e123), s);
+}
+
+/**
  * Geometric bilinear layer.
  *
  * @param g parameters.
@@ -99,12 +124,19 @@ export function geometricBilinearLayer(
   s: Tensor | undefined,
   reference: Tensor,
 ): MvAndScalars {
+  const { inMv, inS, outMv, outS } = g.dims;
   const out = tf.tidy(() => {
-    const [l, r, jl, jr] = equiLinearParts(g.inputs, mv, s);
-    const gp = geometricProduct(l.mv, r.mv); // [..., h, 16]
-    const jn = equivariantJoin(jl.mv, jr.mv, reference); // [..., h, 16]
-    const y = equiLinearLayer(g.out, tf.concat([gp, jn], -2), s);
-    return y.s ? [y.mv, y.s] : [y.mv];
+    const lead = mv.shape.slice(0, -2);
+    const e123 = tf.broadcastTo(component(reference, 14), [...lead, 1, 1]).reshape([-1, 1]);
+    const packed = geometricBilinearInternal(
+      g,
+      toBladeMajor(mv).reshape([-1, 16 * inMv]),
+      inS > 0 ? s!.reshape([-1, inS]) : undefined,
+      e123,
+    );
+    const y = unpackInternal(packed, outMv);
+    const yMv = fromBladeMajor(y.mv.reshape([...lead, 16, outMv]));
+    return outS > 0 ? [yMv, y.s!.reshape([...lead, outS])] : [yMv];
   });
   return { mv: out[0], s: out[1] };
 }
