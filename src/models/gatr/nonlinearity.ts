@@ -7,6 +7,8 @@
 import { type Tensor, tf } from "../../tf.ts";
 import { gelu } from "../nn.ts";
 import { component } from "./embedding.ts";
+import { constant } from "./_constants.ts";
+import { customOp } from "./_custom_op.ts";
 
 /**
  * Scalar-gated GELU: `GELU_tanh(x_0) · x` per multivector (its own scalar component is the gate).
@@ -26,4 +28,52 @@ export function gatedGelu(x: Tensor): Tensor {
  */
 export function geluExact(x: Tensor): Tensor {
   return tf.tidy(() => x.mul(tf.erf(x.mul(Math.SQRT1_2)).add(1)).mul(0.5));
+}
+
+/** `d/dx` of {@link gelu} (nn.ts, tanh form `x·σ(z)`, `z = c·(x + k·x³)`). */
+function geluDerivative(x: Tensor): Tensor {
+  const c = 2 * Math.sqrt(2 / Math.PI);
+  const k = 0.044715;
+  const x2 = x.square();
+  const sg = tf.sigmoid(x.mul(x2.mul(c * k).add(c)));
+  // σ + x·σ·(1 − σ)·c·(1 + 3k·x²)
+  return sg.add(x.mul(sg).mul(tf.sub(1, sg)).mul(x2.mul(3 * c * k).add(c)));
+}
+
+/**
+ * The MLP's nonlinearities on a packed internal row (`_layout.ts`): {@link gatedGelu} on the
+ * multivectors (gate: their component 1, the first C columns) and {@link geluExact} on the
+ * scalars, as one op with a hand-written gradient (`_custom_op.ts`).
+ *
+ * @param x `[T, 16·C + S]`: multivectors in the internal layout, then scalars.
+ * @param c multivector channels C.
+ * @returns `[T, 16·C + S]`, equivariant multivectors and invariant scalars.
+ */
+export function mlpNonlinearityInternal(x: Tensor, c: number): Tensor {
+  const sCh = x.shape[1]! - 16 * c;
+  return customOp([x], ([x], save) => {
+    // tiles a gate [T, C] over the 16 components: [C, 16·C] of identity blocks
+    const tile = constant(`gateTile:${c}`, [c, 16 * c], () => {
+      const m = new Float32Array(16 * c * c);
+      for (let p = 0; p < 16; p++) for (let k = 0; k < c; k++) m[k * 16 * c + p * c + k] = 1;
+      return m;
+    });
+    const [mv, s] = tf.split(x, [16 * c, sCh], 1);
+    const x0 = mv.slice([0, 0], [-1, c]); // component 1 of each channel
+    const gates = tf.matMul(gelu(x0) as tf.Tensor2D, tile as tf.Tensor2D); // [T, 16·C]
+    const e = tf.erf(s.mul(Math.SQRT1_2));
+    save([mv, s, x0, gates, e]);
+    return {
+      value: tf.concat([mv.mul(gates), s.mul(e.add(1)).mul(0.5)], 1),
+      gradient(dy, [mv, s, x0, gates, e]) {
+        const [dMv, dS] = tf.split(dy, [16 * c, sCh], 1);
+        const dGate = tf.matMul(dMv.mul(mv) as tf.Tensor2D, tile as tf.Tensor2D, false, true);
+        const dx0 = dGate.mul(geluDerivative(x0)).pad([[0, 0], [0, 15 * c]]);
+        // d/dx [x·Φ(x)] = Φ(x) + x·φ(x)
+        const phi = s.square().mul(-0.5).exp().mul(1 / Math.sqrt(2 * Math.PI));
+        const dGelu = e.add(1).mul(0.5).add(s.mul(phi));
+        return [tf.concat([dMv.mul(gates).add(dx0), dS.mul(dGelu)], 1)];
+      },
+    };
+  });
 }

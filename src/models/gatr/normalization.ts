@@ -7,6 +7,8 @@
 import { type Tensor, tf } from "../../tf.ts";
 import { INNER_PRODUCT_INDICES } from "./algebra.ts";
 import { constant, matmulLast } from "./_constants.ts";
+import { BLADE_POSITION } from "./_layout.ts";
+import { customOp } from "./_custom_op.ts";
 
 /** Clamp of the mean squared norm in {@link equiLayerNorm}. */
 export const LAYER_NORM_EPS = 0.01;
@@ -29,6 +31,16 @@ export function innerProduct(x: Tensor, y: Tensor): Tensor {
   });
 }
 
+/** `[16·C]`: 1/C on the components without e0, in the public or the internal layout. */
+function meanSquareWeights(c: number, internal: boolean): Float32Array {
+  const m = new Float32Array(16 * c);
+  for (const i of INNER_PRODUCT_INDICES) {
+    const p = internal ? BLADE_POSITION[i] : i;
+    for (let k = 0; k < c; k++) m[internal ? p * c + k : k * 16 + p] = 1 / c;
+  }
+  return m;
+}
+
 /**
  * Equivariant layer norm: `x / sqrt(max(mean_c ⟨x_c, x_c⟩, eps))`, mean over channels.
  *
@@ -38,7 +50,38 @@ export function innerProduct(x: Tensor, y: Tensor): Tensor {
  */
 export function equiLayerNorm(x: Tensor, eps = LAYER_NORM_EPS): Tensor {
   return tf.tidy(() => {
-    const sq = innerProduct(x, x).mean(-2, true); // [..., 1, 1]
-    return x.mul(tf.rsqrt(sq.maximum(eps)));
+    const c = x.shape[x.rank - 2];
+    const flat = x.reshape([-1, 16 * c]);
+    const m = constant(`normMask:${c}`, [16 * c, 1], () => meanSquareWeights(c, false));
+    const sq = tf.matMul(flat.square() as tf.Tensor2D, m as tf.Tensor2D); // [T, 1]
+    return flat.mul(tf.rsqrt(sq.maximum(eps))).reshape(x.shape);
+  });
+}
+
+/**
+ * {@link equiLayerNorm} on multivectors in the network's internal layout (`_layout.ts`), one item
+ * per row, as one op with a hand-written gradient (`_custom_op.ts`): with `q = max(s, eps)`,
+ * `s = Σ_j m_j x_j²` and `y = x·q^(-1/2)`, `dx = dy·q^(-1/2) − m·x·q^(-3/2)·[s ≥ eps]·Σ_j dy_j x_j`.
+ *
+ * @param x `[T, 16·C]` multivectors, internal layout.
+ * @param eps lower clamp of the mean squared norm (GATr: 0.01).
+ * @returns `[T, 16·C]`, equivariant.
+ */
+export function equiLayerNormInternal(x: Tensor, eps = LAYER_NORM_EPS): Tensor {
+  const c = x.shape[1]! / 16;
+  return customOp([x], ([x], save) => {
+    const m = constant(`normMaskInternal:${c}`, [16 * c, 1], () => meanSquareWeights(c, true));
+    const sq = tf.matMul(x.square() as tf.Tensor2D, m as tf.Tensor2D); // [T, 1]
+    const rs = tf.rsqrt(sq.maximum(eps));
+    save([x, sq, rs]);
+    return {
+      value: x.mul(rs),
+      gradient(dy, [x, sq, rs]) {
+        const row = constant(`normRowInternal:${c}`, [16 * c], () => meanSquareWeights(c, true));
+        const g = dy.mul(x).sum(-1, true); // [T, 1]
+        const k = g.mul(rs.square().mul(rs)).mul(tf.greaterEqual(sq, eps).cast("float32"));
+        return [dy.mul(rs).sub(x.mul(row).mul(k))];
+      },
+    };
   });
 }

@@ -2,8 +2,9 @@ await useTestBackend();
 import assert from "node:assert/strict";
 import { tf } from "../../tf.ts";
 import { useTestBackend } from "../../testing/test_backend.ts";
-import { act, ACTIONS, randomTensor, relGap } from "./_test_utils.ts";
-import { equiLayerNorm, innerProduct } from "./normalization.ts";
+import { act, ACTIONS, compareWithGradients, randomTensor, relGap } from "./_test_utils.ts";
+import { fromBladeMajor, toBladeMajor } from "./_layout.ts";
+import { equiLayerNorm, equiLayerNormInternal, innerProduct } from "./normalization.ts";
 
 Deno.test("innerProduct: sums the 8 components without e0 and is invariant", () => {
   tf.tidy(() => {
@@ -32,5 +33,16 @@ Deno.test("equiLayerNorm: unit mean squared norm, eps clamp, equivariance", () =
       const gap = relGap(equiLayerNorm(act(x, m)), act(y, m));
       assert.ok(gap < 1e-5, `${name}: ${gap}`);
     }
+  });
+});
+
+Deno.test("equiLayerNorm: the internal form equals the public one, values and gradients", () => {
+  tf.tidy(() => {
+    // rows of growing scale: some below the eps clamp
+    const x = randomTensor([12, 5, 16], 7).mul(tf.linspace(0.001, 2, 12).reshape([12, 1, 1]));
+    const internal = (v: tf.Tensor) =>
+      fromBladeMajor(equiLayerNormInternal(toBladeMajor(v).reshape([12, 80])).reshape([12, 16, 5]));
+    const [value, [grad]] = compareWithGradients(internal, (v) => equiLayerNorm(v), [x]);
+    assert.ok(value < 1e-6 && grad < 1e-5, `${value} ${grad}`);
   });
 });
