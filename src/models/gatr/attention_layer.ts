@@ -19,14 +19,15 @@ import type { ParamFactory } from "../params.ts";
 import {
   createEquiLinear,
   createEquiLinearParts,
-  equiLinearLayer,
+  equiLinearInternal,
   equiLinearParamCount,
   type EquiLinearParams,
-  equiLinearParts,
   equiLinearVariables,
   type MvAndScalars,
+  unpackInternal,
 } from "./equi_linear_layer.ts";
-import { geometricAttention } from "./geometric_attention.ts";
+import { geometricAttentionInternal } from "./geometric_attention.ts";
+import { fromBladeMajor, toBladeMajor } from "./_layout.ts";
 
 /** Sizes of a self-attention layer. */
 export interface SelfAttentionDims {
@@ -104,6 +105,30 @@ export function selfAttentionVariables(a: SelfAttentionParams): Variable[] {
 }
 
 /**
+ * Geometric self-attention over the item axis, on the network's internal rows (`_layout.ts`):
+ * the fused query/key/value `EquiLinear`, the attention as one op (`geometric_attention.ts`), the
+ * output `EquiLinear`.
+ *
+ * @param a parameters.
+ * @param x `[T, 16·C]` multivectors, internal layout, transform under ρ.
+ * @param s `[T, S]` scalars, invariant.
+ * @param items N: the T rows are samples of N items each.
+ * @returns `[T, 16·C + S]` packed: multivectors (internal layout, equivariant), then scalars
+ *   (invariant); permutation-equivariant over items.
+ */
+export function selfAttentionInternal(
+  a: SelfAttentionParams,
+  x: Tensor,
+  s: Tensor,
+  items: number,
+): Tensor {
+  const hid = attentionHiddenChannels(a.dims);
+  const qkv = equiLinearInternal(a.qkv, x, s);
+  const sizes = { heads: a.dims.heads, mv: hid.mv, s: hid.s, items };
+  return equiLinearInternal(a.out, geometricAttentionInternal(qkv, a.logWeights, sizes));
+}
+
+/**
  * Geometric self-attention over the item axis.
  *
  * @param a parameters.
@@ -114,27 +139,15 @@ export function selfAttentionVariables(a: SelfAttentionParams): Variable[] {
  */
 export function selfAttentionLayer(a: SelfAttentionParams, mv: Tensor, s: Tensor): MvAndScalars {
   const out = tf.tidy(() => {
-    const [b, n] = mv.shape;
-    const { heads: h } = a.dims;
-    const hid = attentionHiddenChannels(a.dims);
-    const [q, k, v] = equiLinearParts(a.qkv, mv, s);
-    const att = geometricAttention(
-      {
-        qMv: q.mv.reshape([b, n, h, hid.mv, 16]),
-        kMv: k.mv,
-        vMv: v.mv,
-        qS: q.s!.reshape([b, n, h, hid.s]),
-        kS: k.s,
-        vS: v.s,
-      },
-      a.logWeights.exp(),
+    const [b, n, c] = mv.shape;
+    const packed = selfAttentionInternal(
+      a,
+      toBladeMajor(mv).reshape([b * n, 16 * c]),
+      s.reshape([b * n, -1]),
+      n,
     );
-    const y = equiLinearLayer(
-      a.out,
-      att.mv.reshape([b, n, h * hid.mv, 16]),
-      att.s!.reshape([b, n, h * hid.s]),
-    );
-    return [y.mv, y.s!];
+    const y = unpackInternal(packed, c);
+    return [fromBladeMajor(y.mv.reshape([b, n, 16, c])), y.s!.reshape([b, n, -1])];
   });
   return { mv: out[0], s: out[1] };
 }

@@ -2,9 +2,14 @@ await useTestBackend();
 import assert from "node:assert/strict";
 import { tf } from "../../tf.ts";
 import { useTestBackend } from "../../testing/test_backend.ts";
-import { act, ACTIONS, randomTensor, relGap } from "./_test_utils.ts";
+import { act, ACTIONS, compareWithGradients, randomTensor, relGap } from "./_test_utils.ts";
+import { fromBladeMajor, toBladeMajor } from "./_layout.ts";
 import { embedPoint } from "./embedding.ts";
-import { attentionFeatures, geometricAttention } from "./geometric_attention.ts";
+import {
+  attentionFeatures,
+  geometricAttention,
+  geometricAttentionInternal,
+} from "./geometric_attention.ts";
 import { innerProduct } from "./normalization.ts";
 
 Deno.test("attention features: inner product plus minus the squared distance of points", () => {
@@ -110,5 +115,31 @@ Deno.test("geometricAttention: E(3)-equivariant and permutation-equivariant", ()
       w,
     );
     assert.ok(relGap(zp.mv, tf.gather(y.mv, perm, 1)) < 1e-5);
+  });
+});
+
+Deno.test("geometricAttention: the layer's fused form equals the composite, values and gradients", () => {
+  const [b, n, h, c, s] = [3, 5, 2, 3, 4];
+  const ctot = h * c + 2 * c;
+  const reference = (qkv: tf.Tensor, logW: tf.Tensor) => {
+    const [mvFlat, sAll] = tf.split(qkv, [16 * ctot, h * s + 2 * s], 1);
+    const rows = fromBladeMajor(mvFlat.reshape([b, n, 16, ctot]));
+    const [q, k, v] = tf.split(rows, [h * c, c, c], 2);
+    const [qS, kS, vS] = tf.split(sAll.reshape([b, n, -1]), [h * s, s, s], 2);
+    const out = geometricAttention(
+      { qMv: q.reshape([b, n, h, c, 16]), kMv: k, vMv: v, qS: qS.reshape([b, n, h, s]), kS, vS },
+      logW.exp(),
+    );
+    const mv = toBladeMajor(out.mv.reshape([b, n, h * c, 16])).reshape([b * n, 16 * h * c]);
+    return tf.concat([mv, out.s!.reshape([b * n, h * s])], 1);
+  };
+  tf.tidy(() => {
+    const qkv = randomTensor([b * n, 16 * ctot + h * s + 2 * s], 41);
+    const logW = randomTensor([h, c], 42, 0.5);
+    const fused = (x: tf.Tensor, w: tf.Tensor) =>
+      geometricAttentionInternal(x, w, { heads: h, mv: c, s, items: n });
+    const [value, grads] = compareWithGradients(fused, reference, [qkv, logW]);
+    assert.ok(value < 1e-5, `value ${value}`);
+    grads.forEach((g, i) => assert.ok(g < 1e-4, `gradient ${i}: ${g}`));
   });
 });
