@@ -12,20 +12,22 @@ import type { ParamFactory } from "../params.ts";
 import {
   createSelfAttention,
   type SelfAttentionDims,
-  selfAttentionLayer,
+  selfAttentionInternal,
   selfAttentionParamCount,
   type SelfAttentionParams,
   selfAttentionVariables,
 } from "./attention_layer.ts";
-import type { MvAndScalars } from "./equi_linear_layer.ts";
+import { type MvAndScalars, unpackInternal } from "./equi_linear_layer.ts";
+import { component } from "./embedding.ts";
 import {
   createGeoMlp,
-  geoMlp,
+  geoMlpInternal,
   geoMlpParamCount,
   type GeoMlpParams,
   geoMlpVariables,
 } from "./mlp.ts";
-import { equiLayerNorm } from "./normalization.ts";
+import { equiLayerNormInternal } from "./normalization.ts";
+import { fromBladeMajor, toBladeMajor } from "./_layout.ts";
 
 /** Parameters of a GATr block. */
 export interface GatrBlockParams {
@@ -63,6 +65,38 @@ export function gatrBlockVariables(b: GatrBlockParams): Variable[] {
 }
 
 /**
+ * GATr block on the network's internal rows (`_layout.ts`).
+ *
+ * @param blk parameters.
+ * @param x `[T, 16·C]` multivectors, internal layout, transform under ρ.
+ * @param s `[T, S]` scalars, invariant.
+ * @param e123 `[B, 1]` e123 component of the join reference per sample.
+ * @param items N: the T rows are B samples of N items each.
+ * @returns `mv [T, 16·C]` (internal layout, equivariant), `s [T, S]` (invariant).
+ */
+export function gatrBlockInternal(
+  blk: GatrBlockParams,
+  x: Tensor,
+  s: Tensor,
+  e123: Tensor,
+  items: number,
+): MvAndScalars {
+  const c = blk.attention.dims.mvChannels;
+  const att = blk.attention;
+  const a = unpackInternal(
+    selfAttentionInternal(att, equiLayerNormInternal(x), layerNorm(s), items),
+    c,
+  );
+  const x1 = x.add(a.mv);
+  const s1 = s.add(a.s!);
+  const m = unpackInternal(
+    geoMlpInternal(blk.mlp, equiLayerNormInternal(x1), layerNorm(s1), e123),
+    c,
+  );
+  return { mv: x1.add(m.mv), s: s1.add(m.s!) };
+}
+
+/**
  * GATr block.
  *
  * @param blk parameters.
@@ -78,11 +112,15 @@ export function gatrBlock(
   reference: Tensor,
 ): MvAndScalars {
   const out = tf.tidy(() => {
-    const a = selfAttentionLayer(blk.attention, equiLayerNorm(mv), layerNorm(s));
-    const mv1 = mv.add(a.mv);
-    const s1 = s.add(a.s!);
-    const m = geoMlp(blk.mlp, equiLayerNorm(mv1), layerNorm(s1), reference);
-    return [mv1.add(m.mv), s1.add(m.s!)];
+    const [b, n, c] = mv.shape;
+    const y = gatrBlockInternal(
+      blk,
+      toBladeMajor(mv).reshape([b * n, 16 * c]),
+      s.reshape([b * n, -1]),
+      component(reference, 14).reshape([b, 1]),
+      n,
+    );
+    return [fromBladeMajor(y.mv.reshape([b, n, 16, c])), y.s!.reshape(s.shape)];
   });
   return { mv: out[0], s: out[1] };
 }

@@ -9,20 +9,23 @@ import { type Tensor, tf, type Variable } from "../../tf.ts";
 import type { ParamFactory } from "../params.ts";
 import {
   createEquiLinear,
-  equiLinearLayer,
+  equiLinearInternal,
   equiLinearParamCount,
   type EquiLinearParams,
   equiLinearVariables,
   type MvAndScalars,
+  unpackInternal,
 } from "./equi_linear_layer.ts";
 import {
   createGeometricBilinear,
-  geometricBilinearLayer,
+  geometricBilinearInternal,
   geometricBilinearParamCount,
   type GeometricBilinearParams,
   geometricBilinearVariables,
 } from "./geometric_bilinear_layer.ts";
-import { gatedGelu, geluExact } from "./nonlinearity.ts";
+import { component } from "./embedding.ts";
+import { mlpNonlinearityInternal } from "./nonlinearity.ts";
+import { fromBladeMajor, toBladeMajor } from "./_layout.ts";
 
 /** Parameters of a geometric MLP. */
 export interface GeoMlpParams {
@@ -72,6 +75,22 @@ export function geoMlpVariables(m: GeoMlpParams): Variable[] {
 }
 
 /**
+ * Geometric MLP on the network's internal rows (`_layout.ts`).
+ *
+ * @param m parameters.
+ * @param x `[T, 16·C]` multivectors, internal layout, transform under ρ.
+ * @param s `[T, S]` scalars, invariant.
+ * @param e123 `[B, 1]` e123 component of the join reference per sample (see
+ *   `geometricBilinearInternal`).
+ * @returns `[T, 16·C + S]` packed: multivectors (internal layout, equivariant), then scalars
+ *   (invariant).
+ */
+export function geoMlpInternal(m: GeoMlpParams, x: Tensor, s: Tensor, e123: Tensor): Tensor {
+  const h = geometricBilinearInternal(m.bilinear, x, s, e123); // [T, 16·2C + 2S]
+  return equiLinearInternal(m.out, mlpNonlinearityInternal(h, m.bilinear.dims.outMv));
+}
+
+/**
  * Geometric MLP.
  *
  * @param m parameters.
@@ -82,9 +101,17 @@ export function geoMlpVariables(m: GeoMlpParams): Variable[] {
  */
 export function geoMlp(m: GeoMlpParams, mv: Tensor, s: Tensor, reference: Tensor): MvAndScalars {
   const out = tf.tidy(() => {
-    const h = geometricBilinearLayer(m.bilinear, mv, s, reference);
-    const y = equiLinearLayer(m.out, gatedGelu(h.mv), geluExact(h.s!));
-    return [y.mv, y.s!];
+    const lead = mv.shape.slice(0, -2);
+    const c = mv.shape[mv.rank - 2];
+    const e123 = tf.broadcastTo(component(reference, 14), [...lead, 1, 1]).reshape([-1, 1]);
+    const packed = geoMlpInternal(
+      m,
+      toBladeMajor(mv).reshape([-1, 16 * c]),
+      s.reshape([-1, s.shape[s.rank - 1]]),
+      e123,
+    );
+    const y = unpackInternal(packed, c);
+    return [fromBladeMajor(y.mv.reshape([...lead, 16, c])), y.s!.reshape(s.shape)];
   });
   return { mv: out[0], s: out[1] };
 }
