@@ -116,7 +116,12 @@ export function applyOverrides(
   }
   const trainWhere = "training config (--set train.…)";
   const evalWhere = "evaluation config (--set eval.…)";
-  const train = resolveConfig(settings.train, overrides.train, trainWhere);
+  // `syncEvery` is optional in a scale (its default depends on the backend) but may be set
+  const trainKeys = { syncEvery: 1, ...settings.train };
+  const resolvedTrain = resolveConfig(trainKeys, overrides.train, trainWhere);
+  const train = overrides.train?.syncEvery === undefined && settings.train.syncEvery === undefined
+    ? (({ syncEvery: _, ...rest }) => rest)(resolvedTrain)
+    : resolvedTrain;
   const evalConfig = resolveConfig(settings.eval, overrides.eval, evalWhere);
   checkRanges(train, TRAIN_RANGES, trainWhere);
   checkRanges(evalConfig, EVAL_RANGES, evalWhere);

@@ -161,6 +161,7 @@ const TRAIN_KEYS: readonly string[] = [
   "groupSamples",
   "timingWarmup",
   "validateEvery",
+  "syncEvery",
 ];
 
 /** `resolveConfig`, then the definition's ranges. */
