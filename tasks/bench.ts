@@ -222,7 +222,13 @@ async function main(): Promise<number> {
       repair = true;
     }
     if (existing.records.length === 0) {
-      console.error(`bench: --resume: ${out}/${RESULTS_FILE} holds no results; every case runs`);
+      const csv = await Deno.readTextFile(`${out}/results.csv`).catch(() => "");
+      const rows = Math.max(0, csv.trim().split("\n").length - 1);
+      console.error(
+        `bench: --resume: ${out}/${RESULTS_FILE} holds no results${
+          rows ? ` (results.csv lists ${rows}: they are lost from ${RESULTS_FILE})` : ""
+        }; every case runs`,
+      );
     }
   }
   let backend;

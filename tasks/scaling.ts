@@ -9,6 +9,7 @@ import { BACKEND_REQUESTS, type BackendRequest, chooseBackend } from "../src/bac
 import { createRegistries } from "../src/registry.ts";
 import { gitCommit } from "../src/runner/environment.ts";
 import { writeOutputs } from "../src/runner/output.ts";
+import { writeTextFileAtomic } from "../src/runner/atomic_write.ts";
 import { runSuite } from "../src/runner/run_suite.ts";
 import { type Scale, SCALES } from "../src/runner/suite.ts";
 import { createSuiteRegistry } from "../bench/suites.ts";
@@ -57,6 +58,14 @@ async function main(): Promise<number> {
   }
   const stamp = new Date().toISOString().replace(/[:T]/g, "-").replace(/\..*/, "");
   const out = (a.out as string | undefined) ?? `results/scaling-${suite.id}-${a.scale}-${stamp}`;
+  for (const jobs of jobsList) {
+    const held = await Deno.stat(`${out}/jobs-${jobs}/results.jsonl`).catch(() => null);
+    if (held && held.size > 0) {
+      throw new CliError(
+        `--out: "${out}/jobs-${jobs}" already holds results (results.jsonl); choose another --out`,
+      );
+    }
+  }
   await Deno.mkdir(out, { recursive: true }).catch((e) => {
     throw new CliError(`--out: cannot write to "${out}": ${e.message}`);
   });
@@ -104,7 +113,7 @@ async function main(): Promise<number> {
     date: new Date().toISOString(),
     runs: runs.map((r) => ({ ...r, speedup: base.wallS / r.wallS })),
   };
-  await Deno.writeTextFile(`${out}/scaling.json`, JSON.stringify(result, null, 2) + "\n");
+  await writeTextFileAtomic(`${out}/scaling.json`, JSON.stringify(result, null, 2) + "\n");
   const md = [
     `## Worker scaling: ${suite.id} (${a.scale}) on ${backend.name}, ${navigator.hardwareConcurrency} CPUs`,
     "",
@@ -116,7 +125,7 @@ async function main(): Promise<number> {
       } | ${r.speedup.toFixed(2)} |`
     ),
   ].join("\n") + "\n";
-  await Deno.writeTextFile(`${out}/scaling.md`, md);
+  await writeTextFileAtomic(`${out}/scaling.md`, md);
   console.log(md);
   return 0;
 }
