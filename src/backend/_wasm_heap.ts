@@ -43,6 +43,54 @@ export function i32View(backend: WasmBackend, t: TensorInfo): Int32Array {
 }
 
 /**
+ * A set of kernels that replace tfjs's own on one backend, installed and removed together; the
+ * replaced kernels stay callable as fallbacks (`original(name)`).
+ */
+export class KernelSwap {
+  readonly #backend: string;
+  readonly #kernels: Readonly<Record<string, (args: never) => unknown>>;
+  readonly #originals = new Map<string, KernelConfig>();
+
+  /**
+   * @param backendName the backend whose kernels are replaced (`wasm`).
+   * @param kernels replacement kernel functions by kernel name.
+   */
+  constructor(backendName: string, kernels: Readonly<Record<string, (args: never) => unknown>>) {
+    this.#backend = backendName;
+    this.#kernels = kernels;
+  }
+
+  /** Registers the replacements; idempotent. Needs the backend's package imported. */
+  install(): void {
+    if (this.#originals.size) return;
+    for (const [name, f] of Object.entries(this.#kernels)) {
+      this.#originals.set(
+        name,
+        replaceKernel(name, this.#backend, f as unknown as KernelConfig["kernelFunc"]),
+      );
+    }
+  }
+
+  /** Puts tfjs's kernels back (tests compare both). */
+  uninstall(): void {
+    for (const k of this.#originals.values()) restoreKernel(k);
+    this.#originals.clear();
+  }
+
+  /** Whether the replacements are registered. */
+  get installed(): boolean {
+    return this.#originals.size > 0;
+  }
+
+  /** Calls the kernel that `name` replaced, with the same arguments. */
+  original<T>(name: string, args: unknown): T {
+    const k = this.#originals.get(name);
+    if (!k) throw new Error(`${name} on ${this.#backend}: the replacement is not installed`);
+    return k.kernelFunc(args as never) as T;
+  }
+}
+
+/**
  * Replaces a kernel of a backend, returning the one it replaced (to call as a fallback and to put
  * back with {@linkcode restoreKernel}).
  *

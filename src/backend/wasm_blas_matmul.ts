@@ -9,16 +9,7 @@
  * @module
  */
 import { loadNativeBlas, type NativeBlas } from "./native_blas.ts";
-import {
-  type KernelConfig,
-  replaceKernel,
-  restoreKernel,
-  sizeOf,
-  type TensorInfo,
-  type WasmBackend,
-} from "./_wasm_heap.ts";
-
-let original: KernelConfig | undefined;
+import { KernelSwap, sizeOf, type TensorInfo, type WasmBackend } from "./_wasm_heap.ts";
 
 /** Products at most this many multiply-adds each run as a JavaScript loop (no call overhead). */
 const SMALL_PRODUCT = 4096;
@@ -93,7 +84,7 @@ function batchMatMulKernel(blas: NativeBlas | undefined) {
     const outer = padA.map((d, i) => Math.max(d, padB[i]));
     const simple = a.dtype === "float32" && b.dtype === "float32" &&
       (batchA === 1 || batchB === 1 || padA.every((d, i) => d === padB[i]));
-    if (!simple) return original!.kernelFunc(args as never) as TensorInfo;
+    if (!simple) return swap!.original<TensorInfo>("BatchMatMul", args);
     const m = transposeA ? a.shape[ra - 1] : a.shape[ra - 2];
     const k = transposeA ? a.shape[ra - 2] : a.shape[ra - 1];
     const kb = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
@@ -127,7 +118,7 @@ function batchMatMulKernel(blas: NativeBlas | undefined) {
     }
     if (!blas) {
       backend.disposeData(out.dataId);
-      return original!.kernelFunc(args as never) as TensorInfo;
+      return swap!.original<TensorInfo>("BatchMatMul", args);
     }
     const lda = transposeA ? m : k;
     const ldb = transposeB ? k : n;
@@ -155,6 +146,8 @@ function batchMatMulKernel(blas: NativeBlas | undefined) {
   };
 }
 
+let swap: KernelSwap | undefined;
+
 /**
  * Installs the kernel on the wasm backend: small products in plain loops, large ones on OpenBLAS
  * when the library loads, else on the kernel it replaces (the shipped one with the transpose fix).
@@ -163,29 +156,22 @@ function batchMatMulKernel(blas: NativeBlas | undefined) {
  */
 export function installWasmBlasMatMul(): string {
   const status = loadNativeBlas();
-  if (!original) {
-    original = replaceKernel(
-      "BatchMatMul",
-      "wasm",
-      batchMatMulKernel(status.loaded ? status.blas : undefined) as unknown as KernelConfig[
-        "kernelFunc"
-      ],
-    );
-  }
+  swap ??= new KernelSwap("wasm", {
+    BatchMatMul: batchMatMulKernel(status.loaded ? status.blas : undefined),
+  });
+  swap.install();
   return status.loaded
     ? `small products in JavaScript loops, the rest on OpenBLAS ${status.blas.path}, ` +
       `${status.blas.threads} thread(s)`
     : `small products in JavaScript loops, the rest on tfjs's kernel (${status.reason})`;
 }
 
-/** True while the OpenBLAS kernel is installed. */
+/** True while the kernel is installed. */
 export function wasmBlasMatMulInstalled(): boolean {
-  return original !== undefined;
+  return swap?.installed ?? false;
 }
 
 /** Puts the previous kernel back (tests compare both). */
 export function uninstallWasmBlasMatMul(): void {
-  if (!original) return;
-  restoreKernel(original);
-  original = undefined;
+  swap?.uninstall();
 }

@@ -8,16 +8,8 @@
  *
  * @module
  */
-import {
-  type KernelConfig,
-  replaceKernel,
-  restoreKernel,
-  sizeOf,
-  type TensorInfo,
-  type WasmBackend,
-} from "./_wasm_heap.ts";
+import { KernelSwap, sizeOf, type TensorInfo, type WasmBackend } from "./_wasm_heap.ts";
 
-const originals = new Map<string, KernelConfig>();
 const handled = (t: TensorInfo) => t.dtype === "float32" || t.dtype === "int32";
 
 /** Copies `n` words inside one heap view (short runs by hand, long ones with `copyWithin`). */
@@ -34,14 +26,14 @@ function concat(args: {
   const { inputs, backend, attrs } = args;
   const first = inputs[0];
   if (!inputs.every(handled) || inputs.some((t) => t.dtype !== first.dtype)) {
-    return originals.get("Concat")!.kernelFunc(args as never) as TensorInfo;
+    return swap.original<TensorInfo>("Concat", args);
   }
   const r = first.shape.length;
   let axis = Array.isArray(attrs.axis) ? attrs.axis[0] : attrs.axis;
   if (axis < 0) axis += r;
   for (const t of inputs) {
     if (t.shape.length !== r || t.shape.some((d, i) => i !== axis && d !== first.shape[i])) {
-      return originals.get("Concat")!.kernelFunc(args as never) as TensorInfo;
+      return swap.original<TensorInfo>("Concat", args);
     }
   }
   const outShape = [...first.shape];
@@ -71,7 +63,7 @@ function tile(args: {
 }): TensorInfo {
   const { inputs: { x }, backend, attrs: { reps } } = args;
   if (!handled(x) || reps.length !== x.shape.length) {
-    return originals.get("Tile")!.kernelFunc(args as never) as TensorInfo;
+    return swap.original<TensorInfo>("Tile", args);
   }
   const shape = x.shape;
   const r = shape.length;
@@ -112,16 +104,14 @@ function tile(args: {
   return out;
 }
 
-/** Installs both kernels on the wasm backend; idempotent. Needs tfjs-backend-wasm imported. */
+const swap = new KernelSwap("wasm", { Concat: concat, Tile: tile });
+
+/** Installs the kernels on the wasm backend; idempotent. Needs tfjs-backend-wasm imported. */
 export function installWasmConcatTile(): void {
-  if (originals.size) return;
-  for (const [name, f] of Object.entries({ Concat: concat, Tile: tile })) {
-    originals.set(name, replaceKernel(name, "wasm", f as unknown as KernelConfig["kernelFunc"]));
-  }
+  swap.install();
 }
 
 /** Puts the shipped kernels back (tests compare both). */
 export function uninstallWasmConcatTile(): void {
-  for (const k of originals.values()) restoreKernel(k);
-  originals.clear();
+  swap.uninstall();
 }

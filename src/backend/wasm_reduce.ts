@@ -12,18 +12,9 @@
  */
 import { tf } from "../tf.ts";
 import { loadNativeBlas } from "./native_blas.ts";
-import {
-  f32View,
-  type KernelConfig,
-  replaceKernel,
-  restoreKernel,
-  sizeOf,
-  type TensorInfo,
-  type WasmBackend,
-} from "./_wasm_heap.ts";
+import { f32View, KernelSwap, sizeOf, type TensorInfo, type WasmBackend } from "./_wasm_heap.ts";
 
 const NAMES = ["Sum", "Mean", "Max", "Min", "Prod"] as const;
-const originals = new Map<string, KernelConfig>();
 
 function normalizeAxes(axis: number | number[] | null | undefined, rank: number): number[] {
   if (axis === null || axis === undefined) return [...Array(rank).keys()];
@@ -94,13 +85,12 @@ function reduction(name: string) {
     backend: WasmBackend;
     attrs: { axis: number | number[]; keepDims: boolean };
   }): TensorInfo => {
-    const original = originals.get(name)!;
     const { inputs: { x }, backend, attrs } = args;
     const r = x.shape.length;
     const axes = normalizeAxes(attrs.axis, r);
     const innermost = axes.every((a, i) => a === r - axes.length + i);
     if (innermost || (x.dtype !== "float32" && x.dtype !== "int32")) {
-      return original.kernelFunc(args as never) as TensorInfo;
+      return swap.original<TensorInfo>(name, args);
     }
     const contiguous = axes.every((a, i) => i === 0 || a === axes[i - 1] + 1);
     if ((name === "Sum" || name === "Mean") && x.dtype === "float32" && contiguous) {
@@ -114,30 +104,28 @@ function reduction(name: string) {
       attrs: { perm: [...kept, ...axes] },
     } as never) as TensorInfo;
     const inner = axes.map((_, i) => kept.length + i);
-    const out = original.kernelFunc({
+    const out = swap.original<TensorInfo>(name, {
       inputs: { x: t },
       backend,
       attrs: { axis: inner, keepDims: false },
-    } as never) as TensorInfo;
+    });
     backend.disposeData(t.dataId);
     if (attrs.keepDims) out.shape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
     return out;
   };
 }
 
+const swap = new KernelSwap(
+  "wasm",
+  Object.fromEntries(NAMES.map((name) => [name, reduction(name)])),
+);
+
 /** Installs the reductions on the wasm backend; idempotent. Needs tfjs-backend-wasm imported. */
 export function installWasmReduce(): void {
-  if (originals.size) return;
-  for (const name of NAMES) {
-    originals.set(
-      name,
-      replaceKernel(name, "wasm", reduction(name) as unknown as KernelConfig["kernelFunc"]),
-    );
-  }
+  swap.install();
 }
 
 /** Puts the shipped kernels back (tests compare both). */
 export function uninstallWasmReduce(): void {
-  for (const k of originals.values()) restoreKernel(k);
-  originals.clear();
+  swap.uninstall();
 }

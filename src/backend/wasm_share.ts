@@ -8,15 +8,7 @@
  *
  * @module
  */
-import {
-  type KernelConfig,
-  replaceKernel,
-  restoreKernel,
-  type TensorInfo,
-  type WasmBackend,
-} from "./_wasm_heap.ts";
-
-const originals = new Map<string, KernelConfig>();
+import { KernelSwap, type TensorInfo, type WasmBackend } from "./_wasm_heap.ts";
 
 type Args = {
   inputs: { x: TensorInfo };
@@ -31,28 +23,26 @@ function share({ inputs: { x }, backend }: Args): TensorInfo {
 
 function identity(args: Args): TensorInfo {
   if (args.inputs.x.dtype === "string") {
-    return originals.get("Identity")!.kernelFunc(args as never) as TensorInfo;
+    return swap.original<TensorInfo>("Identity", args);
   }
   return share(args);
 }
 
 function cast(args: Args): TensorInfo {
   if (args.inputs.x.dtype !== args.attrs.dtype || args.inputs.x.dtype === "string") {
-    return originals.get("Cast")!.kernelFunc(args as never) as TensorInfo;
+    return swap.original<TensorInfo>("Cast", args);
   }
   return share(args);
 }
 
-/** Installs both kernels on the wasm backend; idempotent. Needs tfjs-backend-wasm imported. */
+const swap = new KernelSwap("wasm", { Identity: identity, Cast: cast });
+
+/** Installs the kernels on the wasm backend; idempotent. Needs tfjs-backend-wasm imported. */
 export function installWasmShare(): void {
-  if (originals.size) return;
-  for (const [name, f] of Object.entries({ Identity: identity, Cast: cast })) {
-    originals.set(name, replaceKernel(name, "wasm", f as unknown as KernelConfig["kernelFunc"]));
-  }
+  swap.install();
 }
 
 /** Puts the shipped kernels back (tests compare both). */
 export function uninstallWasmShare(): void {
-  for (const k of originals.values()) restoreKernel(k);
-  originals.clear();
+  swap.uninstall();
 }

@@ -7,16 +7,7 @@
  *
  * @module
  */
-import {
-  type KernelConfig,
-  replaceKernel,
-  restoreKernel,
-  sizeOf,
-  type TensorInfo,
-  type WasmBackend,
-} from "./_wasm_heap.ts";
-
-const originals = new Map<string, KernelConfig>();
+import { KernelSwap, sizeOf, type TensorInfo, type WasmBackend } from "./_wasm_heap.ts";
 
 /**
  * Copies the box `[begin, begin + size)` of a row-major `shape` array in `heap` (32-bit words)
@@ -111,7 +102,7 @@ function slice(args: {
   attrs: { begin: number | number[]; size: number | number[] };
 }): TensorInfo {
   const { inputs: { x }, backend, attrs } = args;
-  if (!handled(x)) return originals.get("Slice")!.kernelFunc(args as never) as TensorInfo;
+  if (!handled(x)) return swap.original<TensorInfo>("Slice", args);
   const { begin, size } = resolveSlice(x.shape, attrs.begin, attrs.size);
   return sliceOnHeap(backend, x, begin, size);
 }
@@ -122,7 +113,7 @@ function splitV(args: {
   attrs: { numOrSizeSplits: number | number[]; axis: number | number[] };
 }): TensorInfo[] {
   const { inputs: { x }, backend, attrs } = args;
-  if (!handled(x)) return originals.get("SplitV")!.kernelFunc(args as never) as TensorInfo[];
+  if (!handled(x)) return swap.original<TensorInfo[]>("SplitV", args);
   const r = x.shape.length;
   let axis = Array.isArray(attrs.axis) ? attrs.axis[0] : attrs.axis;
   if (axis < 0) axis += r;
@@ -151,7 +142,7 @@ function unpack(args: {
   attrs: { axis: number };
 }): TensorInfo[] {
   const { inputs: { value }, backend, attrs } = args;
-  if (!handled(value)) return originals.get("Unpack")!.kernelFunc(args as never) as TensorInfo[];
+  if (!handled(value)) return swap.original<TensorInfo[]>("Unpack", args);
   const r = value.shape.length;
   const axis = attrs.axis < 0 ? attrs.axis + r : attrs.axis;
   const outShape = value.shape.filter((_, i) => i !== axis);
@@ -167,17 +158,14 @@ function unpack(args: {
   return outs;
 }
 
-/** Installs the three kernels on the wasm backend; idempotent. Needs tfjs-backend-wasm imported. */
+const swap = new KernelSwap("wasm", { Slice: slice, SplitV: splitV, Unpack: unpack });
+
+/** Installs the kernels on the wasm backend; idempotent. Needs tfjs-backend-wasm imported. */
 export function installWasmSlice(): void {
-  if (originals.size) return;
-  const kernels = { Slice: slice, SplitV: splitV, Unpack: unpack } as const;
-  for (const [name, f] of Object.entries(kernels)) {
-    originals.set(name, replaceKernel(name, "wasm", f as unknown as KernelConfig["kernelFunc"]));
-  }
+  swap.install();
 }
 
 /** Puts the shipped kernels back (tests compare both). */
 export function uninstallWasmSlice(): void {
-  for (const k of originals.values()) restoreKernel(k);
-  originals.clear();
+  swap.uninstall();
 }

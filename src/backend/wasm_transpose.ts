@@ -8,16 +8,7 @@
  *
  * @module
  */
-import {
-  type KernelConfig,
-  replaceKernel,
-  restoreKernel,
-  sizeOf,
-  type TensorInfo,
-  type WasmBackend,
-} from "./_wasm_heap.ts";
-
-let original: KernelConfig | undefined;
+import { KernelSwap, sizeOf, type TensorInfo, type WasmBackend } from "./_wasm_heap.ts";
 
 /**
  * Simplifies a transpose: axes of size 1 dropped, input axes that stay adjacent and in order in
@@ -166,7 +157,7 @@ function transposeKernel(args: {
 }): TensorInfo {
   const { inputs: { x }, backend, attrs: { perm } } = args;
   if (x.dtype !== "float32" && x.dtype !== "int32") {
-    return original!.kernelFunc(args as never) as TensorInfo;
+    return swap.original<TensorInfo>("Transpose", args);
   }
   const out = backend.makeOutput(perm.map((a) => x.shape[a]), x.dtype);
   if (sizeOf(x.shape) === 0) return out;
@@ -183,19 +174,14 @@ function transposeKernel(args: {
   return out;
 }
 
-/** Installs the kernel on the wasm backend; idempotent. Needs tfjs-backend-wasm imported. */
+const swap = new KernelSwap("wasm", { Transpose: transposeKernel });
+
+/** Installs the kernels on the wasm backend; idempotent. Needs tfjs-backend-wasm imported. */
 export function installWasmTranspose(): void {
-  if (original) return;
-  original = replaceKernel(
-    "Transpose",
-    "wasm",
-    transposeKernel as unknown as KernelConfig["kernelFunc"],
-  );
+  swap.install();
 }
 
-/** Puts the shipped kernel back (tests compare both). */
+/** Puts the shipped kernels back (tests compare both). */
 export function uninstallWasmTranspose(): void {
-  if (!original) return;
-  restoreKernel(original);
-  original = undefined;
+  swap.uninstall();
 }

@@ -43,29 +43,34 @@ export function layerNorm(x: Tensor): Tensor {
 
 const LN_EPS = 1e-5;
 
+/** Mean and 1/√(variance + ε) of `x[r .. r + c)`, written to `out[0]`, `out[1]`. */
+function rowStats(x: Float32Array, r: number, c: number, out: Float64Array): void {
+  let mean = 0;
+  for (let i = 0; i < c; i++) mean += x[r + i];
+  mean /= c;
+  let v = 0;
+  for (let i = 0; i < c; i++) v += (x[r + i] - mean) ** 2;
+  out[0] = mean;
+  out[1] = 1 / Math.sqrt(v / c + LN_EPS);
+}
+
 /** Layer norm as one kernel: `(x − μ)/√(σ² + ε)` per row of the last axis. */
 export const LAYER_NORM: FusedUnaryOp = {
   name: "RemulLayerNorm",
   forward(x, out, c) {
+    const stats = new Float64Array(2);
     for (let r = 0; r < x.length; r += c) {
-      let mean = 0;
-      for (let i = 0; i < c; i++) mean += x[r + i];
-      mean /= c;
-      let v = 0;
-      for (let i = 0; i < c; i++) v += (x[r + i] - mean) ** 2;
-      const inv = 1 / Math.sqrt(v / c + LN_EPS);
+      rowStats(x, r, c, stats);
+      const [mean, inv] = stats;
       for (let i = 0; i < c; i++) out[r + i] = (x[r + i] - mean) * inv;
     }
   },
   backward(x, dy, dx, c) {
     // dx = inv·(dy − mean(dy) − ŷ·mean(dy·ŷ))
+    const stats = new Float64Array(2);
     for (let r = 0; r < x.length; r += c) {
-      let mean = 0;
-      for (let i = 0; i < c; i++) mean += x[r + i];
-      mean /= c;
-      let v = 0;
-      for (let i = 0; i < c; i++) v += (x[r + i] - mean) ** 2;
-      const inv = 1 / Math.sqrt(v / c + LN_EPS);
+      rowStats(x, r, c, stats);
+      const [mean, inv] = stats;
       let sumDy = 0;
       let sumDyY = 0;
       for (let i = 0; i < c; i++) {
