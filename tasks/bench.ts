@@ -8,10 +8,10 @@ import { BACKEND_REQUESTS, type BackendRequest, chooseBackend } from "../src/bac
 import { createRegistries } from "../src/registry.ts";
 import { summaryMarkdown, writeOutputs } from "../src/runner/output.ts";
 import {
+  dropPartialLastLine,
   partialLineWarning,
   readResultsFile,
   RESULTS_FILE,
-  writeResultsFile,
 } from "../src/runner/results_file.ts";
 import { describeConflicts, resumeConflicts } from "../src/runner/settings_diff.ts";
 import type { ResultRecord } from "../src/runner/result.ts";
@@ -248,7 +248,7 @@ async function main(): Promise<number> {
     throw new CliError(`--out: cannot write to "${out}": ${(e as Error).message}`);
   }
   // results.jsonl has one writer, this process: cut a partial last line off before appending
-  if (repair) await writeResultsFile(out, existing.records);
+  if (repair) await dropPartialLastLine(out);
 
   const completed = new Set(previous.filter((r) => r.state === "completed").map((r) => r.id));
   const todo = specs.filter((s) => !completed.has(s.id));

@@ -133,6 +133,28 @@ export async function readResults(
   return parsed.records;
 }
 
+/**
+ * Cuts a last line left without its newline (a crash mid-append) off `dir/results.jsonl`,
+ * atomically, leaving every complete line byte for byte, so the next append starts on a line of
+ * its own. Does nothing to a missing file or one that ends with a newline.
+ *
+ * @returns the line cut off, if any (for a warning).
+ */
+export async function dropPartialLastLine(dir: string): Promise<PartialLine | undefined> {
+  const path = `${dir}/${RESULTS_FILE}`;
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
+  }
+  if (text === "" || text.endsWith("\n")) return undefined;
+  const cut = text.lastIndexOf("\n") + 1;
+  await writeTextFileAtomic(path, text.slice(0, cut));
+  return { line: text.slice(0, cut).split("\n").length, text: text.slice(cut) };
+}
+
 /** Appends one record to `dir/results.jsonl` as one line (one write). */
 export async function appendResult(dir: string, record: ResultRecord): Promise<void> {
   await Deno.writeTextFile(`${dir}/${RESULTS_FILE}`, JSON.stringify(record) + "\n", {

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { makeRecord } from "../report/_test_records.ts";
 import {
   appendResult,
+  dropPartialLastLine,
   parseResults,
   readResults,
   readResultsFile,
@@ -98,5 +99,18 @@ Deno.test("an atomic write that fails leaves the old file and no temporary file"
   await assert.rejects(() => writeTextFileAtomic(`${dir}/d`, "new\n"));
   assert.equal(await Deno.readTextFile(`${dir}/f`), "old\n");
   assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), ["d", "f"]);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("dropPartialLastLine cuts a line left without its newline, and nothing else", async () => {
+  const dir = await Deno.makeTempDir();
+  assert.equal(await dropPartialLastLine(dir), undefined, "no file");
+  const good = `${line(a)}\n${line(b)}\n`;
+  await Deno.writeTextFile(`${dir}/results.jsonl`, good + line(a).slice(0, 30));
+  assert.deepEqual(await dropPartialLastLine(dir), { line: 3, text: line(a).slice(0, 30) });
+  assert.equal(await Deno.readTextFile(`${dir}/results.jsonl`), good);
+  assert.equal(await dropPartialLastLine(dir), undefined, "complete file: untouched");
+  await appendResult(dir, a);
+  assert.equal((await readResultsFile(dir)).lines, 3);
   await Deno.remove(dir, { recursive: true });
 });

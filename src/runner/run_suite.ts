@@ -7,7 +7,7 @@
 import { type BackendChoice, type BackendRequest, chooseBackend } from "../backend/backend.ts";
 import { createRegistries, type Registries } from "../registry.ts";
 import { collectEnvironment } from "./environment.ts";
-import { appendResult } from "./output.ts";
+import { appendResult, dropPartialLastLine } from "./results_file.ts";
 import { type PoolEvent, runPool } from "./pool.ts";
 import type { ResultRecord } from "./result.ts";
 import {
@@ -39,7 +39,10 @@ export interface RunSuiteOptions {
    * when given, `scale`'s expansion, `filter` and `repetitions` are not applied again.
    */
   readonly specs?: readonly RunSpec[];
-  /** Append each record to `outDir/results.jsonl` as it finishes. */
+  /**
+   * Append each record to `outDir/results.jsonl` as it finishes (a last line cut off by an
+   * earlier crash is dropped first).
+   */
   readonly outDir?: string;
   /** Per-experiment wall-clock limit in ms; 0 or absent means none. */
   readonly timeoutMs?: number;
@@ -93,6 +96,8 @@ export async function runSuite(
     : await chooseBackend(options.backend ?? "auto");
   const jobs = suite.exclusive ? 1 : options.jobs ?? defaultJobs(backend);
   const environment = collectEnvironment(backend, options.gitCommit ?? null);
+  // a line cut off by a crash would swallow the first new record: drop it before appending
+  if (options.outDir) await dropPartialLastLine(options.outDir);
   let done = 0;
   const records = await runPool(specs, {
     jobs,
