@@ -12,6 +12,10 @@
  * multivector, on `[..., C, 16]` in the internal order (a transpose of the last two axes each way,
  * with their constant tables permuted to match).
  *
+ * Between layers the network carries packed rows `[T, S + 16·C]`: the S auxiliary scalars, then
+ * the multivectors. The scalars sit right before block 0, the part of the multivectors they
+ * interact with, so a linear map's first matMul reads one contiguous block of columns.
+ *
  * @module
  */
 import { type Tensor, tf } from "../../tf.ts";
@@ -101,4 +105,41 @@ export function bladeMajorToRows(x: Tensor): Tensor {
  */
 export function rowsToBladeMajor(x: Tensor): Tensor {
   return swapLastAxes(x);
+}
+
+/**
+ * Packs public-layout multivectors and scalars into internal rows.
+ *
+ * @param mv `[..., C, 16]`, GATr's component order.
+ * @param s `[..., S]` (absent: S = 0).
+ * @returns `[T, S + 16·C]`, T the product of the leading axes.
+ */
+export function packRows(mv: Tensor, s?: Tensor): Tensor {
+  return tf.tidy(() => {
+    const c = mv.shape[mv.rank - 2];
+    const x = toBladeMajor(mv).reshape([-1, 16 * c]);
+    return s ? tf.concat([s.reshape([x.shape[0], -1]), x], 1) : x;
+  });
+}
+
+/**
+ * Splits internal rows into public-layout multivectors and scalars.
+ *
+ * @param rows `[T, S + 16·C]`
+ * @param sChannels S.
+ * @param lead the leading axes of the result, their product T.
+ * @returns `mv [...lead, C, 16]` and, when S > 0, `s [...lead, S]`.
+ */
+export function unpackRows(
+  rows: Tensor,
+  sChannels: number,
+  lead: readonly number[],
+): { mv: Tensor; s?: Tensor } {
+  const out = tf.tidy(() => {
+    const c = (rows.shape[1]! - sChannels) / 16;
+    const [s, x] = sChannels > 0 ? tf.split(rows, [sChannels, 16 * c], 1) : [undefined, rows];
+    const mv = fromBladeMajor(x.reshape([...lead, 16, c]));
+    return s ? [mv, s.reshape([...lead, sChannels])] : [mv];
+  });
+  return { mv: out[0], s: out[1] };
 }

@@ -24,10 +24,9 @@ import {
   type EquiLinearParams,
   equiLinearVariables,
   type MvAndScalars,
-  unpackInternal,
 } from "./equi_linear_layer.ts";
 import { geometricAttentionInternal } from "./geometric_attention.ts";
-import { fromBladeMajor, toBladeMajor } from "./_layout.ts";
+import { packRows, unpackRows } from "./_layout.ts";
 
 /** Sizes of a self-attention layer. */
 export interface SelfAttentionDims {
@@ -105,27 +104,24 @@ export function selfAttentionVariables(a: SelfAttentionParams): Variable[] {
 }
 
 /**
- * Geometric self-attention over the item axis, on the network's internal rows (`_layout.ts`):
- * the fused query/key/value `EquiLinear`, the attention as one op (`geometric_attention.ts`), the
- * output `EquiLinear`.
+ * Geometric self-attention over the item axis, on packed internal rows (`_layout.ts`): the fused
+ * query/key/value `EquiLinear`, the attention as one op (`geometric_attention.ts`), the output
+ * `EquiLinear`.
  *
  * @param a parameters.
- * @param x `[T, 16·C]` multivectors, internal layout, transform under ρ.
- * @param s `[T, S]` scalars, invariant.
+ * @param x `[T, S + 16·C]`: invariant scalars, then multivectors (internal layout, transform
+ *   under ρ).
  * @param items N: the T rows are samples of N items each.
- * @returns `[T, 16·C + S]` packed: multivectors (internal layout, equivariant), then scalars
- *   (invariant); permutation-equivariant over items.
+ * @returns `[T, S + 16·C]`: invariant scalars, then equivariant multivectors;
+ *   permutation-equivariant over items.
  */
-export function selfAttentionInternal(
-  a: SelfAttentionParams,
-  x: Tensor,
-  s: Tensor,
-  items: number,
-): Tensor {
+export function selfAttentionInternal(a: SelfAttentionParams, x: Tensor, items: number): Tensor {
   const hid = attentionHiddenChannels(a.dims);
-  const qkv = equiLinearInternal(a.qkv, x, s);
   const sizes = { heads: a.dims.heads, mv: hid.mv, s: hid.s, items };
-  return equiLinearInternal(a.out, geometricAttentionInternal(qkv, a.logWeights, sizes));
+  return equiLinearInternal(
+    a.out,
+    geometricAttentionInternal(equiLinearInternal(a.qkv, x), a.logWeights, sizes),
+  );
 }
 
 /**
@@ -139,15 +135,10 @@ export function selfAttentionInternal(
  */
 export function selfAttentionLayer(a: SelfAttentionParams, mv: Tensor, s: Tensor): MvAndScalars {
   const out = tf.tidy(() => {
-    const [b, n, c] = mv.shape;
-    const packed = selfAttentionInternal(
-      a,
-      toBladeMajor(mv).reshape([b * n, 16 * c]),
-      s.reshape([b * n, -1]),
-      n,
-    );
-    const y = unpackInternal(packed, c);
-    return [fromBladeMajor(y.mv.reshape([b, n, 16, c])), y.s!.reshape([b, n, -1])];
+    const [b, n] = mv.shape;
+    const rows = selfAttentionInternal(a, packRows(mv, s), n);
+    const y = unpackRows(rows, a.dims.sChannels, [b, n]);
+    return [y.mv, y.s!];
   });
   return { mv: out[0], s: out[1] };
 }

@@ -19,13 +19,13 @@ import { customOp } from "./_custom_op.ts";
 import { BLADE_ORDER } from "./_layout.ts";
 import { component } from "./embedding.ts";
 
-/** A bilinear map in factored form `out = ((x·a) ⊙ (y·b))·c`. */
+/** A bilinear map in factored form `out = ((x·a) ⊙ (y·b))·c`, as tensors. */
 export interface BilinearFactors {
-  /** `[16, r]`: column ρ picks a component of the left operand. */
+  /** `[16, r]` (or a batch of such): linear forms of the left operand. */
   readonly a: Tensor;
-  /** `[16, r]`: column ρ picks a component of the right operand. */
+  /** `[16, r]`: linear forms of the right operand. */
   readonly b: Tensor;
-  /** `[r, 16]`: row ρ adds the product to the outputs, with its coefficients. */
+  /** `[r, 16]`: where each product goes, with its coefficients. */
   readonly c: Tensor;
 }
 
@@ -66,49 +66,25 @@ export function factorTable(
   return { rank: r, a, b, c };
 }
 
-/** Component order of the public functions: GATr's. */
-const GATR_ORDER: readonly number[] = Array.from({ length: 16 }, (_, i) => i);
-
-function factors(key: string, f: FactoredBilinear, order: readonly number[]): BilinearFactors {
-  // position p of the operands and the output holds GATr component order[p]
-  const r = f.rank;
-  const rows = (m: Float32Array) => {
-    const out = new Float32Array(16 * r);
-    order.forEach((g, p) => out.set(m.subarray(g * r, (g + 1) * r), p * r));
-    return out;
-  };
-  const cols = (m: Float32Array) => {
-    const out = new Float32Array(r * 16);
-    for (let q = 0; q < r; q++) order.forEach((g, p) => (out[q * 16 + p] = m[q * 16 + g]));
-    return out;
-  };
-  const k = `${key}:${order.join(",")}`;
+function factors(key: string, f: FactoredBilinear): BilinearFactors {
   return {
-    a: constant(`${k}.a`, [16, r], () => rows(f.a)),
-    b: constant(`${k}.b`, [16, r], () => rows(f.b)),
-    c: constant(`${k}.c`, [r, 16], () => cols(f.c)),
+    a: constant(`${key}.a`, [16, f.rank], () => f.a),
+    b: constant(`${key}.b`, [16, f.rank], () => f.b),
+    c: constant(`${key}.c`, [f.rank, 16], () => f.c),
   };
 }
 
 /**
  * Factors of the geometric product (rank 96, {@link GEOMETRIC_PRODUCT_FACTORS}), uploaded once per
  * backend.
- *
- * @param order GATr component index of each position of the operands and the output (default:
- *   GATr's order).
  */
-export function geometricProductFactors(order: readonly number[] = GATR_ORDER): BilinearFactors {
-  return factors("gp", GEOMETRIC_PRODUCT_FACTORS, order);
+export function geometricProductFactors(): BilinearFactors {
+  return factors("gp", GEOMETRIC_PRODUCT_FACTORS);
 }
 
-/**
- * Factors of the join table `dual(dual(x) ∧ dual(y))` (rank 81), uploaded once per backend.
- *
- * @param order GATr component index of each position of the operands and the output (default:
- *   GATr's order).
- */
-export function joinFactors(order: readonly number[] = GATR_ORDER): BilinearFactors {
-  return factors("join", factorTable(JOIN), order);
+/** Factors of the join table `dual(dual(x) ∧ dual(y))` (rank 81), uploaded once per backend. */
+export function joinFactors(): BilinearFactors {
+  return factors("join", factorTable(JOIN));
 }
 
 /**
@@ -149,53 +125,86 @@ export function equivariantJoin(x: Tensor, y: Tensor, reference: Tensor): Tensor
 }
 
 /**
- * The geometric bilinear layer's products on the network's internal layout (`_layout.ts`): from
- * the four projections, `L·R` and `join(JL, JR)·ref_e123` per channel, as one op with a
- * hand-written gradient (`_custom_op.ts`). The products run in factored form on `[T·h, 16]` rows
- * (one transpose of the last two axes each way); the gradient of each is the same four kinds of
- * matMul and product: `dz = dy·Cᵀ`, `d(xA) = dz ⊙ yB`, `dx = d(xA)·Aᵀ` and likewise for y.
+ * Both products' factors as batched matrices in the internal component order (`_layout.ts`):
+ * `a`, `b` `[2, 16, r]` and `c` `[2, r, 16]` for the geometric product and the join, the join's
+ * rank padded with zero terms to the product's.
+ */
+function pairedFactors(): BilinearFactors {
+  const fs = [GEOMETRIC_PRODUCT_FACTORS, factorTable(JOIN)];
+  const r = Math.max(...fs.map((f) => f.rank));
+  const stacked = (side: "a" | "b" | "c") => {
+    const m = new Float32Array(2 * 16 * r);
+    fs.forEach((f, i) => {
+      BLADE_ORDER.forEach((g, p) => {
+        for (let q = 0; q < f.rank; q++) {
+          if (side === "c") m[(i * r + q) * 16 + p] = f.c[q * 16 + g];
+          else m[(i * 16 + p) * r + q] = f[side][g * f.rank + q];
+        }
+      });
+    });
+    return m;
+  };
+  return {
+    a: constant("pairedFactors.a", [2, 16, r], () => stacked("a")),
+    b: constant("pairedFactors.b", [2, 16, r], () => stacked("b")),
+    c: constant("pairedFactors.c", [2, r, 16], () => stacked("c")),
+  };
+}
+
+/**
+ * The geometric bilinear layer's products on packed internal rows (`_layout.ts`): from the four
+ * projections, `L·R` and `join(JL, JR)·ref_e123` per channel, with the scalars of `carry` put in
+ * front for the output layer, as one op with a hand-written gradient (`_custom_op.ts`). The
+ * products run in factored form on `[2, T·h, 16]` rows (geometric product and join batched; one
+ * transpose each way); the gradient is the same three kinds of batched matMul and product:
+ * `dz = dy·Cᵀ`, `d(xA) = dz ⊙ yB`, `dx = d(xA)·Aᵀ` and likewise for y.
  *
  * @param x `[T, 16·4h]` multivectors, internal layout: channels L, R, JL, JR (h each).
  * @param e123 `[B, 1]` the join reference's e123 component per sample; the T rows are B samples
  *   of equal size.
- * @returns `[T, 16·2h]`, internal layout: channels L·R, then the joins.
+ * @param carry packed rows `[T, S + …]` whose first S columns (scalars) lead the output.
+ * @param sChannels S.
+ * @returns `[T, S + 16·2h]`: the carried scalars, then the products (internal layout; channels
+ *   L·R, then the joins).
  */
-export function bilinearProductsInternal(x: Tensor, e123: Tensor): Tensor {
+export function bilinearProductsInternal(
+  x: Tensor,
+  e123: Tensor,
+  carry: Tensor,
+  sChannels: number,
+): Tensor {
   const t = x.shape[0];
   const h = x.shape[1]! / 64;
   const b = e123.shape[0];
-  return customOp([x, e123], ([x, e123], save) => {
-    const gp = geometricProductFactors(BLADE_ORDER);
-    const jn = joinFactors(BLADE_ORDER);
-    // one multivector per row, grouped [L | R | JL | JR]
-    const rows = x.reshape([t, 16, 4 * h]).transpose([0, 2, 1]).reshape([t, 64 * h]);
-    const [l, r, jl, jr] = tf.split(rows, 4, 1).map((p) => p.reshape([t * h, 16]));
-    const mm = (a: Tensor, m: Tensor, tb = false) =>
-      tf.matMul(a as tf.Tensor2D, m as tf.Tensor2D, false, tb);
-    const la = mm(l, gp.a);
-    const rb = mm(r, gp.b);
-    const ja = mm(jl, jn.a);
-    const jb = mm(jr, jn.b);
-    const prod = mm(la.mul(rb), gp.c).reshape([t, 16 * h]);
-    const join = mm(ja.mul(jb), jn.c).reshape([b, -1]); // per sample
-    const out = tf.concat([prod, join.mul(e123).reshape([t, 16 * h])], 1);
-    save([la, rb, ja, jb, join, e123]);
+  const m = t * h;
+  const width = carry.shape[1]!;
+  return customOp([x, e123, carry], ([x, e123, carry], save) => {
+    const f = pairedFactors();
+    const bmm = (u: Tensor, w: Tensor, tb = false) =>
+      tf.matMul(u as tf.Tensor3D, w as tf.Tensor3D, false, tb);
+    // channels (pair, side, c) → [side, pair, T·h, 16]: one multivector per row
+    const [left, right] = tf.unstack(
+      x.reshape([t, 16, 2, 2, h]).transpose([3, 2, 0, 4, 1]).reshape([2, 2, m, 16]),
+    );
+    const la = bmm(left, f.a);
+    const rb = bmm(right, f.b);
+    const raw = bmm(la.mul(rb), f.c).reshape([2, b, -1]); // [pair, B, N·h·16]
+    const scale = tf.stack([tf.onesLike(e123), e123]); // [2, B, 1]: 1 for L·R, e123 for the join
+    const out = raw.mul(scale).reshape([2, t, h, 16]).transpose([1, 3, 0, 2]).reshape([t, 32 * h]);
+    save([la, rb, raw, scale]);
     return {
-      value: out.reshape([t, 2 * h, 16]).transpose([0, 2, 1]).reshape([t, 32 * h]),
-      gradient(dy, [la, rb, ja, jb, join, e123]) {
-        const dRows = dy.reshape([t, 16, 2 * h]).transpose([0, 2, 1]).reshape([t, 32 * h]);
-        const [dProd, dJoin] = tf.split(dRows, 2, 1);
-        const dJoinB = dJoin.reshape([b, -1]);
-        const de123 = dJoinB.mul(join).sum(1, true); // [B, 1]
-        const dz = mm(dProd.reshape([t * h, 16]), gp.c, true);
-        const dzj = mm(dJoinB.mul(e123).reshape([t * h, 16]), jn.c, true);
-        const dl = mm(dz.mul(rb), gp.a, true);
-        const dr = mm(dz.mul(la), gp.b, true);
-        const djl = mm(dzj.mul(jb), jn.a, true);
-        const djr = mm(dzj.mul(ja), jn.b, true);
-        const dx = tf.concat([dl, dr, djl, djr].map((d) => d.reshape([t, 16 * h])), 1)
-          .reshape([t, 4 * h, 16]).transpose([0, 2, 1]).reshape([t, 64 * h]);
-        return [dx, de123];
+      value: sChannels > 0 ? tf.concat([carry.slice([0, 0], [t, sChannels]), out], 1) : out,
+      gradient(dy, [la, rb, raw, scale]) {
+        const [ds, dOut] = sChannels > 0 ? tf.split(dy, [sChannels, 32 * h], 1) : [undefined, dy];
+        const dRaw = dOut.reshape([t, 16, 2, h]).transpose([2, 0, 3, 1]).reshape([2, b, -1]);
+        const de123 = dRaw.mul(raw).sum(2, true).slice([1, 0, 0], [1, b, 1]).reshape([b, 1]);
+        const dz = bmm(dRaw.mul(scale).reshape([2, m, 16]), f.c, true);
+        const dLeft = bmm(dz.mul(rb), f.a, true);
+        const dRight = bmm(dz.mul(la), f.b, true);
+        const dx = tf.stack([dLeft, dRight]).reshape([2, 2, t, h, 16]).transpose([2, 4, 1, 0, 3])
+          .reshape([t, 64 * h]);
+        const dCarry = ds ? ds.pad([[0, 0], [0, width - sChannels]]) : tf.zeros([t, width]);
+        return [dx, de123, dCarry];
       },
     };
   });

@@ -83,11 +83,14 @@ Deno.test("bilinear: geometric product and join with reference are E(3)-equivari
   });
 });
 
-Deno.test("bilinear: factored tables reproduce the tables; ranks 192 (product) and 81 (join)", () => {
-  for (
-    const [table, rank] of [[GEOMETRIC_PRODUCT, 192], [JOIN, 81], [OUTER_PRODUCT, 81]] as const
-  ) {
-    const f = factorTable(table);
+Deno.test("bilinear: factored forms reproduce the tables; ranks 96 (product) and 81 (join)", () => {
+  const cases = [
+    [GEOMETRIC_PRODUCT, 192, factorTable(GEOMETRIC_PRODUCT)],
+    [GEOMETRIC_PRODUCT, 96, GEOMETRIC_PRODUCT_FACTORS],
+    [JOIN, 81, factorTable(JOIN)],
+    [OUTER_PRODUCT, 81, factorTable(OUTER_PRODUCT)],
+  ] as const;
+  for (const [table, rank, f] of cases) {
     assert.equal(f.rank, rank);
     for (let i = 0; i < 16; i++) {
       for (let j = 0; j < 16; j++) {
@@ -131,19 +134,22 @@ Deno.test("bilinear: equal to outer product × table, values and gradients", () 
 });
 
 Deno.test("bilinear: the layer's fused products equal the composite, values and gradients", () => {
-  const [b, n, h] = [3, 5, 4];
+  const [b, n, h, sc] = [3, 5, 4, 6];
   // reference: to [..., 4h, 16] in GATr's order, the four parts, both products, back
-  const reference = (x: tf.Tensor, e123: tf.Tensor) => {
+  const reference = (x: tf.Tensor, e123: tf.Tensor, carry: tf.Tensor) => {
     const rows = fromBladeMajor(x.reshape([b, n, 16, 4 * h]));
     const [l, r, jl, jr] = tf.split(rows, 4, 2);
     const ref = e123.reshape([b, 1, 1, 1]).pad([[0, 0], [0, 0], [0, 0], [14, 1]]);
     const y = tf.concat([geometricProduct(l, r), equivariantJoin(jl, jr, ref)], 2);
-    return toBladeMajor(y).reshape([b * n, 32 * h]);
+    return tf.concat([carry.slice([0, 0], [-1, sc]), toBladeMajor(y).reshape([b * n, 32 * h])], 1);
   };
   tf.tidy(() => {
     const x = randomTensor([b * n, 64 * h], 31);
     const e123 = randomTensor([b, 1], 32);
-    const [value, grads] = compareWithGradients(bilinearProductsInternal, reference, [x, e123]);
+    const carry = randomTensor([b * n, sc + 16 * 3], 33);
+    const fused = (v: tf.Tensor, e: tf.Tensor, cr: tf.Tensor) =>
+      bilinearProductsInternal(v, e, cr, sc);
+    const [value, grads] = compareWithGradients(fused, reference, [x, e123, carry]);
     assert.ok(value < 1e-6, `value ${value}`);
     grads.forEach((g, i) => assert.ok(g < 1e-5, `gradient ${i}: ${g}`));
   });

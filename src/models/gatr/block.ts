@@ -7,7 +7,6 @@
  * @module
  */
 import { type Tensor, tf, type Variable } from "../../tf.ts";
-import { layerNorm } from "../nn.ts";
 import type { ParamFactory } from "../params.ts";
 import {
   createSelfAttention,
@@ -17,7 +16,7 @@ import {
   type SelfAttentionParams,
   selfAttentionVariables,
 } from "./attention_layer.ts";
-import { type MvAndScalars, unpackInternal } from "./equi_linear_layer.ts";
+import type { MvAndScalars } from "./equi_linear_layer.ts";
 import { component } from "./embedding.ts";
 import {
   createGeoMlp,
@@ -26,8 +25,8 @@ import {
   type GeoMlpParams,
   geoMlpVariables,
 } from "./mlp.ts";
-import { equiLayerNormInternal } from "./normalization.ts";
-import { fromBladeMajor, toBladeMajor } from "./_layout.ts";
+import { normalizeInternal } from "./normalization.ts";
+import { packRows, unpackRows } from "./_layout.ts";
 
 /** Parameters of a GATr block. */
 export interface GatrBlockParams {
@@ -65,35 +64,25 @@ export function gatrBlockVariables(b: GatrBlockParams): Variable[] {
 }
 
 /**
- * GATr block on the network's internal rows (`_layout.ts`).
+ * GATr block on packed internal rows (`_layout.ts`): the pre-norms of both streams are one op
+ * (`normalization.ts`), the residual additions one each.
  *
  * @param blk parameters.
- * @param x `[T, 16·C]` multivectors, internal layout, transform under ρ.
- * @param s `[T, S]` scalars, invariant.
+ * @param x `[T, S + 16·C]`: invariant scalars, then multivectors (internal layout, transform
+ *   under ρ).
  * @param e123 `[B, 1]` e123 component of the join reference per sample.
  * @param items N: the T rows are B samples of N items each.
- * @returns `mv [T, 16·C]` (internal layout, equivariant), `s [T, S]` (invariant).
+ * @returns `[T, S + 16·C]`: invariant scalars, then equivariant multivectors.
  */
 export function gatrBlockInternal(
   blk: GatrBlockParams,
   x: Tensor,
-  s: Tensor,
   e123: Tensor,
   items: number,
-): MvAndScalars {
-  const c = blk.attention.dims.mvChannels;
-  const att = blk.attention;
-  const a = unpackInternal(
-    selfAttentionInternal(att, equiLayerNormInternal(x), layerNorm(s), items),
-    c,
-  );
-  const x1 = x.add(a.mv);
-  const s1 = s.add(a.s!);
-  const m = unpackInternal(
-    geoMlpInternal(blk.mlp, equiLayerNormInternal(x1), layerNorm(s1), e123),
-    c,
-  );
-  return { mv: x1.add(m.mv), s: s1.add(m.s!) };
+): Tensor {
+  const sCh = blk.attention.dims.sChannels;
+  const x1 = x.add(selfAttentionInternal(blk.attention, normalizeInternal(x, sCh), items));
+  return x1.add(geoMlpInternal(blk.mlp, normalizeInternal(x1, sCh), e123));
 }
 
 /**
@@ -112,15 +101,11 @@ export function gatrBlock(
   reference: Tensor,
 ): MvAndScalars {
   const out = tf.tidy(() => {
-    const [b, n, c] = mv.shape;
-    const y = gatrBlockInternal(
-      blk,
-      toBladeMajor(mv).reshape([b * n, 16 * c]),
-      s.reshape([b * n, -1]),
-      component(reference, 14).reshape([b, 1]),
-      n,
-    );
-    return [fromBladeMajor(y.mv.reshape([b, n, 16, c])), y.s!.reshape(s.shape)];
+    const [b, n] = mv.shape;
+    const e123 = component(reference, 14).reshape([b, 1]);
+    const rows = gatrBlockInternal(blk, packRows(mv, s), e123, n);
+    const y = unpackRows(rows, blk.attention.dims.sChannels, [b, n]);
+    return [y.mv, y.s!];
   });
   return { mv: out[0], s: out[1] };
 }

@@ -31,7 +31,7 @@ import {
   equiLinearBlockMatricesAdjoint,
 } from "./equi_linear.ts";
 import { customOp } from "./_custom_op.ts";
-import { fromBladeMajor, toBladeMajor } from "./_layout.ts";
+import { packRows, unpackRows } from "./_layout.ts";
 
 /** Initialisation schemes of the reference `EquiLinear`. */
 export type EquiLinearInit = "default" | "small" | "almost_unit_scalar";
@@ -218,13 +218,14 @@ export function equiLinearVariables(l: EquiLinearParams): Variable[] {
 
 /**
  * The block matrices and bias of an `EquiLinear` (see `equi_linear.ts`), the first block
- * (`1, e0, e123, e0123`) extended by the scalar paths.
+ * (`1, e0, e123, e0123`) extended by the scalar paths, in the order of packed internal rows
+ * (`_layout.ts`): scalars first.
  *
  * @param l parameters.
- * @returns `matrices`: `[4·C_in + S_in, 4·C_out + S_out]` (rows: the input channels' four
- *   components of block 0, component-major, then the input scalars; columns likewise for the
- *   outputs) and `[4·C_in, 4·C_out]` for the repeated blocks; `bias [4·C_out + S_out]`, non-zero
- *   only on component 1 and the scalars.
+ * @returns `matrices`: `[S_in + 4·C_in, S_out + 4·C_out]` (rows: the input scalars, then the input
+ *   channels' four components of block 0, component-major; columns likewise for the outputs) and
+ *   `[4·C_in, 4·C_out]` for the repeated blocks; `bias [S_out + 4·C_out]`, non-zero only on the
+ *   scalars and on component 1.
  */
 export function equiLinearLayerMatrices(l: EquiLinearParams): {
   matrices: [Tensor, Tensor];
@@ -235,17 +236,16 @@ export function equiLinearLayerMatrices(l: EquiLinearParams): {
     const rest = BLOCK_SIZE - 1;
     let [first, repeated] = equiLinearBlockMatrices(l.w); // [4·C_in, 4·C_out] each
     if (outS > 0) {
-      // component 1 → scalars: the first C_in rows
-      first = tf.concat([first, l.mv2s!.w.pad([[0, rest * inMv], [0, 0]])], 1);
+      // component 1 → scalars: from the first C_in rows of block 0
+      first = tf.concat([l.mv2s!.w.pad([[0, rest * inMv], [0, 0]]), first], 1);
     }
     if (inS > 0) {
-      // scalars → component 1: the first C_out columns
-      let bottom = l.s2mv!.w.pad([[0, 0], [0, rest * outMv]]);
-      if (outS > 0) bottom = tf.concat([bottom, l.s2s!.w], 1);
-      first = tf.concat([first, bottom], 0);
+      // scalars → component 1: into the first C_out columns of block 0
+      const toMv = l.s2mv!.w.pad([[0, 0], [0, rest * outMv]]);
+      first = tf.concat([outS > 0 ? tf.concat([l.s2s!.w, toMv], 1) : toMv, first], 0);
     }
     let bias = (l.s2mv ? l.s2mv.b! : l.bias!).pad([[0, rest * outMv]]);
-    if (outS > 0) bias = tf.concat([bias, l.mv2s!.b!], 0);
+    if (outS > 0) bias = tf.concat([l.mv2s!.b!, bias], 0);
     return [bias, first, repeated];
   });
   return { bias: res[0], matrices: [res[1], res[2]] };
@@ -262,101 +262,63 @@ function checkInputs(l: EquiLinearParams, inMv: number, s?: Tensor): void {
 }
 
 /**
- * Applies an `EquiLinear` to multivectors in the network's internal layout (`_layout.ts`), one
- * item per row: two matMuls (see `equi_linear.ts`), as one op with a hand-written gradient
- * (`_custom_op.ts`). Input and output are packed rows, multivectors then scalars, so that layers
- * chain without splitting.
+ * Applies an `EquiLinear` to packed internal rows (`_layout.ts`): two matMuls (see
+ * `equi_linear.ts`), the scalars and block 0 being one contiguous block of columns, as one op with
+ * a hand-written gradient (`_custom_op.ts`).
  *
  * @param l parameters.
- * @param x `[T, 16·C_in]` multivectors, internal layout (transform under ρ), or with `s` absent and
- *   `S_in > 0`, packed rows `[T, 16·C_in + S_in]` (multivectors, then invariant scalars).
- * @param s `[T, S_in]` scalars, invariant.
- * @returns `[T, 16·C_out + S_out]`: multivectors (internal layout, equivariant), then scalars
- *   (invariant); see {@link unpackInternal}.
- * @throws Error when the input channels do not match.
+ * @param x `[T, S_in + 16·C_in]`: invariant scalars, then multivectors in the internal layout
+ *   (transform under ρ).
+ * @returns `[T, S_out + 16·C_out]`: invariant scalars, then equivariant multivectors.
+ * @throws Error when the input width does not match.
  */
-export function equiLinearInternal(l: EquiLinearParams, x: Tensor, s?: Tensor): Tensor {
+export function equiLinearInternal(l: EquiLinearParams, x: Tensor): Tensor {
   const { inMv: cIn, outMv: cOut, inS, outS } = l.dims;
-  const packedIn = inS > 0 && !s;
-  if (x.shape[1] !== 16 * cIn + (packedIn ? inS : 0)) {
-    throw new Error(`EquiLinear: expected ${cIn} input multivector channels, got [${x.shape}]`);
-  }
-  if (s) checkInputs(l, cIn, s);
-  const n = BLOCK_SIZE;
-  const params = equiLinearVariables(l);
-  return customOp(s ? [x, s, ...params] : [x, ...params], (inputs, save) => {
-    const [xIn, sIn] = inputs;
-    const t = xIn.shape[0];
-    const { matrices: [m0, m1], bias } = equiLinearLayerMatrices(l);
-    const xParts = tf.split(
-      xIn,
-      packedIn ? [n * cIn, 3 * n * cIn, inS] : [n * cIn, 3 * n * cIn],
-      1,
+  if (x.rank !== 2 || x.shape[1] !== inS + 16 * cIn) {
+    throw new Error(
+      `EquiLinear: expected rows of ${inS} scalars and ${cIn} multivectors, got [${x.shape}]`,
     );
-    const a0 = inS > 0 ? tf.concat([xParts[0], packedIn ? xParts[2] : sIn], 1) : xParts[0];
-    const x1 = xParts[1].reshape([3 * t, n * cIn]); // the three repeated blocks as rows
-    const y0 = tf.matMul(a0 as tf.Tensor2D, m0 as tf.Tensor2D).add(bias); // [T, 4·C_out + S_out]
-    const y1 = tf.matMul(x1 as tf.Tensor2D, m1 as tf.Tensor2D).reshape([t, 3 * n * cOut]);
-    let value: Tensor;
-    if (outS > 0) {
-      const [y0mv, y0s] = tf.split(y0, [n * cOut, outS], 1);
-      value = tf.concat([y0mv, y1, y0s], 1);
-    } else {
-      value = tf.concat([y0, y1], 1);
-    }
-    save([a0, x1, m0, m1]);
+  }
+  const n = BLOCK_SIZE;
+  const [w0In, w0Out] = [inS + n * cIn, outS + n * cOut]; // scalars and block 0
+  return customOp([x, ...equiLinearVariables(l)], ([x], save) => {
+    const t = x.shape[0];
+    const { matrices: [m0, m1], bias } = equiLinearLayerMatrices(l);
+    const [a0, x1] = tf.split(x, [w0In, 3 * n * cIn], 1);
+    const x1r = x1.reshape([3 * t, n * cIn]); // the three repeated blocks as rows
+    const y0 = tf.matMul(a0 as tf.Tensor2D, m0 as tf.Tensor2D).add(bias);
+    const y1 = tf.matMul(x1r as tf.Tensor2D, m1 as tf.Tensor2D).reshape([t, 3 * n * cOut]);
+    save([a0, x1r, m0, m1]);
     return {
-      value,
-      gradient(dy, [a0, x1, m0, m1]) {
-        const sizes = [n * cOut, 3 * n * cOut];
-        const parts = tf.split(dy, outS > 0 ? [...sizes, outS] : sizes, 1);
-        const dy0 = outS > 0 ? tf.concat([parts[0], parts[2]], 1) : parts[0]; // [T, 4·C_out + S_out]
-        const dy1 = parts[1].reshape([3 * t, n * cOut]);
-        // data
+      value: tf.concat([y0, y1], 1),
+      gradient(dy, [a0, x1r, m0, m1]) {
+        const [dy0, dy1] = tf.split(dy, [w0Out, 3 * n * cOut], 1);
+        const dy1r = dy1.reshape([3 * t, n * cOut]);
         const da0 = tf.matMul(dy0 as tf.Tensor2D, m0 as tf.Tensor2D, false, true);
-        const dx1 = tf.matMul(dy1 as tf.Tensor2D, m1 as tf.Tensor2D, false, true)
-          .reshape([t, 3 * n * cIn]);
-        let grads: Tensor[];
-        if (inS === 0) {
-          grads = [tf.concat([da0, dx1], 1)];
-        } else {
-          const [dx0, ds] = tf.split(da0, [n * cIn, inS], 1);
-          grads = packedIn ? [tf.concat([dx0, dx1, ds], 1)] : [tf.concat([dx0, dx1], 1), ds];
-        }
-        // matrices, then the adjoint of their assembly (equiLinearLayerMatrices)
+        const dx1 = tf.matMul(dy1r as tf.Tensor2D, m1 as tf.Tensor2D, false, true);
+        const grads = [tf.concat([da0, dx1.reshape([t, 3 * n * cIn])], 1)];
+        // the matrices, then the adjoint of their assembly (equiLinearLayerMatrices)
         const dm0 = tf.matMul(a0 as tf.Tensor2D, dy0 as tf.Tensor2D, true, false);
-        const dm1 = tf.matMul(x1 as tf.Tensor2D, dy1 as tf.Tensor2D, true, false);
-        const dBias = dy0.sum(0); // [4·C_out + S_out]
-        const dm0mv = inS > 0 || outS > 0 ? dm0.slice([0, 0], [n * cIn, n * cOut]) : dm0;
+        const dm1 = tf.matMul(x1r as tf.Tensor2D, dy1r as tf.Tensor2D, true, false);
+        const dBias = dy0.sum(0); // [S_out + 4·C_out]
+        const dm0mv = w0In > n * cIn || w0Out > n * cOut
+          ? dm0.slice([inS, outS], [n * cIn, n * cOut])
+          : dm0;
         grads.push(equiLinearBlockMatricesAdjoint([dm0mv, dm1], l.w.shape));
-        const dBiasMv = dBias.slice([0], [cOut]);
+        const dBiasMv = dBias.slice([outS], [cOut]);
         if (inS > 0) {
-          grads.push(dm0.slice([n * cIn, 0], [inS, cOut]), dBiasMv); // s2mv.w, s2mv.b
+          grads.push(dm0.slice([0, outS], [inS, cOut]), dBiasMv); // s2mv.w, s2mv.b
         } else {
           grads.push(dBiasMv); // bias
         }
         if (outS > 0) {
-          grads.push(dm0.slice([0, n * cOut], [cIn, outS]), dBias.slice([n * cOut], [outS])); // mv2s
-          if (inS > 0) grads.push(dm0.slice([n * cIn, n * cOut], [inS, outS])); // s2s.w
+          grads.push(dm0.slice([inS, 0], [cIn, outS]), dBias.slice([0], [outS])); // mv2s.w, .b
+          if (inS > 0) grads.push(dm0.slice([0, 0], [inS, outS])); // s2s.w
         }
         return grads;
       },
     };
   });
-}
-
-/**
- * Splits packed internal rows into multivectors and scalars.
- *
- * @param packed `[T, 16·C + S]`
- * @param mvChannels C.
- * @returns `mv [T, 16·C]`, `s [T, S]` (absent when S = 0).
- */
-export function unpackInternal(packed: Tensor, mvChannels: number): MvAndScalars {
-  const sCh = packed.shape[1]! - 16 * mvChannels;
-  if (sCh === 0) return { mv: packed };
-  const [mv, s] = tf.split(packed, [16 * mvChannels, sCh], 1);
-  return { mv, s };
 }
 
 /**
@@ -371,16 +333,10 @@ export function unpackInternal(packed: Tensor, mvChannels: number): MvAndScalars
  */
 export function equiLinearLayer(l: EquiLinearParams, mv: Tensor, s?: Tensor): MvAndScalars {
   checkInputs(l, mv.shape[mv.rank - 2], s);
-  const { inMv, outMv, inS, outS } = l.dims;
   const out = tf.tidy(() => {
-    const lead = mv.shape.slice(0, -2);
-    const x = toBladeMajor(mv).reshape([-1, 16 * inMv]);
-    const y = unpackInternal(
-      equiLinearInternal(l, x, inS > 0 ? s!.reshape([-1, inS]) : undefined),
-      outMv,
-    );
-    const yMv = fromBladeMajor(y.mv.reshape([...lead, 16, outMv]));
-    return outS > 0 ? [yMv, y.s!.reshape([...lead, outS])] : [yMv];
+    const rows = equiLinearInternal(l, packRows(mv, l.dims.inS > 0 ? s : undefined));
+    const y = unpackRows(rows, l.dims.outS, mv.shape.slice(0, -2));
+    return y.s ? [y.mv, y.s] : [y.mv];
   });
   return { mv: out[0], s: out[1] };
 }

@@ -3,20 +3,11 @@ import assert from "node:assert/strict";
 import { tf } from "../../tf.ts";
 import { useTestBackend } from "../../testing/test_backend.ts";
 import { ParamFactory } from "../params.ts";
-import {
-  act,
-  ACTIONS,
-  compareWithGradients,
-  denseEquiLinearLayer,
-  randomTensor,
-  relGap,
-} from "./_test_utils.ts";
-import { toBladeMajor } from "./_layout.ts";
+import { act, ACTIONS, denseEquiLinearLayer, randomTensor, relGap } from "./_test_utils.ts";
 import { equiLinear } from "./equi_linear.ts";
 import {
   createEquiLinear,
   createEquiLinearParts,
-  equiLinearInternal,
   equiLinearLayer,
   equiLinearParamCount,
   equiLinearParts,
@@ -174,23 +165,4 @@ Deno.test("EquiLinear layer: equals the dense block-matrix form, values and grad
     });
     p.variables.forEach((v) => v.dispose());
   });
-});
-
-Deno.test("EquiLinear layer: packed internal rows equal separate inputs, values and gradients", () => {
-  const dims = { inMv: 3, outMv: 4, inS: 5, outS: 2 };
-  const p = new ParamFactory(20);
-  const l = createEquiLinear(p, "l", dims);
-  tf.tidy(() => {
-    const mv = randomTensor([7, 3, 16], 21);
-    const s = randomTensor([7, 5], 22);
-    const packed = tf.concat([toBladeMajor(mv).reshape([7, 48]), s], 1);
-    const fromPacked = (x: tf.Tensor) => equiLinearInternal(l, x);
-    const separate = (x: tf.Tensor) => {
-      const [m, sc] = tf.split(x, [48, 5], 1);
-      return equiLinearInternal(l, m, sc);
-    };
-    const [value, [grad]] = compareWithGradients(fromPacked, separate, [packed]);
-    assert.ok(value < 1e-7 && grad < 1e-6, `${value} ${grad}`);
-  });
-  p.variables.forEach((v) => v.dispose());
 });

@@ -5,7 +5,7 @@ import { useTestBackend } from "../../testing/test_backend.ts";
 import { LINEAR_BASIS } from "./algebra.ts";
 import { act, ACTIONS, denseEquiLinear, randomTensor, relGap } from "./_test_utils.ts";
 import { equiLinear, equiLinearBlockMatrices } from "./equi_linear.ts";
-import { BLADE_ORDER, fromBladeMajor, toBladeMajor } from "./_layout.ts";
+import { BLADE_ORDER, fromBladeMajor, packRows, toBladeMajor, unpackRows } from "./_layout.ts";
 
 Deno.test("equiLinear: block matrices; the layout round-trips", () => {
   assert.deepEqual([...BLADE_ORDER].sort((a, b) => a - b), [...Array(16).keys()]);
@@ -20,6 +20,12 @@ Deno.test("equiLinear: block matrices; the layout round-trips", () => {
     const a = x.arraySync() as number[][][][];
     const b = bm.arraySync() as number[][][][];
     for (let p = 0; p < 16; p++) assert.equal(b[1][2][p][4], a[1][2][4][BLADE_ORDER[p]]);
+    // packed rows: scalars first
+    const s = randomTensor([2, 3, 7], 10);
+    const rows = packRows(x, s);
+    assert.deepEqual(rows.shape, [6, 7 + 80]);
+    const back = unpackRows(rows, 7, [2, 3]);
+    assert.equal(relGap(back.mv, x) + relGap(back.s!, s), 0);
   });
 });
 

@@ -60,18 +60,12 @@ export interface GeometricAttentionInputs {
   readonly vS?: Tensor;
 }
 
-/** GATr's component order (the default of {@link GeometricAttentionOptions.order}). */
-const GATR_ORDER: readonly number[] = Array.from({ length: 16 }, (_, i) => i);
-
-/**
- * `[16, 22]`: the inner-product components, both product factors, then e123; row p reads GATr
- * component `order[p]`.
- */
-function featureSelection(order: readonly number[]): Tensor {
+/** `[16, 22]`: the inner-product components, both product factors, then e123. */
+function featureSelection(): Tensor {
   const cols = [...INNER_NO_TRIVECTOR, ...PRODUCT_LEFT, ...PRODUCT_RIGHT, E123];
-  return constant(`attnSelect:${order.join(",")}`, [16, cols.length], () => {
+  return constant("attnSelect", [16, cols.length], () => {
     const m = new Float32Array(16 * cols.length);
-    cols.forEach((g, c) => (m[order.indexOf(g) * cols.length + c] = 1));
+    cols.forEach((g, c) => (m[g * cols.length + c] = 1));
     return m;
   });
 }
@@ -115,12 +109,11 @@ function featureMasks(scale: number): [Tensor, Tensor] {
  * trivector `t̃ = t · t₃ / (t₃² + ε)` (ã its ideal part, w̃ its e123 part).
  *
  * @param rows `[M, 16]`
- * @param order GATr component index of each of the 16 columns.
  * @returns `[M, 12]`
  */
-function queryForm(rows: Tensor, order: readonly number[] = GATR_ORDER): Tensor {
+function queryForm(rows: Tensor): Tensor {
   return tf.tidy(() => {
-    const sel = tf.matMul(rows as tf.Tensor2D, featureSelection(order) as tf.Tensor2D); // [M, 22]
+    const sel = tf.matMul(rows as tf.Tensor2D, featureSelection() as tf.Tensor2D); // [M, 22]
     const [ip, u, v, t3] = tf.split(sel, [7, 7, 7, 1], 1);
     const t3sq = t3.square();
     const r2 = t3sq.div(t3sq.add(ATTENTION_NORMALIZER_EPS).square()); // (t₃ / (t₃² + ε))²
@@ -154,29 +147,18 @@ export function attentionFeatures(mv: Tensor, role: "query" | "key", weights?: T
   });
 }
 
-/** Options of {@link geometricAttention}. */
-export interface GeometricAttentionOptions {
-  /**
-   * GATr component index of each of the 16 components of the multivector inputs (and outputs);
-   * default GATr's order. The network passes its internal order (`_layout.ts`).
-   */
-  readonly order?: readonly number[];
-}
-
 /**
  * Geometric multi-query attention over the item axis.
  *
  * @param inputs queries, keys, values (see {@link GeometricAttentionInputs}); multivectors
  *   transform under ρ, scalars are invariant.
  * @param distWeights `[H, c]` positive weights of the distance term (GATr: `exp(log_w)`).
- * @param options component order of the multivectors.
  * @returns `mv [B, N, H, cv, 16]` (equivariant) and `s [B, N, H, sv]` (invariant, absent when
  *   there are no scalar values).
  */
 export function geometricAttention(
   inputs: GeometricAttentionInputs,
   distWeights?: Tensor,
-  options: GeometricAttentionOptions = {},
 ): { mv: Tensor; s?: Tensor } {
   const { qMv, kMv, vMv, qS, kS, vS } = inputs;
   const [b, n, h, c] = qMv.shape as number[];
@@ -187,7 +169,7 @@ export function geometricAttention(
     // query and key features in one pass
     const mq = b * n * h * c;
     const rows = tf.concat([qMv.reshape([mq, 16]), kMv.reshape([-1, 16])], 0);
-    const [fq, fk] = tf.split(queryForm(rows, options.order), [mq, b * n * c], 0);
+    const [fq, fk] = tf.split(queryForm(rows), [mq, b * n * c], 0);
     const scale = 1 / Math.sqrt(c * FEATURES_PER_CHANNEL + s);
     // per head: [distance weights, ones on the inner product] · scale, then scale on scalars
     const [ipMask, distMask] = featureMasks(scale);
@@ -225,21 +207,33 @@ export interface AttentionSizes {
   readonly items: number;
 }
 
+/** `[16, k]` selection of the given GATr components, rows in the internal order. */
+function internalSelection(key: string, cols: readonly (number | undefined)[]): Tensor {
+  return constant(`attnInternal:${key}`, [16, cols.length], () => {
+    const m = new Float32Array(16 * cols.length);
+    cols.forEach((g, c) => {
+      if (g !== undefined) m[BLADE_ORDER.indexOf(g) * cols.length + c] = 1;
+    });
+    return m;
+  });
+}
+
 /**
  * {@link geometricAttention} as the self-attention layer runs it: on the packed output of its
- * query/key/value projection in the network's internal layout (`_layout.ts`), with the distance
- * weights `exp(log_w)`, as one op with a hand-written gradient (`_custom_op.ts`). Same function:
- * query and key features in one pass, queries in item-major row order, the weights and the scale
- * folded into one per-head factor; the gradient runs the softmax, the two batched products and the
- * features backwards (`d r²/d t₃ = 2t₃(ε − t₃²)/(t₃² + ε)³`).
+ * query/key/value projection (`_layout.ts`), with the distance weights `exp(log_w)`, as one op with
+ * a hand-written gradient (`_custom_op.ts`). Same function: the features of queries and keys in
+ * one pass (the inner-product part and the factors of the distance part each one selection matMul,
+ * so that no narrow columns are split or joined), queries in item-major row order, the weights and
+ * the scale folded into one per-head factor; the gradient runs the softmax, the two batched
+ * products and the features backwards (`d r²/d t₃ = 2t₃(ε − t₃²)/(t₃² + ε)³`).
  *
- * @param qkv `[T, 16·(H·c + 2c) + H·s + 2s]`: multivectors (internal layout; channels: the H·c
- *   query channels head-major, then c key and c value channels), then the scalars (H·s queries,
- *   s keys, s values).
+ * @param qkv `[T, H·s + 2s + 16·(H·c + 2c)]`: the scalars (H·s queries head-major, s keys, s
+ *   values), then the multivectors (internal layout; channels: H·c queries head-major, c keys,
+ *   c values).
  * @param logWeights `[H, c]` logs of the distance weights.
  * @param sizes heads, channels per head, items per sample.
- * @returns `[T, 16·H·c + H·s]`: the heads' multivector outputs (internal layout, channels
- *   head-major), then their scalars (head-major).
+ * @returns `[T, H·s + 16·H·c]`: the heads' scalar outputs, then their multivectors (internal
+ *   layout), both head-major.
  */
 export function geometricAttentionInternal(
   qkv: Tensor,
@@ -255,20 +249,35 @@ export function geometricAttentionInternal(
   const d = c * FEATURES_PER_CHANNEL + s;
   const dv = 16 * c + s;
   const scale = 1 / Math.sqrt(d);
+  const none = undefined;
+  // features = ip ⊕ r²·((x·U) ⊙ (x·V))·D: the inner-product part in columns 0..6, the distance
+  // part in columns 7..11
+  const selIp = internalSelection("ip", [...INNER_NO_TRIVECTOR, none, none, none, none, none]);
+  const selU = internalSelection("u", PRODUCT_LEFT);
+  const selV = internalSelection("v", PRODUCT_RIGHT);
+  const selT3 = internalSelection("t3", [E123]);
+  const sums = constant("attnProducts12", [7, 12], () => {
+    const m = new Float32Array(84);
+    for (let p = 0; p < 3; p++) m[p * 12 + 7] = 1;
+    m[3 * 12 + 8] = 1;
+    for (let p = 4; p < 7; p++) m[p * 12 + p + 5] = 1;
+    return m;
+  });
   return customOp([qkv, logWeights], ([qkv, logWeights], save) => {
     const mm = (a: Tensor, w: Tensor, ta = false, tb = false) =>
       tf.matMul(a as tf.Tensor3D, w as tf.Tensor3D, ta, tb);
-    const [mvFlat, sAll] = tf.split(qkv, [16 * ctot, h * s + 2 * s], 1);
+    const [sAll, mvFlat] = tf.split(qkv, [h * s + 2 * s, 16 * ctot], 1);
     const rows = mvFlat.reshape([t, 16, ctot]).transpose([0, 2, 1]); // [T, ctot, 16]
     const [qkRows, vRows] = tf.split(rows, [cqk, c], 1);
-    // features (queryForm, inlined to keep its pieces for the gradient)
     const x = qkRows.reshape([m, 16]);
-    const [ip, u, v, t3] = tf.split(mm(x, featureSelection(BLADE_ORDER)), [7, 7, 7, 1], 1);
+    const u = mm(x, selU);
+    const v = mm(x, selV);
+    const t3 = mm(x, selT3);
     const t3sq = t3.square();
     const den = t3sq.add(ATTENTION_NORMALIZER_EPS);
-    const r2 = t3sq.div(den.square());
-    const dist0 = mm(u.mul(v), productSums()); // [M, 5]
-    const f = tf.concat([ip, dist0.mul(r2)], 1).reshape([t, cqk * FEATURES_PER_CHANNEL]);
+    const r2 = t3sq.div(den.square()); // (t₃ / (t₃² + ε))²
+    const dist = mm(u.mul(v), sums); // [M, 12], zero on the inner-product columns
+    const f = mm(x, selIp).add(dist.mul(r2)).reshape([t, cqk * 12]);
     const [fq, fk] = tf.split(f, [h * c * 12, c * 12], 1);
     const [qS, kS, vS] = tf.split(sAll, [h * s, s, s], 1);
     // per head: [distance weights, ones on the inner product, ones on the scalars] · scale
@@ -286,14 +295,14 @@ export function geometricAttentionInternal(
     const vv = tf.concat([vRows.reshape([t, 16 * c]), vS], 1).reshape([b, n, dv]);
     const [oMv, oS] = tf.split(mm(a, vv).reshape([t, h, dv]), [16 * c, s], 2);
     const value = tf.concat([
-      oMv.reshape([t, h * c, 16]).transpose([0, 2, 1]).reshape([t, 16 * h * c]),
       oS.reshape([t, h * s]),
+      oMv.reshape([t, h * c, 16]).transpose([0, 2, 1]).reshape([t, 16 * h * c]),
     ], 1);
-    save([u, v, t3, t3sq, den, r2, dist0, q0, qScale, q, k, a, vv, w]);
+    save([u, v, t3, t3sq, den, r2, dist, q0, qScale, q, k, a, vv, w]);
     return {
       value,
-      gradient(dy, [u, v, t3, t3sq, den, r2, dist0, q0, qScale, q, k, a, vv, w]) {
-        const [dOMv, dOS] = tf.split(dy, [16 * h * c, h * s], 1);
+      gradient(dy, [u, v, t3, t3sq, den, r2, dist, q0, qScale, q, k, a, vv, w]) {
+        const [dOS, dOMv] = tf.split(dy, [h * s, 16 * h * c], 1);
         const dO = tf.concat([
           dOMv.reshape([t, 16, h * c]).transpose([0, 2, 1]).reshape([t, h, 16 * c]),
           dOS.reshape([t, h, s]),
@@ -311,21 +320,24 @@ export function geometricAttentionInternal(
         const dFk = mm(dFkK.reshape([t * c, 12]), keyForm(), false, true);
         const dF = tf.concat([dFq.reshape([t, h * c * 12]), dFk.reshape([t, c * 12])], 1)
           .reshape([m, 12]);
-        const [dIp, dDist] = tf.split(dF, [7, 5], 1);
-        const dR2 = dDist.mul(dist0).sum(-1, true);
-        const dp = mm(dDist.mul(r2), productSums(), false, true);
+        const dR2 = dF.mul(dist).sum(-1, true);
+        const dp = mm(dF.mul(r2), sums, false, true); // [M, 7]
         // d r²/d t₃ = 2t₃(ε − t₃²)/(t₃² + ε)³
         const dT3 = dR2.mul(tf.sub(ATTENTION_NORMALIZER_EPS, t3sq).mul(t3).mul(2))
           .div(den.square().mul(den));
-        const dU = tf.concat([dIp, dp.mul(v), dp.mul(u), dT3], 1);
-        const dX = mm(dU, featureSelection(BLADE_ORDER), false, true).reshape([t, cqk, 16]);
+        const dX = tf.addN([
+          mm(dF, selIp, false, true),
+          mm(dp.mul(v), selU, false, true),
+          mm(dp.mul(u), selV, false, true),
+          mm(dT3, selT3, false, true),
+        ]).reshape([t, cqk, 16]);
         const [dVMv, dvS] = tf.split(dV, [16 * c, s], 1);
         const dRows = tf.concat([dX, dVMv.reshape([t, c, 16])], 1); // [T, ctot, 16]
         const dQkv = tf.concat([
-          dRows.transpose([0, 2, 1]).reshape([t, 16 * ctot]),
           dqS.reshape([t, h * s]),
           dkS,
           dvS,
+          dRows.transpose([0, 2, 1]).reshape([t, 16 * ctot]),
         ], 1);
         return [dQkv, dLogW];
       },

@@ -122,7 +122,7 @@ Deno.test("geometricAttention: the layer's fused form equals the composite, valu
   const [b, n, h, c, s] = [3, 5, 2, 3, 4];
   const ctot = h * c + 2 * c;
   const reference = (qkv: tf.Tensor, logW: tf.Tensor) => {
-    const [mvFlat, sAll] = tf.split(qkv, [16 * ctot, h * s + 2 * s], 1);
+    const [sAll, mvFlat] = tf.split(qkv, [h * s + 2 * s, 16 * ctot], 1);
     const rows = fromBladeMajor(mvFlat.reshape([b, n, 16, ctot]));
     const [q, k, v] = tf.split(rows, [h * c, c, c], 2);
     const [qS, kS, vS] = tf.split(sAll.reshape([b, n, -1]), [h * s, s, s], 2);
@@ -131,10 +131,10 @@ Deno.test("geometricAttention: the layer's fused form equals the composite, valu
       logW.exp(),
     );
     const mv = toBladeMajor(out.mv.reshape([b, n, h * c, 16])).reshape([b * n, 16 * h * c]);
-    return tf.concat([mv, out.s!.reshape([b * n, h * s])], 1);
+    return tf.concat([out.s!.reshape([b * n, h * s]), mv], 1);
   };
   tf.tidy(() => {
-    const qkv = randomTensor([b * n, 16 * ctot + h * s + 2 * s], 41);
+    const qkv = randomTensor([b * n, h * s + 2 * s + 16 * ctot], 41);
     const logW = randomTensor([h, c], 42, 0.5);
     const fused = (x: tf.Tensor, w: tf.Tensor) =>
       geometricAttentionInternal(x, w, { heads: h, mv: c, s, items: n });

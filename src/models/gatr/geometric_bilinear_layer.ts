@@ -21,9 +21,8 @@ import {
   type EquiLinearParams,
   equiLinearVariables,
   type MvAndScalars,
-  unpackInternal,
 } from "./equi_linear_layer.ts";
-import { fromBladeMajor, toBladeMajor } from "./_layout.ts";
+import { packRows, unpackRows } from "./_layout.ts";
 
 /** Sizes of a geometric bilinear layer; `outMv` must be even. */
 export interface GeometricBilinearDims {
@@ -86,26 +85,24 @@ export function geometricBilinearVariables(g: GeometricBilinearParams): Variable
 }
 
 /**
- * Geometric bilinear layer on the network's internal rows (`_layout.ts`): the four projections
- * as one fused `EquiLinear`, both products as one op (`bilinear.ts`), then the output
- * `EquiLinear`.
+ * Geometric bilinear layer on packed internal rows (`_layout.ts`): the four projections as one
+ * fused `EquiLinear`, both products as one op (`bilinear.ts`), then the output `EquiLinear` of
+ * the products and the input scalars.
  *
  * @param g parameters.
- * @param x `[T, 16·C_in]` multivectors, internal layout, transform under ρ.
- * @param s `[T, S_in]` scalars, invariant.
+ * @param x `[T, S_in + 16·C_in]`: invariant scalars, then multivectors (internal layout,
+ *   transform under ρ).
  * @param e123 `[B, 1]` e123 component of the join reference per sample (the T rows are B samples
  *   of equal size); flips sign under reflections.
- * @returns `[T, 16·C_out + S_out]` packed: multivectors (internal layout, equivariant), then
- *   scalars (invariant).
+ * @returns `[T, S_out + 16·C_out]`: invariant scalars, then equivariant multivectors.
  */
 export function geometricBilinearInternal(
   g: GeometricBilinearParams,
   x: Tensor,
-  s: Tensor | undefined,
   e123: Tensor,
 ): Tensor {
-  const y = equiLinearInternal(g.inputs, x, s); // [T, 16·4h]: L, R, JL, JR
-  return equiLinearInternal(g.out, bilinearProductsInternal(y, e123), s);
+  const y = equiLinearInternal(g.inputs, x); // [T, 16·4h]: L, R, JL, JR
+  return equiLinearInternal(g.out, bilinearProductsInternal(y, e123, x, g.dims.inS));
 }
 
 /**
@@ -124,19 +121,12 @@ export function geometricBilinearLayer(
   s: Tensor | undefined,
   reference: Tensor,
 ): MvAndScalars {
-  const { inMv, inS, outMv, outS } = g.dims;
   const out = tf.tidy(() => {
     const lead = mv.shape.slice(0, -2);
     const e123 = tf.broadcastTo(component(reference, 14), [...lead, 1, 1]).reshape([-1, 1]);
-    const packed = geometricBilinearInternal(
-      g,
-      toBladeMajor(mv).reshape([-1, 16 * inMv]),
-      inS > 0 ? s!.reshape([-1, inS]) : undefined,
-      e123,
-    );
-    const y = unpackInternal(packed, outMv);
-    const yMv = fromBladeMajor(y.mv.reshape([...lead, 16, outMv]));
-    return outS > 0 ? [yMv, y.s!.reshape([...lead, outS])] : [yMv];
+    const rows = geometricBilinearInternal(g, packRows(mv, g.dims.inS > 0 ? s : undefined), e123);
+    const y = unpackRows(rows, g.dims.outS, lead);
+    return y.s ? [y.mv, y.s] : [y.mv];
   });
   return { mv: out[0], s: out[1] };
 }

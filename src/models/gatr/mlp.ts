@@ -14,7 +14,6 @@ import {
   type EquiLinearParams,
   equiLinearVariables,
   type MvAndScalars,
-  unpackInternal,
 } from "./equi_linear_layer.ts";
 import {
   createGeometricBilinear,
@@ -25,7 +24,7 @@ import {
 } from "./geometric_bilinear_layer.ts";
 import { component } from "./embedding.ts";
 import { mlpNonlinearityInternal } from "./nonlinearity.ts";
-import { fromBladeMajor, toBladeMajor } from "./_layout.ts";
+import { packRows, unpackRows } from "./_layout.ts";
 
 /** Parameters of a geometric MLP. */
 export interface GeoMlpParams {
@@ -75,19 +74,18 @@ export function geoMlpVariables(m: GeoMlpParams): Variable[] {
 }
 
 /**
- * Geometric MLP on the network's internal rows (`_layout.ts`).
+ * Geometric MLP on packed internal rows (`_layout.ts`).
  *
  * @param m parameters.
- * @param x `[T, 16·C]` multivectors, internal layout, transform under ρ.
- * @param s `[T, S]` scalars, invariant.
+ * @param x `[T, S + 16·C]`: invariant scalars, then multivectors (internal layout, transform
+ *   under ρ).
  * @param e123 `[B, 1]` e123 component of the join reference per sample (see
  *   `geometricBilinearInternal`).
- * @returns `[T, 16·C + S]` packed: multivectors (internal layout, equivariant), then scalars
- *   (invariant).
+ * @returns `[T, S + 16·C]`: invariant scalars, then equivariant multivectors.
  */
-export function geoMlpInternal(m: GeoMlpParams, x: Tensor, s: Tensor, e123: Tensor): Tensor {
-  const h = geometricBilinearInternal(m.bilinear, x, s, e123); // [T, 16·2C + 2S]
-  return equiLinearInternal(m.out, mlpNonlinearityInternal(h, m.bilinear.dims.outMv));
+export function geoMlpInternal(m: GeoMlpParams, x: Tensor, e123: Tensor): Tensor {
+  const h = geometricBilinearInternal(m.bilinear, x, e123); // [T, 2S + 16·2C]
+  return equiLinearInternal(m.out, mlpNonlinearityInternal(h, m.bilinear.dims.outS));
 }
 
 /**
@@ -102,16 +100,9 @@ export function geoMlpInternal(m: GeoMlpParams, x: Tensor, s: Tensor, e123: Tens
 export function geoMlp(m: GeoMlpParams, mv: Tensor, s: Tensor, reference: Tensor): MvAndScalars {
   const out = tf.tidy(() => {
     const lead = mv.shape.slice(0, -2);
-    const c = mv.shape[mv.rank - 2];
     const e123 = tf.broadcastTo(component(reference, 14), [...lead, 1, 1]).reshape([-1, 1]);
-    const packed = geoMlpInternal(
-      m,
-      toBladeMajor(mv).reshape([-1, 16 * c]),
-      s.reshape([-1, s.shape[s.rank - 1]]),
-      e123,
-    );
-    const y = unpackInternal(packed, c);
-    return [fromBladeMajor(y.mv.reshape([...lead, 16, c])), y.s!.reshape(s.shape)];
+    const y = unpackRows(geoMlpInternal(m, packRows(mv, s), e123), s.shape[s.rank - 1], lead);
+    return [y.mv, y.s!];
   });
   return { mv: out[0], s: out[1] };
 }

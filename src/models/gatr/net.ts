@@ -22,10 +22,9 @@ import {
   type EquiLinearParams,
   equiLinearVariables,
   type MvAndScalars,
-  unpackInternal,
 } from "./equi_linear_layer.ts";
 import { component } from "./embedding.ts";
-import { fromBladeMajor, toBladeMajor } from "./_layout.ts";
+import { packRows, unpackRows } from "./_layout.ts";
 
 /** Sizes of a GATr network. */
 export interface GatrNetDims {
@@ -130,20 +129,13 @@ export function joinReference(mv: Tensor): Tensor {
  */
 export function gatrNet(n: GatrNetParams, mv: Tensor, s: Tensor): MvAndScalars {
   const out = tf.tidy(() => {
-    const [b, items, cIn] = mv.shape;
+    const [b, items] = mv.shape;
     const e123 = component(joinReference(mv), 14).reshape([b, 1]);
-    // internal rows (`_layout.ts`): one switch of layout in, one out
-    const x = toBladeMajor(mv).reshape([b * items, 16 * cIn]);
-    let h = unpackInternal(
-      equiLinearInternal(n.linearIn, x, s.reshape([b * items, -1])),
-      n.dims.mvChannels,
-    );
-    for (const blk of n.blocks) h = gatrBlockInternal(blk, h.mv, h.s!, e123, items);
-    const y = unpackInternal(equiLinearInternal(n.linearOut, h.mv, h.s), n.dims.outMv);
-    return [
-      fromBladeMajor(y.mv.reshape([b, items, 16, n.dims.outMv])),
-      y.s!.reshape([b, items, n.dims.outS]),
-    ];
+    // packed internal rows (`_layout.ts`): one switch of layout in, one out
+    let x = equiLinearInternal(n.linearIn, packRows(mv, s));
+    for (const blk of n.blocks) x = gatrBlockInternal(blk, x, e123, items);
+    const y = unpackRows(equiLinearInternal(n.linearOut, x), n.dims.outS, [b, items]);
+    return [y.mv, y.s!];
   });
   return { mv: out[0], s: out[1] };
 }

@@ -41,16 +41,16 @@ function geluDerivative(x: Tensor): Tensor {
 }
 
 /**
- * The MLP's nonlinearities on a packed internal row (`_layout.ts`): {@link gatedGelu} on the
- * multivectors (gate: their component 1, the first C columns) and {@link geluExact} on the
- * scalars, as one op with a hand-written gradient (`_custom_op.ts`).
+ * The MLP's nonlinearities on packed internal rows (`_layout.ts`): {@link geluExact} on the
+ * scalars and {@link gatedGelu} on the multivectors (gate: their component 1, the first C columns
+ * of the multivectors), as one op with a hand-written gradient (`_custom_op.ts`).
  *
- * @param x `[T, 16·C + S]`: multivectors in the internal layout, then scalars.
- * @param c multivector channels C.
- * @returns `[T, 16·C + S]`, equivariant multivectors and invariant scalars.
+ * @param x `[T, S + 16·C]`: scalars, then multivectors in the internal layout.
+ * @param sChannels S.
+ * @returns `[T, S + 16·C]`, invariant scalars and equivariant multivectors.
  */
-export function mlpNonlinearityInternal(x: Tensor, c: number): Tensor {
-  const sCh = x.shape[1]! - 16 * c;
+export function mlpNonlinearityInternal(x: Tensor, sChannels: number): Tensor {
+  const c = (x.shape[1]! - sChannels) / 16;
   return customOp([x], ([x], save) => {
     // tiles a gate [T, C] over the 16 components: [C, 16·C] of identity blocks
     const tile = constant(`gateTile:${c}`, [c, 16 * c], () => {
@@ -58,21 +58,21 @@ export function mlpNonlinearityInternal(x: Tensor, c: number): Tensor {
       for (let p = 0; p < 16; p++) for (let k = 0; k < c; k++) m[k * 16 * c + p * c + k] = 1;
       return m;
     });
-    const [mv, s] = tf.split(x, [16 * c, sCh], 1);
+    const [s, mv] = tf.split(x, [sChannels, 16 * c], 1);
     const x0 = mv.slice([0, 0], [-1, c]); // component 1 of each channel
     const gates = tf.matMul(gelu(x0) as tf.Tensor2D, tile as tf.Tensor2D); // [T, 16·C]
     const e = tf.erf(s.mul(Math.SQRT1_2));
     save([mv, s, x0, gates, e]);
     return {
-      value: tf.concat([mv.mul(gates), s.mul(e.add(1)).mul(0.5)], 1),
+      value: tf.concat([s.mul(e.add(1)).mul(0.5), mv.mul(gates)], 1),
       gradient(dy, [mv, s, x0, gates, e]) {
-        const [dMv, dS] = tf.split(dy, [16 * c, sCh], 1);
+        const [dS, dMv] = tf.split(dy, [sChannels, 16 * c], 1);
         const dGate = tf.matMul(dMv.mul(mv) as tf.Tensor2D, tile as tf.Tensor2D, false, true);
         const dx0 = dGate.mul(geluDerivative(x0)).pad([[0, 0], [0, 15 * c]]);
         // d/dx [x·Φ(x)] = Φ(x) + x·φ(x)
         const phi = s.square().mul(-0.5).exp().mul(1 / Math.sqrt(2 * Math.PI));
         const dGelu = e.add(1).mul(0.5).add(s.mul(phi));
-        return [tf.concat([dMv.mul(gates).add(dx0), dS.mul(dGelu)], 1)];
+        return [tf.concat([dS.mul(dGelu), dMv.mul(gates).add(dx0)], 1)];
       },
     };
   });

@@ -9,6 +9,7 @@ import { INNER_PRODUCT_INDICES } from "./algebra.ts";
 import { constant, matmulLast } from "./_constants.ts";
 import { BLADE_POSITION } from "./_layout.ts";
 import { customOp } from "./_custom_op.ts";
+import { layerNorm } from "../nn.ts";
 
 /** Clamp of the mean squared norm in {@link equiLayerNorm}. */
 export const LAYER_NORM_EPS = 0.01;
@@ -58,29 +59,53 @@ export function equiLayerNorm(x: Tensor, eps = LAYER_NORM_EPS): Tensor {
   });
 }
 
+/** ε of nn.ts's layer norm. */
+const SCALAR_NORM_EPS = 1e-5;
+
 /**
- * {@link equiLayerNorm} on multivectors in the network's internal layout (`_layout.ts`), one item
- * per row, as one op with a hand-written gradient (`_custom_op.ts`): with `q = max(s, eps)`,
- * `s = Σ_j m_j x_j²` and `y = x·q^(-1/2)`, `dx = dy·q^(-1/2) − m·x·q^(-3/2)·[s ≥ eps]·Σ_j dy_j x_j`.
+ * The gradient of nn.ts's `layerNorm` (biased variance, ε = 1e-5) over the last axis:
+ * `dx = r·(dy − mean(dy) − ŷ·mean(dy·ŷ))` with `r = (σ² + ε)^(-1/2)` and ŷ the normalised input.
  *
- * @param x `[T, 16·C]` multivectors, internal layout.
- * @param eps lower clamp of the mean squared norm (GATr: 0.01).
- * @returns `[T, 16·C]`, equivariant.
+ * @param x `[T, S]` the layer norm's input.
+ * @param dy `[T, S]` the gradient of its output.
+ * @returns `[T, S]`
  */
-export function equiLayerNormInternal(x: Tensor, eps = LAYER_NORM_EPS): Tensor {
-  const c = x.shape[1]! / 16;
-  return customOp([x], ([x], save) => {
+function layerNormBackward(x: Tensor, dy: Tensor): Tensor {
+  const c = x.sub(x.mean(-1, true));
+  const r = tf.rsqrt(c.square().mean(-1, true).add(SCALAR_NORM_EPS));
+  const yHat = c.mul(r);
+  return dy.sub(dy.mean(-1, true)).sub(yHat.mul(dy.mul(yHat).mean(-1, true))).mul(r);
+}
+
+/**
+ * The block's pre-norm on packed internal rows (`_layout.ts`): {@link equiLayerNorm} on the
+ * multivectors and the layer norm of nn.ts on the scalars, as one op with a hand-written gradient
+ * (`_custom_op.ts`). For the multivectors, with `q = max(σ, eps)`, `σ = Σ_j m_j x_j²` and
+ * `y = x·q^(-1/2)`: `dx = dy·q^(-1/2) − m·x·q^(-3/2)·[σ ≥ eps]·Σ_j dy_j x_j`; for the scalars the
+ * layer norm's (see {@link layerNormBackward}).
+ *
+ * @param rows `[T, S + 16·C]`: invariant scalars, then multivectors in the internal layout.
+ * @param sChannels S.
+ * @param eps lower clamp of the multivectors' mean squared norm (GATr: 0.01).
+ * @returns `[T, S + 16·C]`, invariant scalars and equivariant multivectors.
+ */
+export function normalizeInternal(rows: Tensor, sChannels: number, eps = LAYER_NORM_EPS): Tensor {
+  const c = (rows.shape[1]! - sChannels) / 16;
+  return customOp([rows], ([rows], save) => {
     const m = constant(`normMaskInternal:${c}`, [16 * c, 1], () => meanSquareWeights(c, true));
+    const [s, x] = tf.split(rows, [sChannels, 16 * c], 1);
     const sq = tf.matMul(x.square() as tf.Tensor2D, m as tf.Tensor2D); // [T, 1]
     const rs = tf.rsqrt(sq.maximum(eps));
-    save([x, sq, rs]);
+    save([s, x, sq, rs]);
     return {
-      value: x.mul(rs),
-      gradient(dy, [x, sq, rs]) {
+      value: tf.concat([layerNorm(s), x.mul(rs)], 1),
+      gradient(dy, [s, x, sq, rs]) {
         const row = constant(`normRowInternal:${c}`, [16 * c], () => meanSquareWeights(c, true));
-        const g = dy.mul(x).sum(-1, true); // [T, 1]
+        const [ds, dx] = tf.split(dy, [sChannels, 16 * c], 1);
+        const g = dx.mul(x).sum(-1, true); // [T, 1]
         const k = g.mul(rs.square().mul(rs)).mul(tf.greaterEqual(sq, eps).cast("float32"));
-        return [dy.mul(rs).sub(x.mul(row).mul(k))];
+        const dsIn = layerNormBackward(s, ds);
+        return [tf.concat([dsIn, dx.mul(rs).sub(x.mul(row).mul(k))], 1)];
       },
     };
   });

@@ -3,8 +3,9 @@ import assert from "node:assert/strict";
 import { tf } from "../../tf.ts";
 import { useTestBackend } from "../../testing/test_backend.ts";
 import { act, ACTIONS, compareWithGradients, randomTensor, relGap } from "./_test_utils.ts";
-import { fromBladeMajor, toBladeMajor } from "./_layout.ts";
-import { equiLayerNorm, equiLayerNormInternal, innerProduct } from "./normalization.ts";
+import { packRows } from "./_layout.ts";
+import { layerNorm } from "../nn.ts";
+import { equiLayerNorm, innerProduct, normalizeInternal } from "./normalization.ts";
 
 Deno.test("innerProduct: sums the 8 components without e0 and is invariant", () => {
   tf.tidy(() => {
@@ -36,13 +37,15 @@ Deno.test("equiLayerNorm: unit mean squared norm, eps clamp, equivariance", () =
   });
 });
 
-Deno.test("equiLayerNorm: the internal form equals the public one, values and gradients", () => {
+Deno.test("pre-norm on packed rows equals equiLayerNorm and layerNorm, values and gradients", () => {
   tf.tidy(() => {
     // rows of growing scale: some below the eps clamp
     const x = randomTensor([12, 5, 16], 7).mul(tf.linspace(0.001, 2, 12).reshape([12, 1, 1]));
-    const internal = (v: tf.Tensor) =>
-      fromBladeMajor(equiLayerNormInternal(toBladeMajor(v).reshape([12, 80])).reshape([12, 16, 5]));
-    const [value, [grad]] = compareWithGradients(internal, (v) => equiLayerNorm(v), [x]);
-    assert.ok(value < 1e-6 && grad < 1e-5, `${value} ${grad}`);
+    const s = randomTensor([12, 6], 8, 3);
+    const internal = (v: tf.Tensor, sc: tf.Tensor) => normalizeInternal(packRows(v, sc), 6);
+    const reference = (v: tf.Tensor, sc: tf.Tensor) => packRows(equiLayerNorm(v), layerNorm(sc));
+    const [value, grads] = compareWithGradients(internal, reference, [x, s]);
+    assert.ok(value < 1e-6, `value ${value}`);
+    grads.forEach((g, i) => assert.ok(g < 1e-5, `gradient ${i}: ${g}`));
   });
 });
