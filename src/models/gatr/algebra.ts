@@ -183,11 +183,12 @@ export interface FactoredBilinear {
 }
 
 /**
- * The geometric product in rank 96, from `G(3,0,1) = Cl(3,0) ⊕ e0·Cl(3,0)` and
+ * The geometric product in rank 72, from `G(3,0,1) = Cl(3,0) ⊕ e0·Cl(3,0)` and
  * `Cl(3,0) ≅ M₂(ℂ)` (e1, e2, e3 as the Pauli matrices): with `x = a + e0·b` and `y = c + e0·d`,
  * `xy = ac + e0·(âd + bc)` (â the grade involution, since `a·e0 = e0·â` and `e0² = 0`), three
- * products of complex 2×2 matrices of 8 complex products of 4 real ones each. Half the 192 pairs
- * of components the product table uses; checked against {@link GEOMETRIC_PRODUCT} on load.
+ * products of complex 2×2 matrices of 8 complex products each, each of 3 real products (Gauss):
+ * rank 72, against the 192 pairs of components the product table uses; checked against
+ * {@link GEOMETRIC_PRODUCT} on load.
  */
 export const GEOMETRIC_PRODUCT_FACTORS: FactoredBilinear = (() => {
   // complex 2×2 matrices as 8 reals: entry e = 2·row + col at [2e] (re) and [2e + 1] (im)
@@ -241,7 +242,15 @@ export const GEOMETRIC_PRODUCT_FACTORS: FactoredBilinear = (() => {
     }, // â·d
     { left: (k) => [e0Of(cl3[k]), 1], right: (k) => cl3[k], out: (k) => e0Of(cl3[k]) }, // b·c
   ]; // deno-fmt-ignore
-  const rank = products.length * 32;
+  // Gauss's product of complex numbers, three real products: for (α + iβ)(γ + iδ),
+  // k₁ = (α + β)·γ, k₂ = α·(δ − γ), k₃ = β·(γ + δ); real part k₁ − k₃, imaginary part k₁ + k₂.
+  // Each term: [left (re, im) weights], [right (re, im) weights], [to re, to im].
+  const gauss: [number[], number[], number[]][] = [
+    [[1, 1], [1, 0], [1, 1]],
+    [[1, 0], [-1, 1], [0, 1]],
+    [[0, 1], [1, 1], [-1, 0]],
+  ];
+  const rank = products.length * 8 * gauss.length;
   const a = new Float32Array(16 * rank);
   const b = new Float32Array(16 * rank);
   const c = new Float32Array(rank * 16);
@@ -250,18 +259,13 @@ export const GEOMETRIC_PRODUCT_FACTORS: FactoredBilinear = (() => {
     for (let p = 0; p < 2; p++) {
       for (let q = 0; q < 2; q++) {
         for (let r = 0; r < 2; r++) {
-          // (re, re) → +re, (im, im) → −re, (re, im) → +im, (im, re) → +im
-          for (
-            const [u, v, part, sign] of [[0, 0, 0, 1], [1, 1, 0, -1], [0, 1, 1, 1], [1, 0, 1, 1]]
-          ) {
-            const ea = 2 * (2 * p + r) + u;
-            const eb = 2 * (2 * r + q) + v;
-            const eo = 2 * (2 * p + q) + part;
+          const [ea, eb, eo] = [2 * (2 * p + r), 2 * (2 * r + q), 2 * (2 * p + q)]; // real parts
+          for (const [wl, wr, wo] of gauss) {
             for (let k = 0; k < 8; k++) {
               const [j, sj] = prod.left(k);
-              a[j * rank + rho] += sj * phi[k][ea];
-              b[prod.right(k) * rank + rho] += phi[k][eb];
-              c[rho * 16 + prod.out(k)] += (sign * phi[k][eo]) / 2;
+              a[j * rank + rho] += sj * (wl[0] * phi[k][ea] + wl[1] * phi[k][ea + 1]);
+              b[prod.right(k) * rank + rho] += wr[0] * phi[k][eb] + wr[1] * phi[k][eb + 1];
+              c[rho * 16 + prod.out(k)] += (wo[0] * phi[k][eo] + wo[1] * phi[k][eo + 1]) / 2;
             }
             rho++;
           }

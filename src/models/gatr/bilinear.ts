@@ -7,7 +7,7 @@
  * to 16 columns, and its gradient is the same kind of kernels (no outer products with
  * broadcasting, no reductions over inner axes). The join uses one rank-one term per pair of
  * components its table uses (81 of 256: A picks x_j, B picks y_k, C sums the products into the
- * outputs with their signs); the geometric product uses the rank-96 factors of
+ * outputs with their signs); the geometric product uses the rank-72 factors of
  * {@link GEOMETRIC_PRODUCT_FACTORS} (three complex 2×2 matrix products).
  *
  * @module
@@ -75,7 +75,7 @@ function factors(key: string, f: FactoredBilinear): BilinearFactors {
 }
 
 /**
- * Factors of the geometric product (rank 96, {@link GEOMETRIC_PRODUCT_FACTORS}), uploaded once per
+ * Factors of the geometric product (rank 72, {@link GEOMETRIC_PRODUCT_FACTORS}), uploaded once per
  * backend.
  */
 export function geometricProductFactors(): BilinearFactors {
@@ -125,39 +125,14 @@ export function equivariantJoin(x: Tensor, y: Tensor, reference: Tensor): Tensor
 }
 
 /**
- * Both products' factors as batched matrices in the internal component order (`_layout.ts`):
- * `a`, `b` `[2, 16, r]` and `c` `[2, r, 16]` for the geometric product and the join, the join's
- * rank padded with zero terms to the product's.
- */
-function pairedFactors(): BilinearFactors {
-  const fs = [GEOMETRIC_PRODUCT_FACTORS, factorTable(JOIN)];
-  const r = Math.max(...fs.map((f) => f.rank));
-  const stacked = (side: "a" | "b" | "c") => {
-    const m = new Float32Array(2 * 16 * r);
-    fs.forEach((f, i) => {
-      BLADE_ORDER.forEach((g, p) => {
-        for (let q = 0; q < f.rank; q++) {
-          if (side === "c") m[(i * r + q) * 16 + p] = f.c[q * 16 + g];
-          else m[(i * 16 + p) * r + q] = f[side][g * f.rank + q];
-        }
-      });
-    });
-    return m;
-  };
-  return {
-    a: constant("pairedFactors.a", [2, 16, r], () => stacked("a")),
-    b: constant("pairedFactors.b", [2, 16, r], () => stacked("b")),
-    c: constant("pairedFactors.c", [2, r, 16], () => stacked("c")),
-  };
-}
-
-/**
  * The geometric bilinear layer's products on packed internal rows (`_layout.ts`): from the four
  * projections, `L·R` and `join(JL, JR)·ref_e123` per channel, with the scalars of `carry` put in
  * front for the output layer, as one op with a hand-written gradient (`_custom_op.ts`). The
- * products run in factored form on `[2, T·h, 16]` rows (geometric product and join batched; one
- * transpose each way); the gradient is the same three kinds of batched matMul and product:
- * `dz = dy·Cᵀ`, `d(xA) = dz ⊙ yB`, `dx = d(xA)·Aᵀ` and likewise for y.
+ * products run in factored form on `[T·h, 16]` rows (one transpose of the last two axes each way);
+ * the gradient of each is the same four kinds of matMul and product: `dz = dy·Cᵀ`,
+ * `d(xA) = dz ⊙ yB`, `dx = d(xA)·Aᵀ` and likewise for y. (Batching the two products in one
+ * batched matMul saves kernels but, with the join's rank padded and the extra data movement, was
+ * measured slower.)
  *
  * @param x `[T, 16·4h]` multivectors, internal layout: channels L, R, JL, JR (h each).
  * @param e123 `[B, 1]` the join reference's e123 component per sample; the T rows are B samples
@@ -176,36 +151,65 @@ export function bilinearProductsInternal(
   const t = x.shape[0];
   const h = x.shape[1]! / 64;
   const b = e123.shape[0];
-  const m = t * h;
   const width = carry.shape[1]!;
   return customOp([x, e123, carry], ([x, e123, carry], save) => {
-    const f = pairedFactors();
-    const bmm = (u: Tensor, w: Tensor, tb = false) =>
-      tf.matMul(u as tf.Tensor3D, w as tf.Tensor3D, false, tb);
-    // channels (pair, side, c) → [side, pair, T·h, 16]: one multivector per row
-    const [left, right] = tf.unstack(
-      x.reshape([t, 16, 2, 2, h]).transpose([3, 2, 0, 4, 1]).reshape([2, 2, m, 16]),
-    );
-    const la = bmm(left, f.a);
-    const rb = bmm(right, f.b);
-    const raw = bmm(la.mul(rb), f.c).reshape([2, b, -1]); // [pair, B, N·h·16]
-    const scale = tf.stack([tf.onesLike(e123), e123]); // [2, B, 1]: 1 for L·R, e123 for the join
-    const out = raw.mul(scale).reshape([2, t, h, 16]).transpose([1, 3, 0, 2]).reshape([t, 32 * h]);
-    save([la, rb, raw, scale]);
+    const gp = internalFactors("gp", GEOMETRIC_PRODUCT_FACTORS);
+    const jn = internalFactors("join", factorTable(JOIN));
+    // one multivector per row, grouped [L | R | JL | JR]
+    const rows = x.reshape([t, 16, 4 * h]).transpose([0, 2, 1]).reshape([t, 64 * h]);
+    const [l, r, jl, jr] = tf.split(rows, 4, 1).map((p) => p.reshape([t * h, 16]));
+    const mm = (a: Tensor, m: Tensor, tb = false) =>
+      tf.matMul(a as tf.Tensor2D, m as tf.Tensor2D, false, tb);
+    const la = mm(l, gp.a);
+    const rb = mm(r, gp.b);
+    const ja = mm(jl, jn.a);
+    const jb = mm(jr, jn.b);
+    const prod = mm(la.mul(rb), gp.c).reshape([t, 16 * h]);
+    const join = mm(ja.mul(jb), jn.c).reshape([b, -1]); // per sample
+    const out = tf.concat([prod, join.mul(e123).reshape([t, 16 * h])], 1)
+      .reshape([t, 2 * h, 16]).transpose([0, 2, 1]).reshape([t, 32 * h]);
+    save([la, rb, ja, jb, join, e123]);
     return {
       value: sChannels > 0 ? tf.concat([carry.slice([0, 0], [t, sChannels]), out], 1) : out,
-      gradient(dy, [la, rb, raw, scale]) {
+      gradient(dy, [la, rb, ja, jb, join, e123]) {
         const [ds, dOut] = sChannels > 0 ? tf.split(dy, [sChannels, 32 * h], 1) : [undefined, dy];
-        const dRaw = dOut.reshape([t, 16, 2, h]).transpose([2, 0, 3, 1]).reshape([2, b, -1]);
-        const de123 = dRaw.mul(raw).sum(2, true).slice([1, 0, 0], [1, b, 1]).reshape([b, 1]);
-        const dz = bmm(dRaw.mul(scale).reshape([2, m, 16]), f.c, true);
-        const dLeft = bmm(dz.mul(rb), f.a, true);
-        const dRight = bmm(dz.mul(la), f.b, true);
-        const dx = tf.stack([dLeft, dRight]).reshape([2, 2, t, h, 16]).transpose([2, 4, 1, 0, 3])
-          .reshape([t, 64 * h]);
+        const dRows = dOut.reshape([t, 16, 2 * h]).transpose([0, 2, 1]).reshape([t, 32 * h]);
+        const [dProd, dJoin] = tf.split(dRows, 2, 1);
+        const dJoinB = dJoin.reshape([b, -1]);
+        const de123 = dJoinB.mul(join).sum(1, true); // [B, 1]
+        const dz = mm(dProd.reshape([t * h, 16]), gp.c, true);
+        const dzj = mm(dJoinB.mul(e123).reshape([t * h, 16]), jn.c, true);
+        const dl = mm(dz.mul(rb), gp.a, true);
+        const dr = mm(dz.mul(la), gp.b, true);
+        const djl = mm(dzj.mul(jb), jn.a, true);
+        const djr = mm(dzj.mul(ja), jn.b, true);
+        const dx = tf.concat([dl, dr, djl, djr].map((d) => d.reshape([t, 16 * h])), 1)
+          .reshape([t, 4 * h, 16]).transpose([0, 2, 1]).reshape([t, 64 * h]);
         const dCarry = ds ? ds.pad([[0, 0], [0, width - sChannels]]) : tf.zeros([t, width]);
         return [dx, de123, dCarry];
       },
     };
   });
+}
+
+/** Factors with the operands' and the output's components in the internal order (`_layout.ts`). */
+function internalFactors(key: string, f: FactoredBilinear): BilinearFactors {
+  const r = f.rank;
+  return {
+    a: constant(`${key}.a.internal`, [16, r], () => {
+      const m = new Float32Array(16 * r);
+      BLADE_ORDER.forEach((g, p) => m.set(f.a.subarray(g * r, (g + 1) * r), p * r));
+      return m;
+    }),
+    b: constant(`${key}.b.internal`, [16, r], () => {
+      const m = new Float32Array(16 * r);
+      BLADE_ORDER.forEach((g, p) => m.set(f.b.subarray(g * r, (g + 1) * r), p * r));
+      return m;
+    }),
+    c: constant(`${key}.c.internal`, [r, 16], () => {
+      const m = new Float32Array(r * 16);
+      for (let q = 0; q < r; q++) BLADE_ORDER.forEach((g, p) => (m[q * 16 + p] = f.c[q * 16 + g]));
+      return m;
+    }),
+  };
 }
