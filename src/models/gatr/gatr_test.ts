@@ -158,3 +158,151 @@ Deno.test("gatr: a tiny GATr learns an N-body-like regression", () => {
   tf.dispose([...Object.values(x), y]);
   m.dispose();
 });
+
+/**
+ * Outputs and gradients of the original implementation (dense EquiLinear matrices, outer-product
+ * bilinears; commit 0905ff8) for `TINY` with seed 7 on `batch(3, 11)`: the rewrite is the same
+ * function with the same initial weights.
+ */
+const ORIGINAL = {
+  prediction: [
+    0.481658,
+    1.889273,
+    -2.983347,
+    0.7060781,
+    -1.668959,
+    2.025698,
+    -0.8234803,
+    -0.9455294,
+    -0.06879764,
+    -0.03637325,
+    0.1946382,
+    -0.9114949,
+    -0.8454023,
+    -1.625843,
+    -0.6687235,
+    -1.265296,
+    1.833995,
+    -0.6368531,
+    -1.632238,
+    0.4944542,
+    -0.4909051,
+    0.3698481,
+    0.1247281,
+    0.5903368,
+    -0.3405946,
+    1.310946,
+    -0.3192106,
+    1.48439,
+    -1.807989,
+    0.9576834,
+    0.04570007,
+    -0.2270303,
+    0.1436863,
+    0.9608976,
+    -0.4216366,
+    -0.188187,
+  ],
+  auxLoss: 0.0326677,
+  // Σ g ⊙ r per variable, r ~ N(0, 1) from Rng(100 + variable index), loss mean(ŷ²) + auxLoss
+  gradientProbes: [
+    -0.0482667,
+    0,
+    -0.002874749,
+    0,
+    0.005590092,
+    0.005528972,
+    -0.002073296,
+    9.098624e-05,
+    0.0001036919,
+    0.0007115892,
+    0.0001367421,
+    -0.0002067463,
+    -0.1329535,
+    0.01634925,
+    -0.0004780584,
+    -0.002004081,
+    -0.009658027,
+    0.003266811,
+    0.0002833468,
+    -0.004772233,
+    -0.001169985,
+    -0.0004390778,
+    -0.00345548,
+    -0.003092822,
+    0.00225629,
+    -0.002550096,
+    0.002224414,
+    -0.0008592295,
+    -0.0001772532,
+    0.003627754,
+    0.0004705099,
+    0.0008450102,
+    -0.0006772462,
+    0.002024831,
+    -0.006151352,
+    -0.0001049204,
+    7.083749e-05,
+    6.880776e-05,
+    -2.877803e-05,
+    0.0002879217,
+    0.3562539,
+    0.02364329,
+    0.007732594,
+    0.01869641,
+    0.009093329,
+    0.00576036,
+    -0.00718575,
+    0.001670543,
+    -0.0002730468,
+    -0.0001455712,
+    -0.0006436336,
+    -1.186541e-05,
+    0.0003095256,
+    -0.0002984935,
+    -0.0004835132,
+    -0.0009779469,
+    0.0002210913,
+    0.001270509,
+    0.003893592,
+    -0.003315623,
+    0.000987988,
+    0.001954868,
+    -0.0466222,
+    0,
+    0,
+    -0.003445671,
+    0.02536422,
+    0.026014,
+  ],
+};
+
+Deno.test("gatr: same function and gradients as the original implementation for the same seed", () => {
+  const m = createGatr(TINY, CTX);
+  const { x } = batch(3, 11);
+  tf.tidy(() => {
+    const out = m.forward(x);
+    const gap = (a: number[], b: number[]) =>
+      Math.hypot(...a.map((v, i) => v - b[i])) / Math.hypot(...b);
+    const pred = Array.from(out.prediction.dataSync());
+    assert.ok(
+      gap(pred, ORIGINAL.prediction) < 1e-5,
+      `prediction gap ${gap(pred, ORIGINAL.prediction)}`,
+    );
+    assert.ok(Math.abs(out.auxLoss!.dataSync()[0] - ORIGINAL.auxLoss) < 1e-6);
+    const { grads } = tf.variableGrads(() => {
+      const o = m.forward(x);
+      return o.prediction.square().mean().add(o.auxLoss!) as tf.Scalar;
+    }, m.params as tf.Variable[]);
+    const probes = m.params.map((v, i) => {
+      const r = tf.tensor(new Rng(100 + i).normalArray(v.size), v.shape);
+      return grads[v.name].mul(r).sum().dataSync()[0];
+    });
+    assert.ok(
+      gap(probes, ORIGINAL.gradientProbes) < 1e-4,
+      `gradient gap ${gap(probes, ORIGINAL.gradientProbes)}`,
+    );
+  });
+  tf.dispose(Object.values(x));
+  m.dispose();
+});
