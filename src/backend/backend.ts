@@ -16,6 +16,7 @@ import { installWasmShare } from "./wasm_share.ts";
 import { installWasmReduce } from "./wasm_reduce.ts";
 import { installWebGpuDeviceFix } from "./webgpu_device_fix.ts";
 import { installWebGpuAddNFix } from "./webgpu_addn_fix.ts";
+import { installWebGpuFusedKernels } from "./webgpu_fused_kernels.ts";
 import { watchGpuErrors } from "./gpu_errors.ts";
 
 /** A concrete tfjs backend. */
@@ -151,6 +152,7 @@ export async function initBackend(
     installWebGpuDeviceFix();
     await import("npm:@tensorflow/tfjs-backend-webgpu@4.22.0");
     installWebGpuAddNFix();
+    kernels.push(await installWebGpuFusedKernels());
   }
   const ok = await tf.setBackend(name);
   await tf.ready();

@@ -8,8 +8,9 @@
  * multiply-adds, cheaper than the kernel launches. Same function as the composite
  * ({@link ../models/nn.ts}'s `selfAttention`): scores `q·kᵀ/√D`, softmax over keys, no mask.
  *
- * On other backends (WebGPU), {@linkcode fusedAttention} reports `undefined` and the caller uses
- * the composite.
+ * WebGPU has the same kernels in WGSL ({@link ./webgpu_attention.ts}, installed by
+ * `initBackend("webgpu")`); on a backend without them {@linkcode fusedAttention} reports
+ * `undefined` and the caller uses the composite.
  *
  * @module
  */

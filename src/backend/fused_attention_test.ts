@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { useTestBackend } from "../testing/test_backend.ts";
 import { tf } from "../tf.ts";
-import { fusedAttention } from "./fused_attention.ts";
+import { fusedAttention, installFusedAttention } from "./fused_attention.ts";
 import { attentionComposite } from "../models/nn.ts";
 
 await useTestBackend();
+installFusedAttention();
 
 async function compare(shape: [number, number, number], heads: number, seed: number) {
   const qkv = tf.randomNormal(shape, 0, 1.5, "float32", seed);
@@ -35,8 +36,7 @@ async function compare(shape: [number, number, number], heads: number, seed: num
 }
 
 Deno.test("fused attention equals the composite attention, values and gradients", async () => {
-  const backend = tf.getBackend();
-  if (backend !== "wasm" && backend !== "cpu") {
+  if (!tf.getKernel("RemulFusedAttention", tf.getBackend())) {
     assert.equal(
       fusedAttention(tf.zeros([1, 2, 6]), 1),
       undefined,
@@ -51,7 +51,7 @@ Deno.test("fused attention equals the composite attention, values and gradients"
 });
 
 Deno.test("fused attention is permutation-equivariant over tokens", async () => {
-  if (tf.getBackend() !== "wasm" && tf.getBackend() !== "cpu") return;
+  if (!tf.getKernel("RemulFusedAttention", tf.getBackend())) return;
   const qkv = tf.randomNormal([2, 5, 12], 0, 1, "float32", 9);
   const perm = tf.tensor1d([3, 0, 4, 1, 2], "int32");
   const a = await tf.gather(fusedAttention(qkv, 2)!, perm, 1).data();

@@ -108,7 +108,8 @@ function register(op: FusedUnaryOp): void {
 }
 
 /**
- * Applies a fused op: one kernel on wasm and cpu, the composite elsewhere.
+ * Applies a fused op: one kernel on wasm and cpu, and on webgpu where a WGSL kernel of the same
+ * name is registered (`webgpu_fused_kernels.ts`); the composite elsewhere.
  *
  * @param x float32 tensor of any shape (rank ≥ 1).
  *

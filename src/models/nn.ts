@@ -33,7 +33,8 @@ export function dense(x: Tensor, p: DenseParams): Tensor {
 
 /**
  * Layer norm over the last axis without affine parameters (as in GATr's baseline Transformer),
- * biased variance. One fused kernel each way on wasm and cpu ({@link ../backend/fused_op.ts}).
+ * biased variance. One fused kernel each way on wasm and cpu ({@link ../backend/fused_op.ts}) and
+ * on webgpu (WGSL, {@link ../backend/webgpu_layer_norm.ts}).
  *
  * @param x `[..., C]`
  */
@@ -94,10 +95,10 @@ export const LAYER_NORM: FusedUnaryOp = {
 
 /**
  * GELU, tanh approximation (PyTorch `approximate="tanh"`). Elementwise. One fused kernel each
- * way on cpu; elsewhere `x·σ(2√(2/π)·(x + 0.044715·x³))`, the same function
- * (`½(1 + tanh z) = σ(2z)`), without `pow` or `tanh`, the two slowest elementwise kernels of
- * tfjs-backend-wasm (on wasm these six SIMD kernels beat one JavaScript loop: measured 0.26 vs
- * 1.2 ms forward on `[128, 4, 128]`).
+ * way on cpu and webgpu (WGSL, {@link ../backend/webgpu_gelu.ts}); elsewhere
+ * `x·σ(2√(2/π)·(x + 0.044715·x³))`, the same function (`½(1 + tanh z) = σ(2z)`), without `pow`
+ * or `tanh`, the two slowest elementwise kernels of tfjs-backend-wasm (on wasm these six SIMD
+ * kernels beat one JavaScript loop: measured 0.26 vs 1.2 ms forward on `[128, 4, 128]`).
  */
 export function gelu(x: Tensor): Tensor {
   return applyFused(GELU, x);
@@ -145,8 +146,9 @@ export interface AttentionParams {
 
 /**
  * Multi-head scaled dot-product self-attention over the node axis, no mask and no positional
- * encoding, so it is permutation-equivariant over nodes. On wasm and cpu the attention itself is
- * one fused kernel ({@link ../backend/fused_attention.ts}); elsewhere tfjs ops.
+ * encoding, so it is permutation-equivariant over nodes. On wasm, cpu and webgpu the attention
+ * itself is one fused kernel ({@link ../backend/fused_attention.ts},
+ * {@link ../backend/webgpu_attention.ts}); elsewhere tfjs ops.
  *
  * @param x `[B, N, C]`
  * @returns `[B, N, C]`

@@ -1,0 +1,166 @@
+/**
+ * Shared plumbing of the project's WGSL kernels for tfjs-backend-webgpu 4.22 (private to this
+ * folder): a program object that `WebGPUBackend.runWebGPUProgram` accepts, tensor views, and
+ * WGSL snippets used by several kernels.
+ *
+ * How tfjs runs a program: it prepends a header to `getUserCode()` that declares the output
+ * (`result: array<f32>`, read-write), one read-only `array<f32>` per name in `variableNames`
+ * (bound in that order), and `uniforms` (a struct with each input's shape `<name>Shape`, the
+ * output's `outShape`, `size` when asked for, then the program's own fields, filled from the
+ * `uniforms` list passed to `runWebGPUProgram`, in order). With a one-axis dispatch layout the
+ * entry point calls `fn main(index : i32)` with the invocation's global index. The backend
+ * caches one pipeline per `shaderKey` (extended with the ranks and dtypes of the inputs), so
+ * anything baked into the WGSL text must be part of the key.
+ *
+ * Only types are imported from the package here; the backend itself is loaded lazily by
+ * `initBackend("webgpu")`, which also loads {@linkcode webgpuUtil} through
+ * {@linkcode loadWebGpuUtil}.
+ *
+ * @module
+ */
+import type { WebGPUBackend, WebGPUProgram } from "npm:@tensorflow/tfjs-backend-webgpu@4.22.0";
+
+export type { WebGPUBackend };
+
+/** tfjs-backend-webgpu's dispatch helpers (`webgpu_util`). */
+type WebGpuUtil = typeof import("npm:@tensorflow/tfjs-backend-webgpu@4.22.0")["webgpu_util"];
+
+/** A tensor as kernels see it. */
+export interface TensorInfo {
+  readonly dataId: object;
+  readonly shape: number[];
+  readonly dtype: "float32";
+}
+
+/** One field of a program's uniforms, in declaration order. */
+export interface Uniform {
+  readonly type: "int32" | "float32";
+  readonly data: number[];
+}
+
+let util: WebGpuUtil | undefined;
+
+/** Loads tfjs-backend-webgpu's `webgpu_util` (imports the backend module; call once it is wanted). */
+export async function loadWebGpuUtil(): Promise<void> {
+  util ??= (await import("npm:@tensorflow/tfjs-backend-webgpu@4.22.0")).webgpu_util;
+}
+
+/** The loaded `webgpu_util`. @throws Error before {@linkcode loadWebGpuUtil}. */
+export function webgpuUtil(): WebGpuUtil {
+  if (!util) throw new Error("WebGPU kernels used before loadWebGpuUtil()");
+  return util;
+}
+
+/** What a kernel declares; see the module doc. */
+export interface ProgramSpec {
+  /** Pipeline cache key: a name plus every value baked into the WGSL. */
+  readonly key: string;
+  /** Storage-buffer names of the inputs, in the order they are passed. */
+  readonly inputs: string[];
+  /** Shape of the (new) output tensor. */
+  readonly outputShape: number[];
+  /** Threads per workgroup (one axis). */
+  readonly workgroup: number;
+  /** Workgroups to launch (one axis; tfjs folds it into two or three axes past 65535). */
+  readonly workgroups: number;
+  /** Extra uniform fields in WGSL, e.g. `"rows : i32, scale : f32,"`. */
+  readonly uniforms?: string;
+  /** The WGSL after the header; must define `fn main(index : i32)`. */
+  readonly code: string;
+}
+
+/** A `WebGPUProgram` built from a {@linkcode ProgramSpec}; one per launch (tfjs mutates it). */
+export class WgslProgram implements WebGPUProgram {
+  variableNames: string[];
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout: { x: number[] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number];
+  uniforms?: string;
+  readonly #code: string;
+
+  constructor(spec: ProgramSpec) {
+    this.variableNames = spec.inputs;
+    this.outputShape = spec.outputShape;
+    this.shaderKey = spec.key;
+    // a one-axis layout: the entry point passes the global invocation index to main()
+    this.dispatchLayout = webgpuUtil().flatDispatchLayout([spec.workgroups * spec.workgroup]);
+    this.workgroupSize = [spec.workgroup, 1, 1];
+    this.dispatch = webgpuUtil().computeDispatch(
+      this.dispatchLayout,
+      [spec.workgroups * spec.workgroup],
+      this.workgroupSize,
+    );
+    if (spec.uniforms) this.uniforms = spec.uniforms;
+    this.#code = spec.code;
+  }
+
+  getUserCode(): string {
+    return this.#code;
+  }
+}
+
+/**
+ * Runs a program; with `into`, writes into that existing tensor instead of a new one (the WGSL
+ * may then also read `result`, its old contents) and drops any copy of it cached on the CPU.
+ */
+export function run(
+  backend: WebGPUBackend,
+  spec: ProgramSpec,
+  inputs: TensorInfo[],
+  uniforms: Uniform[] = [],
+  into?: TensorInfo,
+): TensorInfo {
+  const out = backend.runWebGPUProgram(
+    new WgslProgram(spec),
+    inputs,
+    "float32",
+    uniforms as Uniform[] as { type: string; data: number[] }[],
+    into,
+  ) as TensorInfo;
+  // `data()` caches what it read on the CPU and later reads return that copy; after an in-place
+  // write it is stale
+  if (into) (backend.tensorMap.get(into.dataId) as { values: unknown }).values = null;
+  return out;
+}
+
+/** The same data under another shape (no copy, no reference taken: use within one kernel). */
+export function view(t: TensorInfo, shape: number[]): TensorInfo {
+  return { dataId: t.dataId, shape, dtype: t.dtype };
+}
+
+/** Number of elements of a shape. */
+export function sizeOf(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** A float as a WGSL literal (always with a decimal point or an exponent). */
+export function f32Literal(v: number): string {
+  const s = String(v);
+  return /[.e]/.test(s) ? s : `${s}.0`;
+}
+
+/**
+ * WGSL: `workgroupSum(value, tid)` sums one value from each of the `size` threads of a workgroup
+ * (`size` a power of two) and returns the total to every thread. Call it from uniform control
+ * flow (it contains barriers), once per value.
+ */
+export function workgroupSumWgsl(size: number): string {
+  if (size & (size - 1)) throw new Error(`workgroup size ${size} is not a power of two`);
+  return `
+  var<workgroup> sumScratch : array<f32, ${size}>;
+  fn workgroupSum(value : f32, tid : u32) -> f32 {
+    sumScratch[tid] = value;
+    workgroupBarrier();
+    for (var stride = ${size / 2}u; stride > 0u; stride = stride >> 1u) {
+      if (tid < stride) {
+        sumScratch[tid] = sumScratch[tid] + sumScratch[tid + stride];
+      }
+      workgroupBarrier();
+    }
+    let total = sumScratch[0];
+    workgroupBarrier(); // every thread has read it before the scratch is reused
+    return total;
+  }`;
+}

@@ -1,0 +1,154 @@
+/**
+ * Layer norm over the last axis (no affine, biased variance, ε = 1e-5) as one WGSL kernel each
+ * way for tfjs-backend-webgpu, under the names of the project's fused op (`RemulLayerNorm`,
+ * `RemulLayerNormGrad`, see `LAYER_NORM` in `src/models/nn.ts`, whose composite form is the
+ * reference). tfjs's composite is some eight kernels forward and fifteen backward.
+ *
+ * One workgroup of 64 threads per row: the threads stride over the row's columns and combine
+ * their partial sums in workgroup memory (two passes, mean then variance, as `tf.moments`).
+ *
+ * @module
+ */
+import { tf } from "../tf.ts";
+import {
+  f32Literal,
+  type ProgramSpec,
+  run,
+  sizeOf,
+  type TensorInfo,
+  view,
+  type WebGPUBackend,
+  workgroupSumWgsl,
+} from "./_webgpu_program.ts";
+
+/** Kernel name of the forward pass (the fused op's name in `src/models/nn.ts`). */
+export const LAYER_NORM_KERNEL = "RemulLayerNorm";
+/** ε added to the variance (as the fused op and its composite). */
+export const LAYER_NORM_EPS = 1e-5;
+
+const WORKGROUP = 64;
+
+/** WGSL shared by both passes: the row's mean and 1/√(σ² + ε), reading storage buffer `x`. */
+const ROW_STATS = `
+  ${workgroupSumWgsl(WORKGROUP)}
+  struct RowStats { mean : f32, inv : f32 };
+  // x viewed as [rows, cols]; threads of the workgroup stride over the row
+  fn rowStats(row : i32, tid : u32, live : bool) -> RowStats {
+    let cols = uniforms.xShape.y;
+    let base = row * cols;
+    var s = 0.0;
+    if (live) {
+      for (var c = i32(tid); c < cols; c += ${WORKGROUP}) {
+        s += x[base + c];
+      }
+    }
+    let mean = workgroupSum(s, tid) / f32(cols);
+    var q = 0.0;
+    if (live) {
+      for (var c = i32(tid); c < cols; c += ${WORKGROUP}) {
+        let d = x[base + c] - mean;
+        q += d * d;
+      }
+    }
+    let variance = workgroupSum(q, tid) / f32(cols);
+    return RowStats(mean, inverseSqrt(variance + ${f32Literal(LAYER_NORM_EPS)}));
+  }`;
+
+function spec(key: string, inputs: string[], rows: number, cols: number, body: string) {
+  return {
+    key,
+    inputs,
+    outputShape: [rows, cols],
+    workgroup: WORKGROUP,
+    workgroups: rows,
+    code: `${ROW_STATS}
+  fn main(index : i32) {
+    let tid = localId.x;
+    let row = index / ${WORKGROUP};
+    // a dispatch folded into two axes may launch a few workgroups past the last row
+    let live = row < uniforms.xShape.x;
+    let stats = rowStats(row, tid, live);
+    let cols = uniforms.xShape.y;
+    let base = row * cols;
+    ${body}
+  }`,
+  } satisfies ProgramSpec;
+}
+
+/** `out = (x − mean)·inv` per row. */
+function forwardSpec(rows: number, cols: number): ProgramSpec {
+  return spec(
+    "remul_layer_norm",
+    ["x"],
+    rows,
+    cols,
+    `if (live) {
+      for (var c = i32(tid); c < cols; c += ${WORKGROUP}) {
+        setOutputAtIndex(base + c, (x[base + c] - stats.mean) * stats.inv);
+      }
+    }`,
+  );
+}
+
+/** `dx = inv·(dy − mean(dy) − ŷ·mean(dy·ŷ))` per row, `ŷ = (x − mean)·inv`. */
+function backwardSpec(rows: number, cols: number): ProgramSpec {
+  return spec(
+    "remul_layer_norm_grad",
+    ["x", "dy"],
+    rows,
+    cols,
+    `var sumDy = 0.0;
+    var sumDyY = 0.0;
+    if (live) {
+      for (var c = i32(tid); c < cols; c += ${WORKGROUP}) {
+        let g = dy[base + c];
+        sumDy += g;
+        sumDyY += g * (x[base + c] - stats.mean) * stats.inv;
+      }
+    }
+    let meanDy = workgroupSum(sumDy, tid) / f32(cols);
+    let meanDyY = workgroupSum(sumDyY, tid) / f32(cols);
+    if (live) {
+      for (var c = i32(tid); c < cols; c += ${WORKGROUP}) {
+        let y = (x[base + c] - stats.mean) * stats.inv;
+        setOutputAtIndex(base + c, stats.inv * (dy[base + c] - meanDy - y * meanDyY));
+      }
+    }`,
+  );
+}
+
+function rowsOf(x: TensorInfo): [number, number] {
+  const cols = x.shape[x.shape.length - 1] ?? 1;
+  return [cols === 0 ? 0 : sizeOf(x.shape) / cols, cols];
+}
+
+/** Registers `RemulLayerNorm` and `RemulLayerNormGrad` for webgpu; idempotent. */
+export function installWebGpuLayerNorm(): void {
+  if (tf.getKernel(LAYER_NORM_KERNEL, "webgpu")) return;
+  tf.registerKernel({
+    kernelName: LAYER_NORM_KERNEL,
+    backendName: "webgpu",
+    kernelFunc: (({ inputs, backend }: { inputs: { x: TensorInfo }; backend: WebGPUBackend }) => {
+      const { x } = inputs;
+      const [rows, cols] = rowsOf(x);
+      const out = run(backend, forwardSpec(rows, cols), [view(x, [rows, cols])]);
+      return view(out, [...x.shape]);
+    }) as never,
+  });
+  tf.registerKernel({
+    kernelName: `${LAYER_NORM_KERNEL}Grad`,
+    backendName: "webgpu",
+    kernelFunc: (({ inputs, backend }: {
+      inputs: { x: TensorInfo; dy: TensorInfo };
+      backend: WebGPUBackend;
+    }) => {
+      const { x, dy } = inputs;
+      const [rows, cols] = rowsOf(x);
+      const out = run(backend, backwardSpec(rows, cols), [
+        view(x, [rows, cols]),
+        view(dy, [rows, cols]),
+      ]);
+      return view(out, [...x.shape]);
+    }) as never,
+  });
+}
