@@ -28,19 +28,6 @@ export function constant(key: string, shape: number[], values: () => Float32Arra
 }
 
 /**
- * A `[16, k]` selection matrix: column c picks multivector component `indices[c]`, times
- * `signs[c]` (default 1).
- */
-export function selection(indices: readonly number[], signs?: readonly number[]): Tensor {
-  const key = `select:${indices.join(",")}:${(signs ?? []).join(",")}`;
-  return constant(key, [16, indices.length], () => {
-    const m = new Float32Array(16 * indices.length);
-    indices.forEach((i, c) => (m[i * indices.length + c] = signs?.[c] ?? 1));
-    return m;
-  });
-}
-
-/**
  * Applies a constant `[k, l]` matrix on the last axis.
  *
  * @param x `[..., k]`

@@ -88,26 +88,6 @@ export function fromBladeMajor(x: Tensor): Tensor {
 }
 
 /**
- * Blade-major to one multivector per row, both in the internal order.
- *
- * @param x `[..., 16, C]`
- * @returns `[..., C, 16]`
- */
-export function bladeMajorToRows(x: Tensor): Tensor {
-  return swapLastAxes(x);
-}
-
-/**
- * One multivector per row to blade-major, both in the internal order.
- *
- * @param x `[..., C, 16]`
- * @returns `[..., 16, C]`
- */
-export function rowsToBladeMajor(x: Tensor): Tensor {
-  return swapLastAxes(x);
-}
-
-/**
  * Packs public-layout multivectors and scalars into internal rows.
  *
  * @param mv `[..., C, 16]`, GATr's component order.
