@@ -112,6 +112,19 @@ Deno.test("gatr: forward and a training step leak no tensors", () => {
   assert.deepEqual(out.auxLoss!.shape, []);
   assert.equal(tf.memory().numTensors, before + 2);
   tf.dispose([out.prediction, out.auxLoss!]);
+  // the first backward pass uploads no constants of its own (they all come with the model)
+  tf.dispose(
+    Object.values(
+      tf.tidy(() =>
+        tf.variableGrads(
+          () => m.forward(x).prediction.sum() as tf.Scalar,
+          m.params as tf.Variable[],
+        )
+          .grads
+      ),
+    ),
+  );
+  assert.equal(tf.memory().numTensors, before, "gradients leave tensors behind");
   const opt = tf.train.adam(1e-3);
   const step = () =>
     opt.minimize(

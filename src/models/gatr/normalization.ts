@@ -93,6 +93,8 @@ export function normalizeInternal(rows: Tensor, sChannels: number, eps = LAYER_N
   const c = (rows.shape[1]! - sChannels) / 16;
   return customOp([rows], ([rows], save) => {
     const m = constant(`normMaskInternal:${c}`, [16 * c, 1], () => meanSquareWeights(c, true));
+    // fetched here, not in the gradient, so that the model's first forward pass uploads it
+    const row = constant(`normRowInternal:${c}`, [16 * c], () => meanSquareWeights(c, true));
     const [s, x] = tf.split(rows, [sChannels, 16 * c], 1);
     const sq = tf.matMul(x.square() as tf.Tensor2D, m as tf.Tensor2D); // [T, 1]
     const rs = tf.rsqrt(sq.maximum(eps));
@@ -100,7 +102,6 @@ export function normalizeInternal(rows: Tensor, sChannels: number, eps = LAYER_N
     return {
       value: tf.concat([layerNorm(s), x.mul(rs)], 1),
       gradient(dy, [s, x, sq, rs]) {
-        const row = constant(`normRowInternal:${c}`, [16 * c], () => meanSquareWeights(c, true));
         const [ds, dx] = tf.split(dy, [sChannels, 16 * c], 1);
         const g = dx.mul(x).sum(-1, true); // [T, 1]
         const k = g.mul(rs.square().mul(rs)).mul(tf.greaterEqual(sq, eps).cast("float32"));
