@@ -40,7 +40,7 @@ export interface Uniform {
 
 let util: WebGpuUtil | undefined;
 
-/** Loads tfjs-backend-webgpu's `webgpu_util` (imports the backend module; call once it is wanted). */
+/** Loads tfjs-backend-webgpu's `webgpu_util` (this imports the backend module). */
 export async function loadWebGpuUtil(): Promise<void> {
   util ??= (await import("npm:@tensorflow/tfjs-backend-webgpu@4.22.0")).webgpu_util;
 }

@@ -6,7 +6,9 @@
  *
  * The moments are the optimiser's private flat vectors and are updated in place; the weights are
  * new tensors (a weight's memory may be shared with a copy, e.g. the best-validation snapshot).
- * Arithmetic in float64, stored as float32; otherwise tfjs's Adam (ε added to √v̂).
+ * Arithmetic in float64, stored as float32; otherwise tfjs's Adam (ε added to √v̂). WebGPU has
+ * the same kernel in WGSL ({@link ./webgpu_adam.ts}, float32, installed by
+ * `initBackend("webgpu")`).
  *
  * @module
  */

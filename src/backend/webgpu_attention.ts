@@ -198,7 +198,19 @@ function dims(qkv: TensorInfo, heads: number) {
   return { b, n, h: heads, d, uniforms };
 }
 
-/** Registers `RemulFusedAttention` and `RemulFusedAttentionGrad` for webgpu; idempotent. */
+/**
+ * Registers `RemulFusedAttention` and `RemulFusedAttentionGrad` for webgpu; idempotent. The
+ * kernels need tfjs-backend-webgpu loaded (`initBackend("webgpu")` does both); the gradient is
+ * registered by `installFusedAttention`.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "npm:@tensorflow/tfjs@4.22.0";
+ * import { installWebGpuAttention } from "./webgpu_attention.ts";
+ * installWebGpuAttention();
+ * if (!tf.getKernel("RemulFusedAttention", "webgpu")) throw new Error();
+ * ```
+ */
 export function installWebGpuAttention(): void {
   if (tf.getKernel(FUSED_ATTENTION, "webgpu")) return;
   tf.registerKernel({

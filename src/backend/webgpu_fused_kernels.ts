@@ -10,16 +10,27 @@ import { loadWebGpuUtil } from "./_webgpu_program.ts";
 import { installWebGpuLayerNorm } from "./webgpu_layer_norm.ts";
 import { installWebGpuGelu } from "./webgpu_gelu.ts";
 import { installWebGpuAttention } from "./webgpu_attention.ts";
+import { installWebGpuAdam } from "./webgpu_adam.ts";
 
 /**
  * Registers the kernels for webgpu (idempotent); loads tfjs-backend-webgpu if it is not yet.
  *
  * @returns one line for the record of what runs which kernel.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "npm:@tensorflow/tfjs@4.22.0";
+ * import { installWebGpuFusedKernels } from "./webgpu_fused_kernels.ts";
+ * const note = await installWebGpuFusedKernels();
+ * if (!note.includes("RemulAdamStep") || !tf.getKernel("RemulGelu", "webgpu")) throw new Error();
+ * ```
  */
 export async function installWebGpuFusedKernels(): Promise<string> {
   await loadWebGpuUtil();
   installWebGpuLayerNorm();
   installWebGpuGelu();
   installWebGpuAttention();
-  return "RemulLayerNorm, RemulGelu, RemulFusedAttention (and gradients): project WGSL kernels";
+  installWebGpuAdam();
+  return "RemulLayerNorm, RemulGelu, RemulFusedAttention (and gradients), RemulAdamStep: " +
+    "project WGSL kernels";
 }

@@ -11,7 +11,9 @@ import { applyFused, type FusedUnaryOp } from "./fused_op.ts";
 import { fusedAttention } from "./fused_attention.ts";
 import { LAYER_NORM_KERNEL } from "./webgpu_layer_norm.ts";
 import { GELU_KERNEL } from "./webgpu_gelu.ts";
+import { adamStep, FUSED_ADAM, fusedAdamAvailable, fusedAdamStep } from "./fused_adam.ts";
 import { attentionComposite, GELU, LAYER_NORM } from "../models/nn.ts";
+import { FlatAdam } from "../training/flat_adam.ts";
 
 const adapter = await probeAdapter();
 let started: Promise<unknown> | undefined;
@@ -165,5 +167,107 @@ Deno.test({
       });
     }
     assert.equal(fusedAttention(tf.zeros([1, 65, 6]), 1), undefined, "N > 64: composite");
+  },
+});
+
+/** Parameter shapes of the Adam tests: more than one gather program's worth (15), odd sizes. */
+const ADAM_SHAPES = [
+  [64, 192],
+  [192],
+  [3, 7, 5],
+  [1],
+  ...Array.from({ length: 16 }, (_, i) => [i + 2, 3]),
+  [300, 40],
+];
+
+Deno.test({
+  name: "webgpu: RemulAdamStep equals Adam on the host (weights and in-place moments)",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    if (!(await webgpu())) return;
+    assert.ok(fusedAdamAvailable(), "the webgpu kernel is registered");
+    for (const clip of [0, 0.5, 1e6]) {
+      await scoped(`in RemulAdamStep (clip ${clip})`, async () => {
+        const ps = ADAM_SHAPES.map((s, i) => tf.randomNormal(s, 0, 1, "float32", 50 + i));
+        const total = ps.reduce((a, p) => a + p.size, 0);
+        const m = tf.zeros([total]);
+        const v = tf.zeros([total]);
+        // the same step on the host
+        const hostP = await Promise.all(ps.map((p) => p.data() as Promise<Float32Array>));
+        const hostM = new Float32Array(total);
+        const hostV = new Float32Array(total);
+        let params = ps;
+        for (let t = 1; t <= 3; t++) {
+          const gs = ADAM_SHAPES.map((s, i) => tf.randomNormal(s, 0, 0.5, "float32", 100 * t + i));
+          const attrs = { lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, t, clip };
+          const next = fusedAdamStep(params, gs, m, v, attrs);
+          const out = hostP.map((p) => new Float32Array(p.length));
+          const hostG = await Promise.all(gs.map((g) => g.data() as Promise<Float32Array>));
+          adamStep(hostP, hostG, hostM, hostV, out, { ...attrs, n: ps.length });
+          // the moments are read (and so cached on the CPU) before the next step rewrites them
+          const [mw, vw] = [await m.data(), await v.data()];
+          assert.ok(worst(mw, hostM) < 1e-6, `clip ${clip} step ${t}: m ${worst(mw, hostM)}`);
+          assert.ok(worst(vw, hostV) < 1e-6, `clip ${clip} step ${t}: v ${worst(vw, hostV)}`);
+          for (const [i, p] of next.entries()) {
+            assert.deepEqual(p.shape, ps[i].shape);
+            const e = worst(await p.data(), out[i]);
+            assert.ok(e < 1e-6, `clip ${clip} step ${t}: weights ${i} differ by ${e}`);
+            hostP[i] = out[i];
+          }
+          params = next;
+        }
+      });
+    }
+  },
+});
+
+/** Three FlatAdam steps from fixed weights and gradients (one parameter has none); new weights. */
+async function flatAdamRun(clip: number): Promise<{ weights: Float32Array[]; kernels: string[] }> {
+  const vars = ADAM_SHAPES.map((s, i) => tf.variable(tf.randomNormal(s, 0, 1, "float32", 70 + i)));
+  const adam = new FlatAdam(vars, { lr: 0.01, clipNorm: clip });
+  let kernels: string[] = [];
+  for (let t = 1; t <= 3; t++) {
+    const grads: Record<string, tf.Tensor> = {};
+    vars.forEach((v, i) => {
+      if (i !== 3) grads[v.name] = tf.randomNormal(v.shape, 0, 0.5, "float32", 200 * t + i);
+    });
+    kernels = (await tf.profile(() => adam.apply(grads))).kernelNames;
+    tf.dispose(Object.values(grads));
+  }
+  const weights = await Promise.all(vars.map((v) => v.data() as Promise<Float32Array>));
+  adam.dispose();
+  vars.forEach((v) => v.dispose());
+  return { weights, kernels };
+}
+
+Deno.test({
+  name: "webgpu: FlatAdam with RemulAdamStep equals its composite path",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    if (!(await webgpu())) return;
+    const kernel = tf.getKernel(FUSED_ADAM, "webgpu")!;
+    for (const clip of [0, 0.5]) {
+      await scoped(`in FlatAdam (clip ${clip})`, async () => {
+        const fused = await flatAdamRun(clip);
+        assert.ok(
+          fused.kernels.includes(FUSED_ADAM) && fused.kernels.length <= 3,
+          fused.kernels.join(),
+        );
+        tf.unregisterKernel(FUSED_ADAM, "webgpu");
+        let composite;
+        try {
+          composite = await flatAdamRun(clip);
+        } finally {
+          tf.registerKernel(kernel);
+        }
+        assert.ok(!composite.kernels.includes(FUSED_ADAM));
+        for (const [i, w] of fused.weights.entries()) {
+          const e = worst(w, composite.weights[i]);
+          assert.ok(e < 1e-6, `clip ${clip}: weights ${i} differ by ${e}`);
+        }
+      });
+    }
   },
 });

@@ -45,7 +45,18 @@ function spec(key: string, inputs: string[], size: number, body: string): Progra
   };
 }
 
-/** Registers `RemulGelu` and `RemulGeluGrad` for webgpu; idempotent. */
+/**
+ * Registers `RemulGelu` and `RemulGeluGrad` for webgpu; idempotent. The kernels need
+ * tfjs-backend-webgpu loaded (`initBackend("webgpu")` does both).
+ *
+ * @example
+ * ```ts
+ * import * as tf from "npm:@tensorflow/tfjs@4.22.0";
+ * import { GELU_KERNEL, installWebGpuGelu } from "./webgpu_gelu.ts";
+ * installWebGpuGelu();
+ * if (!tf.getKernel(`${GELU_KERNEL}Grad`, "webgpu")) throw new Error();
+ * ```
+ */
 export function installWebGpuGelu(): void {
   if (tf.getKernel(GELU_KERNEL, "webgpu")) return;
   tf.registerKernel({

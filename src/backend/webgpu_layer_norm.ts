@@ -122,7 +122,18 @@ function rowsOf(x: TensorInfo): [number, number] {
   return [cols === 0 ? 0 : sizeOf(x.shape) / cols, cols];
 }
 
-/** Registers `RemulLayerNorm` and `RemulLayerNormGrad` for webgpu; idempotent. */
+/**
+ * Registers `RemulLayerNorm` and `RemulLayerNormGrad` for webgpu; idempotent. The kernels need
+ * tfjs-backend-webgpu loaded (`initBackend("webgpu")` does both).
+ *
+ * @example
+ * ```ts
+ * import * as tf from "npm:@tensorflow/tfjs@4.22.0";
+ * import { installWebGpuLayerNorm, LAYER_NORM_KERNEL } from "./webgpu_layer_norm.ts";
+ * installWebGpuLayerNorm();
+ * if (!tf.getKernel(LAYER_NORM_KERNEL, "webgpu")) throw new Error();
+ * ```
+ */
 export function installWebGpuLayerNorm(): void {
   if (tf.getKernel(LAYER_NORM_KERNEL, "webgpu")) return;
   tf.registerKernel({

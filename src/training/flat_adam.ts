@@ -1,8 +1,9 @@
 /**
- * Adam with global-norm gradient clipping over all parameters at once. On wasm and cpu the whole
- * step is one kernel ({@link ../backend/fused_adam.ts}); elsewhere the gradients are laid end to
- * end in one vector, clipped and pushed through Adam's moment updates as about fifteen kernels
- * in all, then split back and added to each variable. tfjs's `AdamOptimizer` runs some fourteen
+ * Adam with global-norm gradient clipping over all parameters at once. On wasm, cpu and webgpu the
+ * whole step is one kernel ({@link ../backend/fused_adam.ts}, {@link ../backend/webgpu_adam.ts});
+ * elsewhere the gradients are laid end to end in one vector, clipped and pushed through Adam's
+ * moment updates as about fifteen kernels in all, then split back and added to each variable
+ * (the reference the fused kernels are tested against). tfjs's `AdamOptimizer` runs some fourteen
  * kernels per variable (and clipping three more), which dominates small models' steps. Same
  * arithmetic as tfjs's Adam (ε = the backend's epsilon, bias correction by `1 − βᵗ`); the
  * bias-correction factors are computed on the host in float64 instead of float32 tensors.
@@ -106,7 +107,7 @@ export class FlatAdam {
     this.#v = next.v;
   }
 
-  /** The whole step as one kernel (wasm, cpu): moments updated in place, new weights assigned. */
+  /** The whole step as one kernel: moments updated in place, new weights assigned. */
   #applyFused(grads: Readonly<Record<string, Tensor>>): void {
     const total = this.#sizes.reduce((a, b) => a + b, 0);
     this.#m ??= tf.keep(tf.zeros([total]));
