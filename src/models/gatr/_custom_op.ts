@@ -29,11 +29,14 @@ export interface OpDefinition {
 /**
  * Runs `forward` as one taped op.
  *
+ * @param name the op's name in `tf.profile` (its entry's time includes its kernels, which are
+ *   listed too).
  * @param inputs the tensors the op differentiates against, in order.
  * @param forward computes the value from `inputs` (untaped) and defines the gradient.
  * @returns the op's value.
  */
 export function customOp(
+  name: string,
   inputs: readonly Tensor[],
   forward: (inputs: Tensor[], save: Saver) => OpDefinition,
 ): Tensor {
@@ -47,5 +50,5 @@ export function customOp(
       };
     }) as unknown as Parameters<typeof tf.customGrad>[0],
   );
-  return op(...inputs);
+  return tf.tidy(name, () => op(...inputs));
 }

@@ -152,7 +152,7 @@ export function bilinearProductsInternal(
   const h = x.shape[1]! / 64;
   const b = e123.shape[0];
   const width = carry.shape[1]!;
-  return customOp([x, e123, carry], ([x, e123, carry], save) => {
+  return customOp("GatrBilinearProducts", [x, e123, carry], ([x, e123, carry], save) => {
     const gp = internalFactors("gp", GEOMETRIC_PRODUCT_FACTORS);
     const jn = internalFactors("join", factorTable(JOIN));
     // one multivector per row, grouped [L | R | JL | JR]

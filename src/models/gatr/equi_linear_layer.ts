@@ -281,7 +281,7 @@ export function equiLinearInternal(l: EquiLinearParams, x: Tensor): Tensor {
   }
   const n = BLOCK_SIZE;
   const [w0In, w0Out] = [inS + n * cIn, outS + n * cOut]; // scalars and block 0
-  return customOp([x, ...equiLinearVariables(l)], ([x], save) => {
+  return customOp("GatrEquiLinear", [x, ...equiLinearVariables(l)], ([x], save) => {
     const t = x.shape[0];
     const { matrices: [m0, m1], bias } = equiLinearLayerMatrices(l);
     const [a0, x1] = tf.split(x, [w0In, 3 * n * cIn], 1);

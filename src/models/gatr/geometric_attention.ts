@@ -263,7 +263,7 @@ export function geometricAttentionInternal(
     for (let p = 4; p < 7; p++) m[p * 12 + p + 5] = 1;
     return m;
   });
-  return customOp([qkv, logWeights], ([qkv, logWeights], save) => {
+  return customOp("GatrAttention", [qkv, logWeights], ([qkv, logWeights], save) => {
     const mm = (a: Tensor, w: Tensor, ta = false, tb = false) =>
       tf.matMul(a as tf.Tensor3D, w as tf.Tensor3D, ta, tb);
     const [sAll, mvFlat] = tf.split(qkv, [h * s + 2 * s, 16 * ctot], 1);

@@ -51,7 +51,7 @@ function geluDerivative(x: Tensor): Tensor {
  */
 export function mlpNonlinearityInternal(x: Tensor, sChannels: number): Tensor {
   const c = (x.shape[1]! - sChannels) / 16;
-  return customOp([x], ([x], save) => {
+  return customOp("GatrMlpNonlinearity", [x], ([x], save) => {
     // tiles a gate [T, C] over the 16 components: [C, 16·C] of identity blocks
     const tile = constant(`gateTile:${c}`, [c, 16 * c], () => {
       const m = new Float32Array(16 * c * c);

@@ -91,7 +91,7 @@ function layerNormBackward(x: Tensor, dy: Tensor): Tensor {
  */
 export function normalizeInternal(rows: Tensor, sChannels: number, eps = LAYER_NORM_EPS): Tensor {
   const c = (rows.shape[1]! - sChannels) / 16;
-  return customOp([rows], ([rows], save) => {
+  return customOp("GatrPreNorm", [rows], ([rows], save) => {
     const m = constant(`normMaskInternal:${c}`, [16 * c, 1], () => meanSquareWeights(c, true));
     // fetched here, not in the gradient, so that the model's first forward pass uploads it
     const row = constant(`normRowInternal:${c}`, [16 * c], () => meanSquareWeights(c, true));
