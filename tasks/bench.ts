@@ -191,10 +191,14 @@ async function main(): Promise<number> {
   try {
     existing = await readResultsFile(out);
   } catch (e) {
+    // a file system error (a path through a file, no permission): the folder is unusable
+    const fs = Object.values(Deno.errors).some((C) => e instanceof C);
     throw new CliError(
-      `${args.resume ? "--resume" : "--out"}: cannot read ${out}/${RESULTS_FILE}: ${
-        (e as Error).message
-      }`,
+      fs
+        ? `--out: cannot write to "${out}": ${(e as Error).message}`
+        : `${args.resume ? "--resume" : "--out"}: cannot read ${out}/${RESULTS_FILE}: ${
+          (e as Error).message
+        }`,
     );
   }
   if (!args.resume && (existing.lines > 0 || existing.partial)) {
