@@ -112,6 +112,7 @@ Deno.test({
       [[6, 3], 1],
       [[4, 64], 0.01], // small variance: ε matters
       [[70], 1], // rank 1
+      [[66000, 4], 1], // more rows than one dispatch axis takes (65535): tfjs folds the dispatch
     ]);
   },
 });

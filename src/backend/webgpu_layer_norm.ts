@@ -4,8 +4,9 @@
  * `RemulLayerNormGrad`, see `LAYER_NORM` in `src/models/nn.ts`, whose composite form is the
  * reference). tfjs's composite is some eight kernels forward and fifteen backward.
  *
- * One workgroup of 64 threads per row: the threads stride over the row's columns and combine
- * their partial sums in workgroup memory (two passes, mean then variance, as `tf.moments`).
+ * One workgroup per row, of 64 threads (fewer for rows narrower than 64: the width rounded up to
+ * a power of two): the threads stride over the row's columns and combine their partial sums in
+ * workgroup memory (two passes, mean then variance, as `tf.moments`).
  *
  * @module
  */
@@ -26,11 +27,17 @@ export const LAYER_NORM_KERNEL = "RemulLayerNorm";
 /** ε added to the variance (as the fused op and its composite). */
 export const LAYER_NORM_EPS = 1e-5;
 
-const WORKGROUP = 64;
+/** Threads per row: the row's width rounded up to a power of two, from 4 to 64. */
+function workgroupFor(cols: number): number {
+  return Math.min(64, Math.max(4, 2 ** Math.ceil(Math.log2(Math.max(cols, 1)))));
+}
 
-/** WGSL shared by both passes: the row's mean and 1/√(σ² + ε), reading storage buffer `x`. */
-const ROW_STATS = `
-  ${workgroupSumWgsl(WORKGROUP)}
+/**
+ * WGSL shared by both passes: the row's mean and 1/√(σ² + ε), reading storage buffer `x`, with
+ * `size` threads per row.
+ */
+const rowStats = (size: number) => `
+  ${workgroupSumWgsl(size)}
   struct RowStats { mean : f32, inv : f32 };
   // x viewed as [rows, cols]; threads of the workgroup stride over the row
   fn rowStats(row : i32, tid : u32, live : bool) -> RowStats {
@@ -38,14 +45,14 @@ const ROW_STATS = `
     let base = row * cols;
     var s = 0.0;
     if (live) {
-      for (var c = i32(tid); c < cols; c += ${WORKGROUP}) {
+      for (var c = i32(tid); c < cols; c += ${size}) {
         s += x[base + c];
       }
     }
     let mean = workgroupSum(s, tid) / f32(cols);
     var q = 0.0;
     if (live) {
-      for (var c = i32(tid); c < cols; c += ${WORKGROUP}) {
+      for (var c = i32(tid); c < cols; c += ${size}) {
         let d = x[base + c] - mean;
         q += d * d;
       }
@@ -54,53 +61,50 @@ const ROW_STATS = `
     return RowStats(mean, inverseSqrt(variance + ${f32Literal(LAYER_NORM_EPS)}));
   }`;
 
-function spec(key: string, inputs: string[], rows: number, cols: number, body: string) {
+function spec(
+  key: string,
+  inputs: string[],
+  [rows, cols]: [number, number],
+  body: (size: number) => string,
+) {
+  const size = workgroupFor(cols);
   return {
-    key,
+    key: `${key}_${size}`,
     inputs,
     outputShape: [rows, cols],
-    workgroup: WORKGROUP,
+    workgroup: size,
     workgroups: rows,
-    code: `${ROW_STATS}
+    code: `${rowStats(size)}
   fn main(index : i32) {
     let tid = localId.x;
-    let row = index / ${WORKGROUP};
+    let row = index / ${size};
     // a dispatch folded into two axes may launch a few workgroups past the last row
     let live = row < uniforms.xShape.x;
     let stats = rowStats(row, tid, live);
     let cols = uniforms.xShape.y;
     let base = row * cols;
-    ${body}
+    ${body(size)}
   }`,
   } satisfies ProgramSpec;
 }
 
 /** `out = (x − mean)·inv` per row. */
 function forwardSpec(rows: number, cols: number): ProgramSpec {
-  return spec(
-    "remul_layer_norm",
-    ["x"],
-    rows,
-    cols,
+  return spec("remul_layer_norm", ["x"], [rows, cols], (size) =>
     `if (live) {
-      for (var c = i32(tid); c < cols; c += ${WORKGROUP}) {
+      for (var c = i32(tid); c < cols; c += ${size}) {
         setOutputAtIndex(base + c, (x[base + c] - stats.mean) * stats.inv);
       }
-    }`,
-  );
+    }`);
 }
 
 /** `dx = inv·(dy − mean(dy) − ŷ·mean(dy·ŷ))` per row, `ŷ = (x − mean)·inv`. */
 function backwardSpec(rows: number, cols: number): ProgramSpec {
-  return spec(
-    "remul_layer_norm_grad",
-    ["x", "dy"],
-    rows,
-    cols,
+  return spec("remul_layer_norm_grad", ["x", "dy"], [rows, cols], (size) =>
     `var sumDy = 0.0;
     var sumDyY = 0.0;
     if (live) {
-      for (var c = i32(tid); c < cols; c += ${WORKGROUP}) {
+      for (var c = i32(tid); c < cols; c += ${size}) {
         let g = dy[base + c];
         sumDy += g;
         sumDyY += g * (x[base + c] - stats.mean) * stats.inv;
@@ -109,12 +113,11 @@ function backwardSpec(rows: number, cols: number): ProgramSpec {
     let meanDy = workgroupSum(sumDy, tid) / f32(cols);
     let meanDyY = workgroupSum(sumDyY, tid) / f32(cols);
     if (live) {
-      for (var c = i32(tid); c < cols; c += ${WORKGROUP}) {
+      for (var c = i32(tid); c < cols; c += ${size}) {
         let y = (x[base + c] - stats.mean) * stats.inv;
         setOutputAtIndex(base + c, stats.inv * (dy[base + c] - meanDy - y * meanDyY));
       }
-    }`,
-  );
+    }`);
 }
 
 function rowsOf(x: TensorInfo): [number, number] {
