@@ -208,6 +208,10 @@ export const egnn: ModelDefinition<EgnnConfig> = {
   equivariance: "exact",
   defaults: { layers: 4, hidden: 64, velocityNorm: true, inputDistance: true },
   smoke: { layers: 2, hidden: 16 },
+  ranges: {
+    layers: { integer: true, min: 1, what: "EGCL layers" },
+    hidden: { integer: true, min: 1, what: "hidden width" },
+  },
   decline: declineWhenThrows((ctx) => graphFields(ctx, "egnn")),
   create: createEgnn,
 };

@@ -153,6 +153,10 @@ export const gnn: ModelDefinition<GnnConfig> = {
   equivariance: "none",
   defaults: { layers: 4, hidden: 64 },
   smoke: { layers: 2, hidden: 16 },
+  ranges: {
+    layers: { integer: true, min: 1, what: "message-passing layers" },
+    hidden: { integer: true, min: 1, what: "hidden width" },
+  },
   decline: declineWhenThrows(checkGnnFields),
   create: createGnn,
 };

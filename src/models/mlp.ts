@@ -72,5 +72,9 @@ export const mlp: ModelDefinition<MlpConfig> = {
   equivariance: "none",
   defaults: { hidden: 680, layers: 3 },
   smoke: { hidden: 32 },
+  ranges: {
+    hidden: { integer: true, min: 1, what: "hidden width" },
+    layers: { integer: true, min: 1, what: "hidden layers" },
+  },
   create: createMlp,
 };

@@ -7,6 +7,7 @@
  */
 import type { Definition } from "../core/registry.ts";
 import type { Config } from "../core/config.ts";
+import type { ConfigRanges } from "../core/config_range.ts";
 import type { Tensor, Variable } from "../tf.ts";
 import type { FieldSpec } from "../symmetry/field.ts";
 import type { Fields } from "../symmetry/group_action.ts";
@@ -60,6 +61,8 @@ export interface ModelDefinition<C extends Config = Config> extends Definition {
   readonly equivariance: Equivariance;
   /** Default config: the paper's size. */
   readonly defaults: C;
+  /** Allowed values of the numeric settings, checked where suites expand and `--set` lands. */
+  readonly ranges?: ConfigRanges<keyof C & string>;
   /**
    * A tiny configuration (overrides of `defaults`) that builds and trains in well under a second
    * a step: what the conformance test builds, and a starting point for a suite's `smoke` scale.

@@ -102,6 +102,12 @@ export const transformer: ModelDefinition<TransformerConfig> = {
   equivariance: "none",
   defaults: { blocks: 10, channels: 384, heads: 8, mlpRatio: 2 },
   smoke: { blocks: 1, channels: 16, heads: 2 },
+  ranges: {
+    blocks: { integer: true, min: 1, what: "pre-LN blocks" },
+    channels: { integer: true, min: 1, what: "hidden width" },
+    heads: { integer: true, min: 1, what: "attention heads" },
+    mlpRatio: { above: 0, what: "MLP width as a multiple of channels" },
+  },
   decline: declineWhenThrows(checkTransformerFields),
   create: createTransformer,
 };

@@ -113,3 +113,33 @@ Deno.test("overrides out of a setting's declared range are rejected before anyth
     );
   }
 });
+
+Deno.test("model settings out of their declared range are rejected, naming model and key", () => {
+  const registries = createRegistries();
+  const bad: [string, RegExp][] = [
+    [
+      "model.mlp.hidden=0",
+      /Key "hidden" \(hidden width\) for model "mlp" .* an integer ≥ 1, got 0/,
+    ],
+    ["model.emlp.maxRank=3", /Key "maxRank" .* for model "emlp" .* ≤ 2, got 3/],
+    ["model.transformer.heads=1.5", /Key "heads" .* for model "transformer" .* an integer ≥ 1/],
+    ["model.per.l2Weight=-1", /Key "l2Weight" .* for model "per" .* ≥ 0, got -1/],
+  ];
+  for (const [set, message] of bad) {
+    assert.throws(
+      () =>
+        expandSuite(mocapSuite, "smoke", registries, {
+          overrides: parseOverrides([set]),
+        }),
+      message,
+      set,
+    );
+  }
+  // every registered model declares ranges for its numeric settings
+  for (const def of registries.models.list()) {
+    const numeric = Object.entries(def.defaults).filter(([, v]) => typeof v === "number");
+    for (const [key] of numeric) {
+      assert.ok(def.ranges?.[key], `model ${def.id}: no range for "${key}"`);
+    }
+  }
+});

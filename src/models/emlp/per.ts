@@ -43,6 +43,19 @@ export const per: ModelDefinition<PerConfig> = {
     l2Weight: 1e-5,
   },
   smoke: { hidden: 24, layers: 2 },
+  ranges: {
+    hidden: { integer: true, min: 4, what: "hidden width" },
+    layers: { integer: true, min: 1, what: "hidden layers" },
+    maxRank: {
+      integer: true,
+      min: 1,
+      max: 2,
+      what: "highest tensor rank of the hidden representation",
+    },
+    scale: { above: 0, what: "input scale" },
+    equivWeight: { min: 0, what: "weight of the projection regulariser" },
+    l2Weight: { min: 0, what: "L2 weight" },
+  },
   create: ({ equivWeight, l2Weight, ...net }, ctx) => {
     if (equivWeight < 0 || l2Weight < 0) {
       throw new Error(`per: equivWeight and l2Weight must be ≥ 0`);

@@ -45,6 +45,19 @@ export const rpp: ModelDefinition<RppConfig> = {
     equivWd: 1e-3,
   },
   smoke: { hidden: 24, layers: 2 },
+  ranges: {
+    hidden: { integer: true, min: 4, what: "hidden width" },
+    layers: { integer: true, min: 1, what: "hidden layers" },
+    maxRank: {
+      integer: true,
+      min: 1,
+      max: 2,
+      what: "highest tensor rank of the hidden representation",
+    },
+    scale: { above: 0, what: "input scale" },
+    basicWd: { min: 0, what: "prior weight of the unconstrained path" },
+    equivWd: { min: 0, what: "prior weight of the equivariant path" },
+  },
   create: ({ basicWd, equivWd, ...net }, ctx) => {
     if (basicWd < 0 || equivWd < 0) throw new Error(`rpp: basicWd and equivWd must be ≥ 0`);
     return createEmlpNetwork("rpp", net, ctx, { basicWd, equivWd });

@@ -211,5 +211,11 @@ export const gatr: ModelDefinition<GatrConfig> = {
   equivariance: "exact",
   defaults: { blocks: 10, mvChannels: 16, sChannels: 128, heads: 8 },
   smoke: { blocks: 1, mvChannels: 4, sChannels: 8, heads: 2 },
+  ranges: {
+    blocks: { integer: true, min: 1, what: "GATr blocks" },
+    mvChannels: { integer: true, min: 1, what: "multivector channels" },
+    sChannels: { integer: true, min: 1, what: "scalar channels" },
+    heads: { integer: true, min: 1, what: "attention heads" },
+  },
   create: createGatr,
 };

@@ -314,5 +314,13 @@ export const se3Transformer: ModelDefinition<Se3Config> = {
   equivariance: "exact",
   defaults: SE3_DEFAULTS,
   smoke: { layers: 1, channels: 4, maxDegree: 1 },
+  ranges: {
+    layers: { integer: true, min: 1, what: "attention layers" },
+    channels: { integer: true, min: 1, what: "channels per degree" },
+    maxDegree: { integer: true, min: 1, max: 3, what: "highest degree of the features" },
+    heads: { integer: true, min: 1, what: "attention heads" },
+    div: { min: 1, what: "channel divisor of keys and queries" },
+    radialWidth: { integer: true, min: 1, what: "radial network width" },
+  },
   create: createSe3Transformer,
 };
