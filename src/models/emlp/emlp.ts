@@ -13,7 +13,7 @@
  * @module
  */
 import type { ModelDefinition } from "../model.ts";
-import { createEmlpNetwork, type EmlpNetworkConfig } from "./network.ts";
+import { createEmlpNetwork, EMLP_NETWORK_RANGES, type EmlpNetworkConfig } from "./network.ts";
 
 /** EMLP hyperparameters. */
 export type EmlpConfig = EmlpNetworkConfig;
@@ -26,15 +26,7 @@ export const emlp: ModelDefinition<EmlpConfig> = {
   defaults: { hidden: 532, layers: 3, maxRank: 1, group: "O(3)", scale: 0.1 },
   smoke: { hidden: 24, layers: 2 },
   ranges: {
-    hidden: { integer: true, min: 4, what: "hidden width" },
-    layers: { integer: true, min: 1, what: "hidden layers" },
-    maxRank: {
-      integer: true,
-      min: 1,
-      max: 2,
-      what: "highest tensor rank of the hidden representation",
-    },
-    scale: { above: 0, what: "input scale" },
+    ...EMLP_NETWORK_RANGES,
   },
   create: (config, ctx) => createEmlpNetwork("emlp", config, ctx),
 };

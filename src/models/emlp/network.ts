@@ -32,6 +32,7 @@
  *
  * @module
  */
+import type { ConfigRanges } from "../../core/config_range.ts";
 import { type Tensor, tf, type Variable } from "../../tf.ts";
 import { checkFieldSpec, fieldSize } from "../../symmetry/field.ts";
 import type { Model, ModelContext } from "../model.ts";
@@ -144,6 +145,19 @@ function inputLayout(name: string, ctx: ModelContext) {
     : [{ rank: 1, count: fieldSize(t) / 3 }];
   return { scalars, vectors, repIn, repOut };
 }
+
+/** Ranges of the settings every EMLP-family network shares (EMLP, RPP, PER). */
+export const EMLP_NETWORK_RANGES: ConfigRanges<"hidden" | "layers" | "maxRank" | "scale"> = {
+  hidden: { integer: true, min: 4, what: "hidden width" },
+  layers: { integer: true, min: 1, what: "hidden layers" },
+  maxRank: {
+    integer: true,
+    min: 1,
+    max: 2,
+    what: "highest tensor rank of the hidden representation",
+  },
+  scale: { above: 0, what: "input scale" },
+};
 
 /**
  * Builds EMLP, RPP or PER for a data set's fields.

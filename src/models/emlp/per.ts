@@ -17,7 +17,7 @@
  * @module
  */
 import type { ModelDefinition } from "../model.ts";
-import { createEmlpNetwork, type EmlpNetworkConfig } from "./network.ts";
+import { createEmlpNetwork, EMLP_NETWORK_RANGES, type EmlpNetworkConfig } from "./network.ts";
 
 /** PER hyperparameters. */
 export type PerConfig = EmlpNetworkConfig & {
@@ -44,15 +44,7 @@ export const per: ModelDefinition<PerConfig> = {
   },
   smoke: { hidden: 24, layers: 2 },
   ranges: {
-    hidden: { integer: true, min: 4, what: "hidden width" },
-    layers: { integer: true, min: 1, what: "hidden layers" },
-    maxRank: {
-      integer: true,
-      min: 1,
-      max: 2,
-      what: "highest tensor rank of the hidden representation",
-    },
-    scale: { above: 0, what: "input scale" },
+    ...EMLP_NETWORK_RANGES,
     equivWeight: { min: 0, what: "weight of the projection regulariser" },
     l2Weight: { min: 0, what: "L2 weight" },
   },

@@ -20,7 +20,7 @@
  * @module
  */
 import type { ModelDefinition } from "../model.ts";
-import { createEmlpNetwork, type EmlpNetworkConfig } from "./network.ts";
+import { createEmlpNetwork, EMLP_NETWORK_RANGES, type EmlpNetworkConfig } from "./network.ts";
 
 /** RPP hyperparameters. */
 export type RppConfig = EmlpNetworkConfig & {
@@ -46,15 +46,7 @@ export const rpp: ModelDefinition<RppConfig> = {
   },
   smoke: { hidden: 24, layers: 2 },
   ranges: {
-    hidden: { integer: true, min: 4, what: "hidden width" },
-    layers: { integer: true, min: 1, what: "hidden layers" },
-    maxRank: {
-      integer: true,
-      min: 1,
-      max: 2,
-      what: "highest tensor rank of the hidden representation",
-    },
-    scale: { above: 0, what: "input scale" },
+    ...EMLP_NETWORK_RANGES,
     basicWd: { min: 0, what: "prior weight of the unconstrained path" },
     equivWd: { min: 0, what: "prior weight of the equivariant path" },
   },
