@@ -8,7 +8,7 @@
  * @module
  */
 import { Rng } from "../core/rng.ts";
-import { type Dataset, disposeBatch, makeBatch } from "../data/dataset.ts";
+import { type Dataset, makeBatch } from "../data/dataset.ts";
 import type { Model } from "../models/model.ts";
 import { sampleRotations } from "../symmetry/rotation.ts";
 import { type Tensor, tf, type Variable } from "../tf.ts";
