@@ -141,8 +141,9 @@ export async function initBackend(
     installWasmReduce();
     kernels.push(
       "Transpose, Slice, SplitV, Unpack, Concat, Tile: project kernels (JavaScript on the wasm heap); " +
-        "Sum, Mean, Max, Min, Prod over outer axes: through that Transpose; " +
+        "Sum, Mean over outer axes in one pass, Max, Min, Prod through that Transpose; " +
         "Identity, Cast to the same dtype: share memory instead of copying",
+      "RemulFusedAttention, RemulLayerNorm, RemulAdamStep: fused kernels (JavaScript loops)",
     );
     installWasmMatMulFix();
     const blas = loadNativeBlas();
