@@ -13,7 +13,8 @@
  * @module
  */
 import { type Tensor, tf } from "../tf.ts";
-import { f32View, type TensorInfo, type WasmBackend } from "./_wasm_heap.ts";
+import type { TensorInfo } from "./_wasm_heap.ts";
+import { allocHost, type HostBackendName, readHost } from "./_host_memory.ts";
 
 /** Kernel name. */
 export const FUSED_ADAM = "RemulAdamStep";
@@ -79,45 +80,26 @@ export function adamStep(
   }
 }
 
-type CpuBackend = {
-  data: { get(id: object): { values: Float32Array } };
-  makeTensorInfo(shape: number[], dtype: string, values?: Float32Array): TensorInfo;
-};
-
-function kernelFor(backendName: "wasm" | "cpu") {
+function kernelFor(backendName: HostBackendName) {
   return ({ inputs, backend, attrs }: {
     inputs: Record<string, TensorInfo>;
     backend: unknown;
     attrs: AdamStepAttrs;
   }): TensorInfo[] => {
-    const n = attrs.n;
-    const ps = Array.from({ length: n }, (_, i) => inputs[`p${i}`]);
-    const gs = Array.from({ length: n }, (_, i) => inputs[`g${i}`]);
-    if (backendName === "wasm") {
-      const w = backend as WasmBackend;
-      const outs = ps.map((p) => w.makeOutput([...p.shape], "float32"));
-      // views only after every allocation (an allocation may move the heap)
-      adamStep(
-        ps.map((p) => f32View(w, p)),
-        gs.map((g) => f32View(w, g)),
-        f32View(w, inputs.m),
-        f32View(w, inputs.v),
-        outs.map((o) => f32View(w, o)),
-        attrs,
-      );
-      return outs;
-    }
-    const c = backend as CpuBackend;
-    const values = ps.map((p) => new Float32Array(p.shape.reduce((s, d) => s * d, 1)));
+    const ps = Array.from({ length: attrs.n }, (_, i) => inputs[`p${i}`]);
+    const gs = Array.from({ length: attrs.n }, (_, i) => inputs[`g${i}`]);
+    const outs = ps.map((p) => allocHost(backendName, backend, [...p.shape]));
+    // views only after every allocation (an allocation may move the wasm heap)
+    const read = (t: TensorInfo) => readHost(backendName, backend, t);
     adamStep(
-      ps.map((p) => c.data.get(p.dataId).values),
-      gs.map((g) => c.data.get(g.dataId).values),
-      c.data.get(inputs.m.dataId).values,
-      c.data.get(inputs.v.dataId).values,
-      values,
+      ps.map(read),
+      gs.map(read),
+      read(inputs.m),
+      read(inputs.v),
+      outs.map((o) => o.view()),
       attrs,
     );
-    return ps.map((p, i) => c.makeTensorInfo([...p.shape], "float32", values[i]));
+    return outs.map((o) => o.info);
   };
 }
 

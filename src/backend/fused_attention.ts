@@ -16,7 +16,7 @@
  */
 import { type Tensor, tf } from "../tf.ts";
 import type { KernelConfig, TensorInfo } from "./_wasm_heap.ts";
-import { f32View, type WasmBackend } from "./_wasm_heap.ts";
+import { allocHost, type HostBackendName, readHost } from "./_host_memory.ts";
 
 /** Kernel name of the forward pass. */
 export const FUSED_ATTENTION = "RemulFusedAttention";
@@ -205,42 +205,15 @@ function dims(qkv: TensorInfo, heads: number) {
   return { b, n, h: heads, d: c / heads, c };
 }
 
-/** Memory access for one backend: typed views of inputs, allocation of outputs. */
-interface Access {
-  read(backend: unknown, t: TensorInfo): Float32Array;
-  alloc(backend: unknown, shape: number[]): { info: TensorInfo; view: () => Float32Array };
-}
-
-const wasmAccess: Access = {
-  read: (backend, t) => f32View(backend as WasmBackend, t),
-  alloc(backend, shape) {
-    const info = (backend as WasmBackend).makeOutput(shape, "float32");
-    return { info, view: () => f32View(backend as WasmBackend, info) };
-  },
-};
-
-type CpuBackend = {
-  data: { get(id: object): { values: Float32Array } };
-  makeTensorInfo(shape: number[], dtype: string, values?: Float32Array): TensorInfo;
-};
-const cpuAccess: Access = {
-  read: (backend, t) => (backend as CpuBackend).data.get(t.dataId).values,
-  alloc(backend, shape) {
-    const values = new Float32Array(shape.reduce((a, v) => a * v, 1));
-    const info = (backend as CpuBackend).makeTensorInfo(shape, "float32", values);
-    return { info, view: () => values };
-  },
-};
-
-function kernels(backendName: string, access: Access): KernelConfig[] {
+function kernels(backendName: HostBackendName): KernelConfig[] {
   const forward = ({ inputs, backend, attrs }: {
     inputs: { qkv: TensorInfo };
     backend: unknown;
     attrs: Attrs;
   }) => {
     const { b, n, h, d, c } = dims(inputs.qkv, attrs.heads);
-    const out = access.alloc(backend, [b, n, c]);
-    attentionForward(access.read(backend, inputs.qkv), out.view(), b, n, h, d);
+    const out = allocHost(backendName, backend, [b, n, c]);
+    attentionForward(readHost(backendName, backend, inputs.qkv), out.view(), b, n, h, d);
     return out.info;
   };
   const backward = ({ inputs, backend, attrs }: {
@@ -249,11 +222,11 @@ function kernels(backendName: string, access: Access): KernelConfig[] {
     attrs: Attrs;
   }) => {
     const { b, n, h, d } = dims(inputs.qkv, attrs.heads);
-    const out = access.alloc(backend, [...inputs.qkv.shape]);
+    const out = allocHost(backendName, backend, [...inputs.qkv.shape]);
     // views after the allocation (it may move the wasm heap)
     attentionBackward(
-      access.read(backend, inputs.qkv),
-      access.read(backend, inputs.dy),
+      readHost(backendName, backend, inputs.qkv),
+      readHost(backendName, backend, inputs.dy),
       out.view(),
       b,
       n,
@@ -291,7 +264,7 @@ export function setFusedAttention(on: boolean): void {
 export function installFusedAttention(): void {
   if (installed) return;
   installed = true;
-  for (const k of [...kernels("wasm", wasmAccess), ...kernels("cpu", cpuAccess)]) {
+  for (const k of [...kernels("wasm"), ...kernels("cpu")]) {
     if (!tf.getKernel(k.kernelName, k.backendName)) tf.registerKernel(k);
   }
   if (!tf.getGradient(FUSED_ATTENTION)) {

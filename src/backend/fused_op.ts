@@ -9,7 +9,8 @@
  * @module
  */
 import { type Tensor, tf } from "../tf.ts";
-import { f32View, type TensorInfo, type WasmBackend } from "./_wasm_heap.ts";
+import type { TensorInfo } from "./_wasm_heap.ts";
+import { allocHost, readHost } from "./_host_memory.ts";
 
 /** A fused op over float32 tensors with one input and one output of the same shape. */
 export interface FusedUnaryOp {
@@ -28,31 +29,6 @@ export interface FusedUnaryOp {
   readonly backends?: readonly ("wasm" | "cpu")[];
 }
 
-type CpuBackend = {
-  data: { get(id: object): { values: Float32Array } };
-  makeTensorInfo(shape: number[], dtype: string, values?: Float32Array): TensorInfo;
-};
-
-function read(backendName: string, backend: unknown, t: TensorInfo): Float32Array {
-  return backendName === "wasm"
-    ? f32View(backend as WasmBackend, t)
-    : (backend as CpuBackend).data.get(t.dataId).values;
-}
-
-function alloc(
-  backendName: string,
-  backend: unknown,
-  shape: number[],
-): { info: TensorInfo; view: () => Float32Array } {
-  if (backendName === "wasm") {
-    const info = (backend as WasmBackend).makeOutput(shape, "float32");
-    return { info, view: () => f32View(backend as WasmBackend, info) };
-  }
-  const values = new Float32Array(shape.reduce((a, v) => a * v, 1));
-  const info = (backend as CpuBackend).makeTensorInfo(shape, "float32", values);
-  return { info, view: () => values };
-}
-
 const registered = new Set<string>();
 let enabled = true;
 
@@ -65,15 +41,15 @@ function register(op: FusedUnaryOp): void {
   if (registered.has(op.name)) return;
   registered.add(op.name);
   const grad = `${op.name}Grad`;
-  for (const backendName of op.backends ?? ["wasm", "cpu"]) {
+  for (const backendName of op.backends ?? (["wasm", "cpu"] as const)) {
     if (tf.getKernel(op.name, backendName)) continue;
     tf.registerKernel({
       kernelName: op.name,
       backendName,
       kernelFunc: (({ inputs, backend }: { inputs: { x: TensorInfo }; backend: unknown }) => {
         const { x } = inputs;
-        const out = alloc(backendName, backend, [...x.shape]);
-        op.forward(read(backendName, backend, x), out.view(), x.shape[x.shape.length - 1] ?? 1);
+        const out = allocHost(backendName, backend, [...x.shape]);
+        op.forward(readHost(backendName, backend, x), out.view(), x.shape[x.shape.length - 1] ?? 1);
         return out.info;
       }) as never,
     });
@@ -85,10 +61,10 @@ function register(op: FusedUnaryOp): void {
         backend: unknown;
       }) => {
         const { x, dy } = inputs;
-        const out = alloc(backendName, backend, [...x.shape]);
+        const out = allocHost(backendName, backend, [...x.shape]);
         op.backward(
-          read(backendName, backend, x),
-          read(backendName, backend, dy),
+          readHost(backendName, backend, x),
+          readHost(backendName, backend, dy),
           out.view(),
           x.shape[x.shape.length - 1] ?? 1,
         );

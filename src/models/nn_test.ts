@@ -55,3 +55,27 @@ Deno.test("fused GELU equals the tanh-approximated GELU, values and gradients", 
   for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - b[i]) < 2e-6 * (1 + Math.abs(b[i])));
   x.dispose();
 });
+
+Deno.test("the fused ops' array loops equal the composite on every backend (GELU's too, which wasm does not run)", async () => {
+  for (const [op, shape] of [[GELU, [7, 40]], [LAYER_NORM, [5, 64]]] as const) {
+    const x = tf.randomNormal([...shape], 0.3, 2, "float32", 5);
+    const dy = tf.randomNormal([...shape], 0, 1, "float32", 6);
+    const xs = await x.data() as Float32Array;
+    const out = new Float32Array(xs.length);
+    const dx = new Float32Array(xs.length);
+    op.forward(xs, out, shape[1]);
+    op.backward(xs, await dy.data() as Float32Array, dx, shape[1]);
+    const [ref, refGrad] = await Promise.all([
+      op.composite(x).data(),
+      tf.grad((t: tf.Tensor) => op.composite(t).mul(dy).sum())(x).data(),
+    ]);
+    for (let i = 0; i < xs.length; i++) {
+      assert.ok(Math.abs(out[i] - ref[i]) < 2e-5 * (1 + Math.abs(ref[i])), `${op.name} value ${i}`);
+      assert.ok(
+        Math.abs(dx[i] - refGrad[i]) < 2e-4 * (1 + Math.abs(refGrad[i])),
+        `${op.name} gradient ${i}: ${dx[i]} vs ${refGrad[i]}`,
+      );
+    }
+    tf.dispose([x, dy]);
+  }
+});
