@@ -143,9 +143,10 @@ export interface Trainer {
   step(): Promise<number>;
   /**
    * Runs one step without waiting for the device: resolves to the loss as a kept scalar tensor
-   * (the caller reads and disposes it). GradNorm steps still read their task losses.
+   * (the caller reads and disposes it), or as a number where the step read it back anyway
+   * (GradNorm reads its task losses every step).
    */
-  stepQueued(): Promise<Tensor>;
+  stepQueued(): Promise<Tensor | number>;
   /** Current task weights (constant, or GradNorm's trajectory). */
   readonly state: GradNormState;
   /** Frees the optimiser's state. */
@@ -219,13 +220,14 @@ export function createTrainer(
         }
         const r = await gradNormTrainStep(ctx, batch, rotations!, state);
         state = gradNormStep(state, r.observation, weighting);
-        return tf.keep(tf.scalar(r.loss));
+        return r.loss;
       } finally {
         tf.dispose(made);
       }
     },
     async step() {
       const loss = await this.stepQueued();
+      if (typeof loss === "number") return loss;
       try {
         return (await loss.data())[0];
       } finally {
@@ -269,20 +271,23 @@ export async function train(
   const params = model.params as Variable[];
   let finalLoss = NaN;
   const syncEvery = weighting.kind === "gradnorm" ? 1 : resolveSyncEvery(config);
-  let pending: Tensor[] = [];
+  let pending: (Tensor | number)[] = [];
   let windowStart = performance.now();
   /** Reads the queued losses in one readback, checks them, records them. */
   const sync = async (done: number) => {
     const n = pending.length;
     if (n === 0) return;
-    const stacked = tf.tidy(() => tf.stack(pending));
-    let values: Float32Array;
+    const queued = pending.filter((v): v is Tensor => typeof v !== "number");
+    let read: Float32Array = new Float32Array(0);
+    const stacked = queued.length ? tf.tidy(() => tf.stack(queued)) : undefined;
     try {
-      values = (await stacked.data()) as Float32Array;
+      if (stacked) read = (await stacked.data()) as Float32Array;
     } finally {
-      tf.dispose([stacked, ...pending]);
-      pending = [];
+      tf.dispose(stacked ? [stacked, ...queued] : queued);
     }
+    let q = 0;
+    const values = pending.map((v) => (typeof v === "number" ? v : read[q++]));
+    pending = [];
     const now = performance.now();
     const each = (now - windowStart) / n;
     windowStart = now;
@@ -322,7 +327,7 @@ export async function train(
     }
     if (config.validateEvery > 0) best.restore(params);
   } finally {
-    tf.dispose(pending);
+    tf.dispose(pending.filter((v): v is Tensor => typeof v !== "number"));
     trainer.dispose();
     best.dispose();
   }
