@@ -44,21 +44,12 @@ export interface PeerSideTimes {
 }
 
 /** One workload's comparison. */
-export interface PeerRecord {
-  /** Model id. */
-  readonly model: string;
-  /** Configuration name (scale). */
-  readonly config: string;
+export interface PeerRecord
+  extends Pick<PeerWorkload, "model" | "config" | "data" | "lr" | "gradClip"> {
   /** The resolved model config. */
   readonly modelConfig: Readonly<Record<string, unknown>>;
-  /** The inputs' shapes in words. */
-  readonly data: string;
-  /** Samples per training step and per timed forward pass. */
+  /** Samples per training step and per timed forward pass (the workload's, or `--batch`). */
   readonly batch: number;
-  /** Adam learning rate. */
-  readonly lr: number;
-  /** Global-norm gradient clip. */
-  readonly gradClip: number;
   /** Trainable parameters, counted on each side (asserted equal). */
   readonly params: { readonly ours: number; readonly torch: number };
   /**
