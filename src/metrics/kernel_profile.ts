@@ -22,6 +22,11 @@ export interface KernelRow {
   readonly calls: number;
   /** Summed kernel time, ms (wall time per kernel on wasm/cpu; GPU time where tfjs measures it). */
   readonly ms: number;
+  /**
+   * A composite op (`tf.customGrad`), not a kernel of the backend: its time includes the kernels
+   * it ran, which are listed too, so it is left out of the kernel count and the total.
+   */
+  readonly composite?: boolean;
 }
 
 /** The profile of one pass (a training step or an inference). */
@@ -63,9 +68,11 @@ export interface ModelProfile {
 }
 
 function tabulate(kernels: readonly { name: string; kernelTimeMs: unknown }[]): KernelRow[] {
-  const rows = new Map<string, { calls: number; ms: number }>();
+  const backend = tf.getBackend();
+  const rows = new Map<string, { calls: number; ms: number; composite?: boolean }>();
   for (const k of kernels) {
-    const row = rows.get(k.name) ?? { calls: 0, ms: 0 };
+    const row = rows.get(k.name) ??
+      (tf.getKernel(k.name, backend) ? { calls: 0, ms: 0 } : { calls: 0, ms: 0, composite: true });
     row.calls++;
     const t = k.kernelTimeMs;
     row.ms += typeof t === "number" && Number.isFinite(t) ? t : 0;
@@ -92,11 +99,12 @@ async function profilePass(
   );
   const byKernel = tabulate(kernels);
   const s = summarizeTimes(times);
+  const real = byKernel.filter((r) => !r.composite);
   return {
-    kernels: kernels.length,
+    kernels: real.reduce((sum, r) => sum + r.calls, 0),
     wallMs: s.median,
     wallIqrMs: s.iqr,
-    kernelMs: byKernel.reduce((sum, r) => sum + r.ms, 0),
+    kernelMs: real.reduce((sum, r) => sum + r.ms, 0),
     peakBytes: info.peakBytes,
     byKernel,
   };
@@ -181,8 +189,13 @@ export function formatProfile(profile: ModelProfile, top = 12): string {
       "| --- | ---: | ---: | ---: |",
     );
     for (const r of p.byKernel.slice(0, top)) {
-      const pct = p.kernelMs > 0 ? (100 * r.ms / p.kernelMs).toFixed(1) : "–";
-      lines.push(`| ${r.name} | ${r.calls} | ${r.ms.toFixed(2)} | ${pct} |`);
+      const pct = r.composite
+        ? "(includes its kernels)"
+        : p.kernelMs > 0
+        ? (100 * r.ms / p.kernelMs).toFixed(1)
+        : "–";
+      const name = r.composite ? `${r.name} (composite op)` : r.name;
+      lines.push(`| ${name} | ${r.calls} | ${r.ms.toFixed(2)} | ${pct} |`);
     }
     if (p.byKernel.length > top) {
       const rest = p.byKernel.slice(top);
