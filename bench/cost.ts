@@ -10,13 +10,13 @@
  * @module
  */
 import type { ScaleSettings, SuiteDefinition } from "../src/runner/suite.ts";
+import { modelSizes } from "./_scales.ts";
 
+/** Table 6's GATr and Transformer (≈ 2.6M parameters each); the others at their paper sizes. */
 const COST_MODELS = {
   transformer: { blocks: 12, channels: 168, heads: 8 },
   gatr: { blocks: 12, mvChannels: 16, sChannels: 128, heads: 8 },
-  "se3-transformer": { layers: 4, channels: 8, maxDegree: 3 },
-  egnn: { layers: 4, hidden: 64 },
-  gnn: { layers: 4, hidden: 64 },
+  ...modelSizes("paper", "se3-transformer", "egnn", "gnn"),
 };
 
 function scale(batches: number[], models: ScaleSettings["models"], nodes = 20): ScaleSettings {
@@ -65,13 +65,11 @@ export const costSuite: SuiteDefinition = {
     metrics: ["train_step_mean_ms", "infer_mean_ms", "cold_start_ms", "forward_gflops"],
   },
   scales: {
-    smoke: scale([1, 2], {
-      transformer: { blocks: 1, channels: 16, heads: 2 },
-      gatr: { blocks: 1, mvChannels: 4, sChannels: 8, heads: 2 },
-      "se3-transformer": { layers: 1, channels: 4, maxDegree: 1 },
-      egnn: { layers: 2, hidden: 16 },
-      gnn: { layers: 2, hidden: 16 },
-    }, 6),
+    smoke: scale(
+      [1, 2],
+      modelSizes("smoke", "transformer", "gatr", "se3-transformer", "egnn", "gnn"),
+      6,
+    ),
     small: scale([1, 4, 16, 64], COST_MODELS),
     paper: scale(pow2(0, 11), COST_MODELS),
   },

@@ -34,6 +34,7 @@
  */
 import type { PaperReference, SuiteDefinition } from "../src/runner/suite.ts";
 import { MD17_MOLECULE_NAMES } from "../src/data/md17_molecules.ts";
+import { modelSizes, scaleSettings } from "./_scales.ts";
 
 const METRICS = ["mse", "equivariance", "train-time", "inference-time", "model-stats"];
 
@@ -129,7 +130,7 @@ export const md17Suite: SuiteDefinition = {
     { model: "egnn", procedure: "plain", params: { molecule } },
   ],
   scales: {
-    smoke: {
+    smoke: scaleSettings("smoke", {
       dataset: {
         file: "fixtures/md17/md17_tiny.npz",
         deltaT: 20,
@@ -138,70 +139,22 @@ export const md17Suite: SuiteDefinition = {
         val: 32,
         test: 32,
       },
-      models: { gnn: { layers: 2, hidden: 16 }, egnn: { layers: 2, hidden: 16 } },
-      train: {
-        steps: 30,
-        batchSize: 16,
-        lr: 3e-3,
-        gradClip: 10,
-        groupSamples: 1,
-        timingWarmup: 5,
-        validateEvery: 0,
-      },
-      eval: {
-        batchSize: 32,
-        equiInputs: 8,
-        equiSamples: 100,
-        inferenceRepeats: 3,
-        inferenceWarmup: 1,
-      },
-      betas: [1, 10],
-      repetitions: 1,
-    },
-    small: {
+      models: modelSizes("smoke", "gnn", "egnn"),
+      train: { steps: 30, batchSize: 16 },
+      eval: { batchSize: 32, equiInputs: 8, inferenceRepeats: 3 },
+    }),
+    small: scaleSettings("small", {
       dataset: { train: 500, val: 500, test: 1000 },
-      models: { gnn: { layers: 4, hidden: 32 }, egnn: { layers: 4, hidden: 32 } },
-      train: {
-        steps: 500,
-        batchSize: 100,
-        lr: 1e-3,
-        gradClip: 10,
-        groupSamples: 1,
-        timingWarmup: 20,
-        validateEvery: 0,
-      },
-      eval: {
-        batchSize: 200,
-        equiInputs: 100,
-        equiSamples: 100,
-        inferenceRepeats: 20,
-        inferenceWarmup: 3,
-      },
-      betas: [0.01, 0.1, 1, 10, 100],
-      repetitions: 1,
-    },
-    paper: {
+      models: modelSizes("small", "gnn", "egnn"),
+      train: { steps: 500, batchSize: 100 },
+      eval: { batchSize: 200, equiInputs: 100 },
+    }),
+    paper: scaleSettings("paper", {
       dataset: { train: 500, val: 2000, test: 2000 },
-      models: { gnn: { layers: 4, hidden: 64 }, egnn: { layers: 4, hidden: 64 } },
-      train: {
-        steps: 1250,
-        batchSize: 200,
-        lr: 5e-4,
-        gradClip: 0,
-        groupSamples: 1,
-        timingWarmup: 50,
-        validateEvery: 0,
-      },
-      eval: {
-        batchSize: 200,
-        equiInputs: 2000,
-        equiSamples: 100,
-        inferenceRepeats: 50,
-        inferenceWarmup: 5,
-      },
-      betas: [0, 0.01, 0.1, 1, 10, 100],
-      repetitions: 3,
-    },
+      models: modelSizes("paper", "gnn", "egnn"),
+      train: { steps: 1250, batchSize: 200, lr: 5e-4, gradClip: 0 },
+      eval: { batchSize: 200, equiInputs: 2000 },
+    }),
   },
   reference: REFERENCE,
 };

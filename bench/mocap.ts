@@ -34,6 +34,7 @@
  * @module
  */
 import type { PaperReference, SuiteDefinition } from "../src/runner/suite.ts";
+import { modelSizes, scaleSettings } from "./_scales.ts";
 
 const METRICS = ["mse", "equivariance", "train-time", "inference-time", "model-stats"];
 
@@ -96,96 +97,44 @@ export const mocapSuite: SuiteDefinition = {
     { model: "per", procedure: "plain", params: { motion } },
   ],
   scales: {
-    smoke: {
+    smoke: scaleSettings("smoke", {
       dataset: { file: "fixtures/mocap/tiny.asf", deltaT: 4, train: 22, val: 12, test: 12 },
       models: {
-        transformer: { blocks: 1, channels: 16, heads: 2 },
-        gatr: { blocks: 1, mvChannels: 4, sChannels: 8, heads: 2 },
-        "se3-transformer": { layers: 1, channels: 4, maxDegree: 1 },
+        ...modelSizes("smoke", "transformer", "gatr", "se3-transformer"),
         mlp: { hidden: 32 },
         emlp: { hidden: 24, layers: 2 },
         rpp: { hidden: 24, layers: 2 },
         per: { hidden: 24, layers: 2 },
       },
-      train: {
-        steps: 20,
-        batchSize: 12,
-        lr: 3e-3,
-        gradClip: 10,
-        groupSamples: 1,
-        timingWarmup: 3,
-        validateEvery: 10,
-      },
-      eval: {
-        batchSize: 12,
-        equiInputs: 4,
-        equiSamples: 20,
-        inferenceRepeats: 3,
-        inferenceWarmup: 1,
-      },
+      train: { steps: 20, batchSize: 12, timingWarmup: 3, validateEvery: 10 },
+      eval: { batchSize: 12, equiInputs: 4, equiSamples: 20, inferenceRepeats: 3 },
       betas: [1],
-      repetitions: 1,
-    },
-    small: {
+    }),
+    small: scaleSettings("small", {
       dataset: {},
       models: {
-        transformer: { blocks: 3, channels: 64, heads: 4 },
-        gatr: { blocks: 3, mvChannels: 8, sChannels: 32, heads: 4 },
-        "se3-transformer": { layers: 2, channels: 4, maxDegree: 1 },
+        ...modelSizes("small", "transformer", "gatr", "se3-transformer"),
         mlp: { hidden: 128 },
         emlp: { hidden: 128 },
         rpp: { hidden: 96 },
         per: { hidden: 128 },
       },
-      train: {
-        steps: 1000,
-        batchSize: 12,
-        lr: 1e-3,
-        gradClip: 10,
-        groupSamples: 1,
-        timingWarmup: 20,
-        validateEvery: 100,
-      },
-      eval: {
-        batchSize: 120,
-        equiInputs: 100,
-        equiSamples: 100,
-        inferenceRepeats: 20,
-        inferenceWarmup: 3,
-      },
-      betas: [0.01, 0.1, 1, 10, 100],
-      repetitions: 1,
-    },
-    paper: {
+      train: { steps: 1000, batchSize: 12, validateEvery: 100 },
+      eval: { batchSize: 120, equiInputs: 100 },
+    }),
+    paper: scaleSettings("paper", {
       dataset: {},
       models: {
-        transformer: { blocks: 10, channels: 384, heads: 8 },
-        gatr: { blocks: 12, mvChannels: 16, sChannels: 128, heads: 8 },
-        "se3-transformer": { layers: 4, channels: 8, maxDegree: 3 },
+        ...modelSizes("paper", "transformer", "se3-transformer"),
+        gatr: { blocks: 12, mvChannels: 16, sChannels: 128, heads: 8 }, // Table 4: 12 blocks
         mlp: { hidden: 680, layers: 3 },
         emlp: { hidden: 532, layers: 3 },
         rpp: { hidden: 348, layers: 3 },
         per: { hidden: 532, layers: 3 },
       },
-      train: {
-        steps: 34000,
-        batchSize: 12,
-        lr: 3e-4,
-        gradClip: 0,
-        groupSamples: 1,
-        timingWarmup: 50,
-        validateEvery: 17,
-      },
-      eval: {
-        batchSize: 120,
-        equiInputs: 240,
-        equiSamples: 100,
-        inferenceRepeats: 50,
-        inferenceWarmup: 5,
-      },
-      betas: [0, 0.01, 0.1, 1, 10, 100],
-      repetitions: 3,
-    },
+      train: { steps: 34000, batchSize: 12, gradClip: 0, validateEvery: 17 },
+      eval: { batchSize: 120, equiInputs: 240 },
+    }),
   },
   reference: REFERENCE,
 };
