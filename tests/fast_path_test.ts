@@ -14,6 +14,7 @@ import { Rng } from "../src/core/rng.ts";
 import { gelu } from "../src/models/nn.ts";
 import { setFusedAttention } from "../src/backend/fused_attention.ts";
 import { setFusedOps } from "../src/backend/fused_op.ts";
+import { setFusedDense } from "../src/backend/fused_dense.ts";
 import { tf, type Variable } from "../src/tf.ts";
 import { installWasmTranspose, uninstallWasmTranspose } from "../src/backend/wasm_transpose.ts";
 import { installWasmSlice, uninstallWasmSlice } from "../src/backend/wasm_slice.ts";
@@ -126,12 +127,14 @@ Deno.test("20 REMUL steps on the fast kernels and flat Adam match tfjs's kernels
   uninstall.forEach((f) => f());
   setFusedAttention(false);
   setFusedOps(false);
+  setFusedDense(false);
   let reference: { losses: number[]; params: Float32Array[] };
   try {
     reference = await referenceTrajectory();
   } finally {
     setFusedAttention(true);
     setFusedOps(true);
+    setFusedDense(true);
     installWasmTranspose();
     installWasmSlice();
     installWasmShare();

@@ -8,6 +8,8 @@
 import { tf } from "../tf.ts";
 import { installWasmMatMulFix } from "./wasm_matmul_fix.ts";
 import { installWasmBlasMatMul } from "./wasm_blas_matmul.ts";
+import { installFusedDense } from "./fused_dense.ts";
+import { installEngineSaveShare } from "./engine_save_share.ts";
 import { loadNativeBlas } from "./native_blas.ts";
 import { installWasmTranspose } from "./wasm_transpose.ts";
 import { installWasmSlice } from "./wasm_slice.ts";
@@ -149,11 +151,16 @@ export async function initBackend(
     const blas = loadNativeBlas();
     if (blas.loaded && options.blasThreads) blas.blas.setThreads(options.blasThreads);
     kernels.push(`BatchMatMul: ${installWasmBlasMatMul()}`);
+    kernels.push(installFusedDense());
   } else if (name === "webgpu") {
     installWebGpuDeviceFix();
     await import("npm:@tensorflow/tfjs-backend-webgpu@4.22.0");
     installWebGpuAddNFix();
     kernels.push(await installWebGpuFusedKernels());
+  }
+  if (name !== "webgpu") {
+    installEngineSaveShare();
+    kernels.push("tensors saved for gradients: a second reference to the data, no Identity kernel");
   }
   const ok = await tf.setBackend(name);
   await tf.ready();

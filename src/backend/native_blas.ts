@@ -21,8 +21,9 @@ export interface NativeBlas {
   /** Threads OpenBLAS was set to use. */
   readonly threads: number;
   /**
-   * `C[m×n] = op(A)[m×k] · op(B)[k×n]`, row-major, float32; `a`, `b`, `c` are views of the same
-   * or different buffers (a wasm heap included), read and written in place.
+   * `C[m×n] = op(A)[m×k] · op(B)[k×n] + beta·C` (beta 0 unless given), row-major, float32; `a`,
+   * `b`, `c` are views of the same or different buffers (a wasm heap included), read and written
+   * in place.
    */
   sgemm(
     transA: boolean,
@@ -36,6 +37,7 @@ export interface NativeBlas {
     ldb: number,
     c: Float32Array,
     ldc: number,
+    beta?: number,
   ): void;
   /**
    * `y[n] = alpha · Aᵀ·x` for row-major `A [m×n]` with leading dimension `lda`, `x [m]`: column
@@ -187,7 +189,7 @@ function open(): NativeBlasStatus {
       sgemvT(m, n, alpha, a, lda, x, y) {
         s.cblas_sgemv(ROW_MAJOR, TRANS, m, n, alpha, a, lda, x, 1, 0, y, 1);
       },
-      sgemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc) {
+      sgemm(transA, transB, m, n, k, a, lda, b, ldb, c, ldc, beta = 0) {
         s.cblas_sgemm(
           ROW_MAJOR,
           transA ? TRANS : NO_TRANS,
@@ -200,7 +202,7 @@ function open(): NativeBlasStatus {
           lda,
           b,
           ldb,
-          0,
+          beta,
           c,
           ldc,
         );

@@ -22,13 +22,50 @@ function normalizeAxes(axis: number | number[] | null | undefined, rank: number)
   return [...new Set(list.map((a) => (a < 0 ? a + rank : a)))].sort((a, b) => a - b);
 }
 
+let ones = new Float32Array(0);
+let acc64 = new Float64Array(0);
+
+/**
+ * Column sums of a row-major `x [rows, cols]`, scaled: `out[c] = scale · Σ_r x[r, c]`. On OpenBLAS
+ * (`xᵀ·1`) when it is loaded and the matrix has at least 4096 elements, else in a float64 loop
+ * rounded to float32. The one arithmetic of every outer-axis `Sum`/`Mean` here and of the fused
+ * dense layer's bias gradient ({@link ./fused_dense.ts}), so both give the same numbers.
+ *
+ * @example
+ * ```ts
+ * import { columnSums } from "./wasm_reduce.ts";
+ * const out = new Float32Array(2);
+ * columnSums(new Float32Array([1, 2, 3, 4]), 2, 2, out);
+ * if (out[0] !== 4 || out[1] !== 6) throw new Error();
+ * ```
+ */
+export function columnSums(
+  x: Float32Array,
+  rows: number,
+  cols: number,
+  out: Float32Array,
+  scale = 1,
+): void {
+  const blas = loadNativeBlas();
+  if (blas.loaded && rows * cols >= 4096) {
+    if (ones.length < rows) ones = new Float32Array(rows).fill(1);
+    blas.blas.sgemvT(rows, cols, scale, x, cols, ones.subarray(0, rows), out);
+    return;
+  }
+  if (acc64.length < cols) acc64 = new Float64Array(cols);
+  const acc = acc64;
+  acc.fill(0, 0, cols);
+  for (let r = 0, base = 0; r < rows; r++, base += cols) {
+    for (let i = 0; i < cols; i++) acc[i] += x[base + i];
+  }
+  for (let i = 0; i < cols; i++) out[i] = acc[i] * scale;
+}
+
 /**
  * Sum (or mean) over a contiguous run of axes that is not innermost: `x` seen as
- * `[outer, reduce, inner]`, `out[o, i] = Σ_r x[o, r, i]`: on OpenBLAS (`Aᵀ·1`) when it is loaded
- * and the slice is large, else in a float64 loop rounded to float32.
+ * `[outer, reduce, inner]`, `out[o, i] = Σ_r x[o, r, i]`, by {@linkcode columnSums} per outer
+ * index.
  */
-let ones = new Float32Array(0);
-
 function sumMiddle(
   backend: WasmBackend,
   x: TensorInfo,
@@ -48,33 +85,15 @@ function sumMiddle(
   const xs = f32View(backend, x);
   const ys = f32View(backend, out);
   const scale = mean ? 1 / reduce : 1;
-  const blas = loadNativeBlas();
-  if (blas.loaded && reduce * inner >= 4096) {
-    // column sums as Aᵀ·1 on OpenBLAS, one per outer index
-    if (ones.length < reduce) ones = new Float32Array(reduce).fill(1);
-    for (let o = 0; o < outer; o++) {
-      const at = o * reduce * inner;
-      blas.blas.sgemvT(
-        reduce,
-        inner,
-        scale,
-        xs.subarray(at, at + reduce * inner),
-        inner,
-        ones,
-        ys.subarray(o * inner, (o + 1) * inner),
-      );
-    }
-    return out;
-  }
-  const acc = new Float64Array(inner);
   for (let o = 0; o < outer; o++) {
-    acc.fill(0);
-    let base = o * reduce * inner;
-    for (let r = 0; r < reduce; r++, base += inner) {
-      for (let i = 0; i < inner; i++) acc[i] += xs[base + i];
-    }
-    const at = o * inner;
-    for (let i = 0; i < inner; i++) ys[at + i] = acc[i] * scale;
+    const at = o * reduce * inner;
+    columnSums(
+      xs.subarray(at, at + reduce * inner),
+      reduce,
+      inner,
+      ys.subarray(o * inner, (o + 1) * inner),
+      scale,
+    );
   }
   return out;
 }

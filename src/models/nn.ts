@@ -7,6 +7,7 @@
  */
 import { type Tensor, tf } from "../tf.ts";
 import { fusedAttention } from "../backend/fused_attention.ts";
+import { fusedDense } from "../backend/fused_dense.ts";
 import { applyFused, type FusedUnaryOp } from "../backend/fused_op.ts";
 
 /** A dense layer's parameters: weight `[in, out]`, optional bias `[out]`. */
@@ -16,12 +17,18 @@ export interface DenseParams {
 }
 
 /**
- * Dense map on the last axis.
+ * Dense map on the last axis: one kernel each way on wasm with OpenBLAS
+ * ({@link ../backend/fused_dense.ts}), the composite elsewhere.
  *
  * @param x `[..., in]`
  * @returns `[..., out]`
  */
 export function dense(x: Tensor, p: DenseParams): Tensor {
+  return fusedDense(x, p.w, p.b) ?? denseComposite(x, p);
+}
+
+/** {@linkcode dense} from tfjs's own ops (reshape, matMul, add); the reference of the fused kernel. */
+export function denseComposite(x: Tensor, p: DenseParams): Tensor {
   return tf.tidy(() => {
     const [fanIn, fanOut] = p.w.shape;
     const lead = x.shape.slice(0, -1);

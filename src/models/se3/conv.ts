@@ -22,6 +22,7 @@ import type { EdgeGeometry } from "./edge_geometry.ts";
 import { type Features, type Fiber, fiberDegrees } from "./fiber.ts";
 import { kernelFrequencies, pairKey } from "./kernel_basis.ts";
 import { createRadial, radialApply, type RadialParams } from "./radial.ts";
+import { dense } from "../nn.ts";
 
 /** How the relative position enters the source features (reference `x_ij`). */
 export type RelativePositionMode = "add" | "none";
@@ -168,8 +169,7 @@ export function convNodes(params: ConvParams, features: Features, geo: EdgeGeome
       const w = params.selfWeights[d];
       out[d] = w
         ? m.add(
-          tf.matMul(features[d].reshape([-1, params.fin[d]]), w as tf.Tensor2D)
-            .reshape([b, n, 2 * d + 1, c]),
+          dense(features[d], { w }).reshape([b, n, 2 * d + 1, c]),
         )
         : m;
     }

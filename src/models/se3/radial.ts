@@ -10,6 +10,7 @@
  */
 import { type Tensor, tf, type Variable } from "../../tf.ts";
 import type { ParamFactory } from "../params.ts";
+import { dense } from "../nn.ts";
 
 /** Parameters of the radial networks of one convolution (P pairs). */
 export interface RadialParams {
@@ -85,12 +86,12 @@ export function radialApply(params: RadialParams, edgeScalars: Tensor): Tensor[]
     const e = edgeScalars.shape[0];
     const pairs = params.outSizes.length;
     const w = params.width;
-    let h = tf.matMul(edgeScalars, params.w1 as tf.Tensor2D).add(params.b1); // [E, P·W]
+    let h = dense(edgeScalars, { w: params.w1, b: params.b1 }); // [E, P·W]
     h = h.reshape([e, pairs, w]).transpose([1, 0, 2]); // [P, E, W]
     h = tf.relu(layerNormAffine(h, params.g1, params.beta1));
     h = tf.matMul(h, params.w2 as tf.Tensor3D).add(params.b2); // [P, E, W]
     h = tf.relu(layerNormAffine(h, params.g2, params.beta2));
     const per = pairs === 1 ? [h.reshape([e, w])] : tf.unstack(h, 0); // P × [E, W]
-    return per.map((hp, i) => tf.matMul(hp, params.w3[i] as tf.Tensor2D).add(params.b3[i]));
+    return per.map((hp, i) => dense(hp, { w: params.w3[i], b: params.b3[i] }));
   });
 }

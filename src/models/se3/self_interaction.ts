@@ -15,6 +15,7 @@
 import { type Tensor, tf, type Variable } from "../../tf.ts";
 import type { ParamFactory } from "../params.ts";
 import { describeFiber, type Features, type Fiber, fiberDegrees } from "./fiber.ts";
+import { dense } from "../nn.ts";
 
 /** Weights of a 1×1 self-interaction: `[C_in, C_out]` per output degree. */
 export interface Linear1x1Params {
@@ -70,8 +71,7 @@ export function linear1x1(params: Linear1x1Params, features: Features): Features
     for (const d of fiberDegrees(params.fout)) {
       const f = featureOf(features, d, "linear1x1");
       const lead = f.shape.slice(0, -1);
-      const y = tf.matMul(f.reshape([-1, params.fin[d]]), params.weights[d] as tf.Tensor2D);
-      out[d] = y.reshape([...lead, params.fout[d]]);
+      out[d] = dense(f, { w: params.weights[d] }); // [..., fout]
     }
     return out;
   });
@@ -138,7 +138,7 @@ export function attentiveSelfInteraction(
       const { mean, variance } = tf.moments(g, -1, true);
       g = g.sub(mean).mul(tf.rsqrt(variance.add(1e-5))).mul(net.gamma).add(net.beta);
       g = tf.leakyRelu(g, 0.01);
-      const logits = tf.matMul(g, net.w as tf.Tensor2D).add(net.b).reshape([k, cout, cin]);
+      const logits = dense(g, { w: net.w, b: net.b }).reshape([k, cout, cin]);
       const att = tf.softmax(logits, -1); // [K, Cout, Cin]
       const y = tf.matMul(v, att, false, true); // [K, 2d+1, Cout]
       out[d] = y.reshape([...lead, m, cout]);
