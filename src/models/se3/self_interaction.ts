@@ -70,7 +70,6 @@ export function linear1x1(params: Linear1x1Params, features: Features): Features
     const out: Features = {};
     for (const d of fiberDegrees(params.fout)) {
       const f = featureOf(features, d, "linear1x1");
-      const lead = f.shape.slice(0, -1);
       out[d] = dense(f, { w: params.weights[d] }); // [..., fout]
     }
     return out;
