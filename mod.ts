@@ -118,7 +118,15 @@ export {
   type MetricContext,
   type MetricDefinition,
 } from "./src/metrics/metric.ts";
-export { runSuite, type RunSuiteOptions, type SuiteRun } from "./src/runner/run_suite.ts";
+export {
+  type RunPlan,
+  runSuite,
+  type RunSuiteOptions,
+  type SuiteRun,
+} from "./src/runner/run_suite.ts";
+export { type CaseSelection, selectCases } from "./src/runner/select_cases.ts";
+export { RunInputError, type RunOption } from "./src/runner/input_error.ts";
+export { parseShard, type Shard } from "./src/runner/shard.ts";
 export { type PoolEvent } from "./src/runner/pool.ts";
 export { type CaseProgress } from "./src/runner/run_case.ts";
 export {

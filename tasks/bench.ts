@@ -1,30 +1,27 @@
 /**
  * `deno task bench`: runs a suite from the registry across Web Workers and writes
  * `results.jsonl`, `results.csv`, `summary.md` and `report.html`. Run with `--help` for the flags.
+ * A thin command line over {@linkcode runSuite}: it parses the flags, prints progress and the
+ * summary, checks a baseline and turns the outcome into the exit code.
  *
  * @module
  */
-import { BACKEND_REQUESTS, type BackendRequest, chooseBackend } from "../src/backend/backend.ts";
+import { BACKEND_REQUESTS, type BackendRequest } from "../src/backend/backend.ts";
+import { caseId } from "../src/core/case_id.ts";
 import { createRegistries } from "../src/registry.ts";
-import { summaryMarkdown, writeOutputs } from "../src/runner/output.ts";
-import {
-  dropPartialLastLine,
-  partialLineWarning,
-  readResultsFile,
-  RESULTS_FILE,
-} from "../src/runner/results_file.ts";
-import { describeConflicts, resumeConflicts } from "../src/runner/settings_diff.ts";
-import type { ResultRecord } from "../src/runner/result.ts";
-import { defaultJobs, runSuite } from "../src/runner/run_suite.ts";
+import { checkAgainstBaseline, loadBaseline } from "../src/report/baseline_check.ts";
+import { metricColumns } from "../src/runner/columns.ts";
 import { gitCommit } from "../src/runner/environment.ts";
-import { expandSuite, filterSpecs, type RunSpec, type Scale, SCALES } from "../src/runner/suite.ts";
-import { parseShard, type Shard, shardItems } from "../src/runner/shard.ts";
+import { RunInputError } from "../src/runner/input_error.ts";
 import { parseOverrides, type ScaleOverrides } from "../src/runner/overrides.ts";
+import { RESULTS_FILE } from "../src/runner/results_file.ts";
+import { runSuite, type SuiteRun } from "../src/runner/run_suite.ts";
+import { type CaseSelection, selectCases } from "../src/runner/select_cases.ts";
+import { parseShard, type Shard } from "../src/runner/shard.ts";
+import { type Scale, SCALES } from "../src/runner/suite.ts";
+import { summaryMarkdown } from "../src/runner/tables.ts";
 import { createSuiteRegistry } from "../bench/suites.ts";
 import { CliError, formatDuration, parseCli, runCli } from "./_cli.ts";
-import { checkAgainstBaseline, loadBaseline } from "./compare.ts";
-import { caseId } from "../src/core/case_id.ts";
-import { reportFolder } from "./report.ts";
 
 const HELP = `Usage: deno task bench [options]
 
@@ -105,23 +102,13 @@ async function main(): Promise<number> {
   if (!SCALES.includes(scale)) {
     throw new CliError(`--scale: unknown scale "${args.scale}"; accepted: ${SCALES.join(", ")}`);
   }
-  const backendReq = args.backend as BackendRequest;
-  if (!BACKEND_REQUESTS.includes(backendReq)) {
+  const backend = args.backend as BackendRequest;
+  if (!BACKEND_REQUESTS.includes(backend)) {
     throw new CliError(
       `--backend: unknown backend "${args.backend}"; accepted: ${BACKEND_REQUESTS.join(", ")}`,
     );
   }
-  const positiveInt = (flag: string, v: unknown, allowZero = false) => {
-    if (v === undefined) return undefined;
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < (allowZero ? 0 : 1) || String(v).trim() === "") {
-      throw new CliError(
-        `--${flag}: expected a ${allowZero ? "non-negative" : "positive"} integer, got "${v}"`,
-      );
-    }
-    return n;
-  };
-  const jobsArg = positiveInt("jobs", args.jobs);
+  const jobs = positiveInt("jobs", args.jobs);
   const repetitions = positiveInt("repetitions", args.repetitions);
   const timeoutS = positiveInt("timeout", args.timeout, true)!;
   let shard: Shard | undefined;
@@ -130,35 +117,34 @@ async function main(): Promise<number> {
   } catch (e) {
     throw new CliError(`--shard: ${(e as Error).message}`);
   }
-  const baseline = args.baseline ? await loadBaseline(args.baseline as string) : undefined;
+  const baselinePath = args.baseline as string | undefined;
+  let baseline;
+  try {
+    baseline = baselinePath ? await loadBaseline(baselinePath) : undefined;
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
   if (args.resume && !args.out) {
     throw new CliError("--resume needs --out DIR (the folder to resume)");
   }
-  if (args.filter && typeof args.filter === "string" && args.filter.startsWith("/")) {
-    try {
-      new RegExp((args.filter as string).slice(1, -1));
-    } catch (e) {
-      throw new CliError(`--filter: invalid regular expression: ${(e as Error).message}`);
-    }
-  }
-
   let overrides: ScaleOverrides;
   try {
     overrides = parseOverrides((args.set ?? []) as unknown as string[]);
   } catch (e) {
     throw new CliError(`--set: ${(e as Error).message}`);
   }
-  const dataDir = (args["data-dir"] as string | undefined) ?? "data";
-  let expanded: RunSpec[];
-  let specs: RunSpec[];
-  try {
-    expanded = expandSuite(suite, scale, registries, { repetitions, dataDir, overrides });
-    specs = filterSpecs(expanded, args.filter as string | undefined);
-  } catch (e) {
-    throw new CliError(`suite "${suite.id}": ${(e as Error).message}`);
-  }
-  if (args["data-dir"] !== undefined) {
-    const files = [...new Set(specs.map((s) => s.dataset.config.file))];
+  const dataDir = args["data-dir"] as string | undefined;
+  const selection: CaseSelection = {
+    scale,
+    filter: args.filter as string | undefined,
+    shard,
+    repetitions,
+    dataDir,
+    overrides,
+  };
+  const cases = await cliInput(() => selectCases(suite, registries, selection));
+  if (dataDir !== undefined) {
+    const files = [...new Set(cases.selected.map((s) => s.dataset.config.file))];
     if (files.length === 1 && typeof files[0] === "string" && files[0] !== "") {
       console.error(
         `bench: note: --data-dir ${dataDir} is not read: suite ${suite.id} at scale ${scale} ` +
@@ -166,166 +152,55 @@ async function main(): Promise<number> {
       );
     }
   }
-  const unsharded = specs;
-  if (shard) specs = shardItems(specs, shard);
   if (args.list) {
-    for (const s of specs) console.log(s.id);
-    console.error(`${specs.length} cases in suite ${suite.id} at scale ${scale}`);
+    for (const s of cases.selected) console.log(s.id);
+    console.error(`${cases.selected.length} cases in suite ${suite.id} at scale ${scale}`);
     return 0;
-  }
-  if (specs.length === 0) {
-    throw new CliError(
-      shard && unsharded.length
-        ? `--shard: shard ${args.shard} of ${unsharded.length} cases is empty`
-        : `--filter: "${args.filter}" matches no case of suite ${suite.id}`,
-    );
   }
 
   const stamp = new Date().toISOString().replace(/[:T]/g, "-").replace(/\..*/, "");
   const out = (args.out as string | undefined) ??
     `results/${suite.id}-${scale}-${stamp}${shard ? `-shard${shard.index}of${shard.count}` : ""}`;
-  let previous: ResultRecord[] = [];
-  let others: ResultRecord[] = []; // records of other suites or scales in the same folder: kept
-  let repair = false; // a partial last line to cut off before appending
-  let existing;
-  try {
-    existing = await readResultsFile(out);
-  } catch (e) {
-    // a file system error (a path through a file, no permission): the folder is unusable
-    const fs = Object.values(Deno.errors).some((C) => e instanceof C);
-    throw new CliError(
-      fs
-        ? `--out: cannot write to "${out}": ${(e as Error).message}`
-        : `${args.resume ? "--resume" : "--out"}: cannot read ${out}/${RESULTS_FILE}: ${
-          (e as Error).message
-        }`,
-    );
-  }
-  if (!args.resume && (existing.lines > 0 || existing.partial)) {
-    throw new CliError(
-      `--out: "${out}" already holds ${existing.records.length} result(s) in ${RESULTS_FILE}; ` +
-        `add --resume to keep them and run only the cases not completed, or choose another --out`,
-    );
-  }
-  if (args.resume) {
-    const mine = (r: ResultRecord) => r.suite === suite.id && r.scale === scale;
-    previous = existing.records.filter(mine);
-    others = existing.records.filter((r) => !mine(r));
-    const conflicts = resumeConflicts(previous, expanded);
-    if (conflicts.length) {
-      throw new CliError(
-        `--resume: completed cases in ${out}/${RESULTS_FILE} ran with other settings than this ` +
-          `run (recorded → now): ${describeConflicts(conflicts)}; resume with the same --set ` +
-          `values as before, or run into a new --out`,
-      );
-    }
-    if (existing.partial) {
-      console.error(
-        `bench: warning: ${partialLineWarning(`${out}/${RESULTS_FILE}`, existing.partial)}`,
-      );
-      repair = true;
-    }
-    if (existing.records.length === 0) {
-      const csv = await Deno.readTextFile(`${out}/results.csv`).catch(() => "");
-      const rows = Math.max(0, csv.trim().split("\n").length - 1);
-      console.error(
-        `bench: --resume: ${out}/${RESULTS_FILE} holds no results${
-          rows ? ` (results.csv lists ${rows}: they are lost from ${RESULTS_FILE})` : ""
-        }; every case runs`,
-      );
-    }
-  }
-  let backend;
-  try {
-    backend = await chooseBackend(backendReq);
-  } catch (e) {
-    throw new CliError((e as Error).message);
-  }
-  try {
-    const st = await Deno.stat(out).catch(() => null);
-    if (st && !st.isDirectory) throw new Error("it exists and is not a folder");
-    await Deno.mkdir(out, { recursive: true });
-    const probe = `${out}/.write-test`;
-    await Deno.writeTextFile(probe, "");
-    await Deno.remove(probe);
-  } catch (e) {
-    throw new CliError(`--out: cannot write to "${out}": ${(e as Error).message}`);
-  }
-  // results.jsonl has one writer, this process: cut a partial last line off before appending
-  if (repair) await dropPartialLastLine(out);
-
-  const completed = new Set(previous.filter((r) => r.state === "completed").map((r) => r.id));
-  const todo = specs.filter((s) => !completed.has(s.id));
-  const jobs = suite.exclusive ? 1 : jobsArg ?? defaultJobs(backend);
-  if (suite.exclusive && jobsArg && jobsArg > 1) {
-    console.error(
-      `bench: suite ${suite.id} times its cases, so they run one at a time (--jobs ignored)`,
-    );
-  }
-  console.error(
-    `bench: suite ${suite.id}, scale ${scale}, ${todo.length} cases to run` +
-      (completed.size ? ` (${completed.size} already completed)` : "") +
-      `, ${jobs} worker(s)\nbench: backend ${backend.name} — ${backend.reason}\nbench: writing to ${out}/`,
-  );
   const controller = new AbortController();
   const onSigint = () => {
     console.error("\nbench: interrupted; stopping workers and keeping completed results");
     controller.abort();
   };
-  Deno.addSignalListener("SIGINT", onSigint);
+  let listening = false;
   const t0 = performance.now();
-  let finishedTime = 0;
-  const run = await runSuite(suite, {
-    scale,
-    specs: todo, // expanded, filtered, sharded and resumed above
-    jobs,
-    backend,
-    outDir: out,
-    timeoutMs: timeoutS * 1000,
-    registries,
-    gitCommit: await gitCommit(),
-    signal: controller.signal,
-    onEvent: (e) => {
-      if (e.type === "progress") {
-        const { phase, step, steps } = e.progress;
-        const pct = Math.floor((100 * step) / steps);
-        if (
-          phase === "train" && pct % 25 === 0 && pct > 0 && pct < 100 && step * 20 % steps === 0
-        ) {
-          console.error(`      ${e.spec.id}: training ${pct}% (${step}/${steps} steps)`);
-        }
-        return;
-      }
-      if (e.type !== "done") return;
-      finishedTime = performance.now() - t0;
-      const perCase = finishedTime / e.done;
-      const eta = perCase * (e.total - e.done);
-      const r = e.record;
-      const what = r.state === "completed"
-        ? describeMetrics(r.metrics)
-        : r.state === "errored"
-        ? r.error.slice(0, 160)
-        : r.reason.slice(0, 160);
-      const secs = (Date.parse(r.endedAt) - Date.parse(r.startedAt)) / 1000;
-      console.error(
-        `[${String(e.done).padStart(String(e.total).length)}/${e.total}] ${
-          r.state.padEnd(9)
-        } ${r.id} ` +
-          `(${secs.toFixed(1)} s) ${what} · elapsed ${formatDuration(finishedTime)}` +
-          (e.done < e.total ? ` · ETA ${formatDuration(eta)}` : ""),
-      );
-    },
+  const run: SuiteRun = await cliInput(async () =>
+    runSuite(suite, {
+      ...selection,
+      jobs,
+      backend,
+      out,
+      resume: args.resume as boolean,
+      timeoutMs: timeoutS * 1000,
+      registries,
+      gitCommit: await gitCommit(),
+      signal: controller.signal,
+      onNote: (n) => console.error(`bench: ${n}`),
+      onStart: (plan) => {
+        console.error(
+          `bench: suite ${suite.id}, scale ${scale}, ${plan.todo.length} cases to run` +
+            (plan.completed ? ` (${plan.completed} already completed)` : "") +
+            `, ${plan.jobs} worker(s)\nbench: backend ${plan.backend.name} — ${plan.backend.reason}` +
+            `\nbench: writing to ${out}/`,
+        );
+        Deno.addSignalListener("SIGINT", onSigint);
+        listening = true;
+      },
+      onEvent: progressPrinter(t0),
+    })
+  ).finally(() => {
+    if (listening) Deno.removeSignalListener("SIGINT", onSigint);
   });
-  Deno.removeSignalListener("SIGINT", onSigint);
-  const byId = new Map<string, ResultRecord>(previous.map((r) => [r.id, r]));
-  for (const r of run.records) byId.set(r.id, r);
-  const ordered = specs.flatMap((s) => (byId.has(s.id) ? [byId.get(s.id)!] : []));
-  // Resumed cases this run's filter or shard left out stay in the folder.
-  const ran = new Set(specs.map((s) => s.id));
-  const kept = previous.filter((r) => !ran.has(r.id));
-  await writeOutputs(out, [...others, ...kept, ...ordered], `${suite.id} (${scale})`, suite.ratios);
-  console.log(summaryMarkdown(ordered, `${suite.id} (${scale})`, suite.ratios));
-  await reportFolder(out).catch((e) => console.error(`bench: no report.html: ${e.message}`));
+  const results = run.results;
+  console.log(summaryMarkdown(results, {
+    columns: metricColumns(registries),
+    title: `${suite.id} (${scale})`,
+    ratios: suite.ratios,
+  }));
   console.error(
     `bench: ${
       formatDuration(performance.now() - t0)
@@ -333,13 +208,14 @@ async function main(): Promise<number> {
   );
   // The baseline is narrowed to the cases this run selected (--filter, --shard): those must
   // all be there; the baseline's other cases are not expected.
-  const selected = new Set(specs.map((s) => caseId(s.model.id, s.params)));
+  const selected = new Set(run.selected.map((s) => caseId(s.model.id, s.params)));
   const narrowed = !!args.filter || !!shard;
   const inRun = (key: string) => {
     const m = /^([^/[]+)\/(.+)$/.exec(key); // `suite/case` in multi-suite baselines
     return m ? m[1] === suite.id && selected.has(m[2]) : selected.has(key);
   };
-  const check = baseline && checkAgainstBaseline(baseline, args.baseline as string, ordered, {
+  const check = baseline && checkAgainstBaseline(baseline, baselinePath!, results, {
+    columns: metricColumns(registries),
     changesOnly: true,
     select: narrowed ? inRun : undefined,
     selectedBy: narrowed
@@ -350,9 +226,9 @@ async function main(): Promise<number> {
   });
   if (check) console.log(check.markdown);
   if (controller.signal.aborted) return 130;
-  if (!ordered.some((r) => r.state === "completed")) {
+  if (!results.some((r) => r.state === "completed")) {
     const counts = new Map<string, number>();
-    for (const r of ordered) counts.set(r.state, (counts.get(r.state) ?? 0) + 1);
+    for (const r of results) counts.set(r.state, (counts.get(r.state) ?? 0) + 1);
     console.error(
       `bench: no case completed (${
         [...counts].map(([s, n]) => `${n} ${s}`).join(", ") || "no records"
@@ -361,6 +237,63 @@ async function main(): Promise<number> {
     return 3;
   }
   return check && check.comparison.regressions > 0 ? 1 : 0;
+}
+
+/** A flag's value as an integer ≥ 1 (≥ 0 with `allowZero`), or undefined when not given. */
+function positiveInt(flag: string, v: unknown, allowZero = false): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < (allowZero ? 0 : 1) || String(v).trim() === "") {
+    throw new CliError(
+      `--${flag}: expected a ${allowZero ? "non-negative" : "positive"} integer, got "${v}"`,
+    );
+  }
+  return n;
+}
+
+/** Runs `f`; bad input it reports ({@linkcode RunInputError}) becomes a CliError naming the flag. */
+async function cliInput<T>(f: () => T | Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof RunInputError) {
+      throw new CliError(e.option ? `--${e.option}: ${e.detail}` : e.detail);
+    }
+    throw e;
+  }
+}
+
+/** Prints a line per finished case (and per quarter of a long training) to stderr. */
+function progressPrinter(t0: number): NonNullable<Parameters<typeof runSuite>[1]["onEvent"]> {
+  return (e) => {
+    if (e.type === "progress") {
+      const { phase, step, steps } = e.progress;
+      const pct = Math.floor((100 * step) / steps);
+      if (
+        phase === "train" && pct % 25 === 0 && pct > 0 && pct < 100 && step * 20 % steps === 0
+      ) {
+        console.error(`      ${e.spec.id}: training ${pct}% (${step}/${steps} steps)`);
+      }
+      return;
+    }
+    if (e.type !== "done") return;
+    const elapsed = performance.now() - t0;
+    const eta = (elapsed / e.done) * (e.total - e.done);
+    const r = e.record;
+    const what = r.state === "completed"
+      ? describeMetrics(r.metrics)
+      : r.state === "errored"
+      ? r.error.slice(0, 160)
+      : r.reason.slice(0, 160);
+    const secs = (Date.parse(r.endedAt) - Date.parse(r.startedAt)) / 1000;
+    console.error(
+      `[${String(e.done).padStart(String(e.total).length)}/${e.total}] ${
+        r.state.padEnd(9)
+      } ${r.id} ` +
+        `(${secs.toFixed(1)} s) ${what} · elapsed ${formatDuration(elapsed)}` +
+        (e.done < e.total ? ` · ETA ${formatDuration(eta)}` : ""),
+    );
+  };
 }
 
 if (import.meta.main) await runCli("bench", main);

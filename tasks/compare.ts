@@ -8,12 +8,10 @@
  *
  * @module
  */
-import { type Baseline, parseBaseline } from "../src/report/baseline.ts";
-import { compareToBaseline, type Comparison, comparisonMarkdown } from "../src/report/compare.ts";
+import { checkAgainstBaseline, loadBaseline } from "../src/report/baseline_check.ts";
+import { metricColumns } from "../src/runner/columns.ts";
 import { readResults } from "../src/runner/results_file.ts";
 import { caseFilter } from "../src/runner/suite.ts";
-import type { ResultRecord } from "../src/runner/result.ts";
-import { metricColumns } from "./report.ts";
 import { CliError, parseCli, runCli } from "./_cli.ts";
 
 const HELP = `Usage: deno task compare BASELINE.json DIR [options]
@@ -31,54 +29,6 @@ Options:
   -h, --help       this text
 `;
 
-/**
- * Reads and checks a baseline file.
- *
- * @throws CliError naming the file when it cannot be read or is not a baseline.
- */
-export async function loadBaseline(path: string): Promise<Baseline> {
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    throw new CliError(`cannot read baseline "${path}": ${(e as Error).message}`);
-  }
-  try {
-    return parseBaseline(text, path);
-  } catch (e) {
-    throw new CliError((e as Error).message);
-  }
-}
-
-/**
- * Compares records with a baseline and renders the Markdown.
- *
- * @param options `changesOnly` hides unchanged rows; `select` narrows the baseline to the case
- *   keys it accepts, `selectedBy` says how (for the notes).
- * @returns the comparison and its Markdown.
- */
-export function checkAgainstBaseline(
-  baseline: Baseline,
-  baselinePath: string,
-  records: readonly ResultRecord[],
-  options: {
-    changesOnly?: boolean;
-    select?: (key: string) => boolean;
-    selectedBy?: string;
-  } = {},
-): { comparison: Comparison; markdown: string } {
-  const comparison = compareToBaseline(baseline, records, {
-    columns: metricColumns(),
-    select: options.select,
-    selectedBy: options.selectedBy,
-  });
-  const markdown = comparisonMarkdown(comparison, {
-    title: `Regression check against ${baselinePath}`,
-    changesOnly: options.changesOnly,
-  });
-  return { comparison, markdown };
-}
-
 async function main(): Promise<number> {
   const { values, positionals } = parseCli(Deno.args, {
     filter: { type: "string" },
@@ -95,7 +45,12 @@ async function main(): Promise<number> {
     );
   }
   const [path, dir] = positionals;
-  const baseline = await loadBaseline(path);
+  let baseline;
+  try {
+    baseline = await loadBaseline(path);
+  } catch (e) {
+    throw new CliError((e as Error).message);
+  }
   const filter = values.filter as string | undefined;
   let select: (key: string) => boolean;
   try {
@@ -118,6 +73,7 @@ async function main(): Promise<number> {
   }
   if (records.length === 0) throw new CliError(`"${dir}" has no results (results.jsonl)`);
   const { comparison, markdown } = checkAgainstBaseline(baseline, path, records, {
+    columns: metricColumns(),
     changesOnly: values["changes-only"] as boolean,
     select: filter ? select : undefined,
     selectedBy: filter ? `--filter ${filter}` : undefined,

@@ -10,7 +10,7 @@
 import { githubBenchmarkEntries } from "../src/report/github_benchmark.ts";
 import { readResults } from "../src/runner/results_file.ts";
 import { writeTextFileAtomic } from "../src/runner/atomic_write.ts";
-import { metricColumns } from "./report.ts";
+import { metricColumns } from "../src/runner/columns.ts";
 import { CliError, parseCli, runCli } from "./_cli.ts";
 
 const HELP = `Usage: deno task export DIR [--out FILE]

@@ -15,7 +15,8 @@ import type { ResultRecord } from "../src/runner/result.ts";
 import { mergeShardRecords, recordKey } from "../src/runner/shard.ts";
 import { expandSuite, type Scale } from "../src/runner/suite.ts";
 import { createSuiteRegistry } from "../bench/suites.ts";
-import { reportFolder } from "./report.ts";
+import { metricColumns } from "../src/runner/columns.ts";
+import { reportFolder } from "../src/report/report_folder.ts";
 import { CliError, parseCli, runCli } from "./_cli.ts";
 
 const HELP = `Usage: deno task merge OUT DIR...
@@ -130,7 +131,10 @@ async function main(): Promise<number> {
     : undefined;
   const title = [...new Set(records.map((r) => `${r.suite} (${r.scale})`))].join(", ");
   await writeOutputs(out, records, title, suite?.ratios);
-  const report = await reportFolder(out);
+  const report = await reportFolder(out, {
+    columns: metricColumns(),
+    reference: suite?.reference,
+  });
   if (duplicates.length) {
     console.error(
       `merge: ${duplicates.length} cases were in more than one folder: ${duplicates.join(", ")}`,

@@ -1,7 +1,9 @@
 /** End to end: `deno task bench` as a user runs it, and its answers to bad input. */
 import assert from "node:assert/strict";
 import { runTask } from "../src/testing/run_task.ts";
-import { CSV_COLUMNS } from "../src/runner/output.ts";
+import { resultColumns } from "../src/runner/columns.ts";
+
+const CSV_COLUMNS = resultColumns().map((c) => c.name);
 
 const root = new URL("..", import.meta.url).pathname;
 
@@ -65,6 +67,7 @@ Deno.test("bench --scale smoke writes valid JSONL, CSV and summary, and --resume
       "train_step_ms",
       "infer_ms",
       "n_params",
+      "best_step",
     ]
   ) {
     assert.ok(CSV_COLUMNS.includes(col), col);

@@ -5,7 +5,8 @@ import type { ModelDefinition } from "../src/models/model.ts";
 import { costSuite } from "../bench/cost.ts";
 import type { SuiteDefinition } from "../src/runner/suite.ts";
 import { computeRatios } from "../src/runner/ratios.ts";
-import { classifyFailure } from "../src/runner/failure.ts";
+import { CaseFailure, failureKindOf, runtimeFailureKind } from "../src/runner/failure.ts";
+import { NonFiniteLossError } from "../src/training/train.ts";
 
 Deno.test("cost: an out-of-memory case becomes a result state and the sweep continues", async () => {
   // The parent registries must know the probe model too (ids are resolved before workers start).
@@ -84,16 +85,25 @@ Deno.test("cost: ratios pair numerator and denominator per key and average repet
   assert.equal(rows[1].values.t, undefined);
 });
 
-Deno.test("failures are classified", () => {
-  assert.equal(classifyFailure("RangeError: offset is out of bounds"), "out-of-memory");
-  assert.equal(classifyFailure("Out of memory in se3-transformer forward"), "out-of-memory");
+Deno.test("failure kinds are set where the failure happens; only the runtime's errors are read", () => {
+  assert.equal(failureKindOf(new CaseFailure("timeout", "timed out after 10 s")), "timeout");
+  assert.equal(failureKindOf(new NonFiniteLossError("loss became NaN at step 3")), "non-finite");
+  // what tfjs, V8 and WebAssembly throw when memory runs out (their throw sites are not ours)
+  assert.equal(failureKindOf(new RangeError("offset is out of bounds")), "out-of-memory");
   assert.equal(
-    classifyFailure("RuntimeError: Aborted(). Build with -sASSERTIONS for more info."),
+    failureKindOf(new Error("Out of memory in se3-transformer forward")),
     "out-of-memory",
   );
-  assert.equal(classifyFailure("GPU device was lost"), "device-lost");
-  assert.equal(classifyFailure("timed out after 10 s"), "timeout");
-  assert.equal(classifyFailure("NonFiniteLossError: loss became NaN at step 3"), "non-finite");
-  assert.equal(classifyFailure("worker died: boom"), "worker-died");
-  assert.equal(classifyFailure("TypeError: x is undefined"), "exception");
+  assert.equal(
+    failureKindOf(
+      new WebAssembly.RuntimeError("Aborted(). Build with -sASSERTIONS for more info."),
+    ),
+    "out-of-memory",
+  );
+  assert.equal(runtimeFailureKind("GPU device was lost"), "device-lost");
+  assert.equal(runtimeFailureKind("Uncaught TypeError: x is undefined"), undefined);
+  assert.equal(failureKindOf(new TypeError("x is undefined")), "exception");
+  // a message that only mentions a kind is not that kind
+  assert.equal(failureKindOf(new Error("the config says: timed out after 10 s")), "exception");
+  assert.equal(failureKindOf(new Error('array "R" holds a value that is not finite')), "exception");
 });

@@ -76,4 +76,9 @@ export class Registry<T extends Definition> {
   list(): T[] {
     return this.ids().map((id) => this.#items.get(id)!);
   }
+
+  /** All definitions, in the order they were registered (e.g. the order of result columns). */
+  inOrder(): T[] {
+    return [...this.#items.values()];
+  }
 }

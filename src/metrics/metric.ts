@@ -69,7 +69,11 @@ export interface MetricContext {
   readonly addArtifact: (name: string, table: Table) => void;
 }
 
-/** One reported number: its column name, direction and unit. */
+/**
+ * One reported number: its column name, direction and unit, and how it is shown. The results
+ * CSV, `summary.md`, the report, the regression check and the README's column table are all
+ * derived from these declarations (`src/runner/columns.ts`).
+ */
 export interface MetricColumn {
   /** Column name in results (e.g. `mse_test`). */
   readonly name: string;
@@ -79,6 +83,15 @@ export interface MetricColumn {
   readonly unit: string;
   /** One line for reports. */
   readonly description: string;
+  /**
+   * The value may be NaN in a completed result (the description says when); otherwise a value
+   * that is not finite errors the case (`non-finite`).
+   */
+  readonly mayBeNaN?: boolean;
+  /** A count: printed in full, not to 4 significant digits. */
+  readonly integer?: boolean;
+  /** Header of this column in `summary.md`; columns without one are not in the summary. */
+  readonly summary?: string;
 }
 
 /** A registered metric. */
@@ -100,8 +113,15 @@ export const mseMetric: MetricDefinition = {
       better: "smaller",
       unit: "",
       description: "MSE, test split (in distribution)",
+      summary: "MSE test",
     },
-    { name: "mse_ood", better: "smaller", unit: "", description: "MSE, out-of-distribution split" },
+    {
+      name: "mse_ood",
+      better: "smaller",
+      unit: "",
+      description: "MSE, out-of-distribution split",
+      summary: "MSE OOD",
+    },
   ],
   async compute({ model, dataset, eval: ev }) {
     const out: Record<string, number> = {};
@@ -118,8 +138,14 @@ export const equivarianceMetric: MetricDefinition = {
   id: "equivariance",
   description: "equivariance errors E and E' (paper Eq. 12, 13), Haar rotations, label-free",
   columns: [
-    { name: "equi_e", better: "smaller", unit: "", description: "E (Eq. 12)" },
-    { name: "equi_e_prime", better: "smaller", unit: "", description: "E' (Eq. 13)" },
+    { name: "equi_e", better: "smaller", unit: "", description: "E (Eq. 12)", summary: "E" },
+    {
+      name: "equi_e_prime",
+      better: "smaller",
+      unit: "",
+      description: "E' (Eq. 13)",
+      summary: "E'",
+    },
     { name: "equi_e_prime_rel", better: "smaller", unit: "", description: "E' / mean ‖f(x)‖" },
   ],
   async compute({ model, dataset, eval: ev, seed }) {
@@ -142,7 +168,13 @@ export const trainTimeMetric: MetricDefinition = {
   id: "train-time",
   description: "training step wall time (forward+backward+update), median/IQR after warm-up",
   columns: [
-    { name: "train_step_ms", better: "smaller", unit: "ms", description: "median step time" },
+    {
+      name: "train_step_ms",
+      better: "smaller",
+      unit: "ms",
+      description: "median step time",
+      summary: "step ms",
+    },
     { name: "train_step_iqr_ms", better: "neither", unit: "ms", description: "IQR of step time" },
     { name: "train_step_mean_ms", better: "smaller", unit: "ms", description: "mean step time" },
     { name: "train_step_std_ms", better: "neither", unit: "ms", description: "std of step time" },
@@ -153,6 +185,7 @@ export const trainTimeMetric: MetricDefinition = {
       better: "neither",
       unit: "steps",
       description: "the loss was read back and checked every this many steps",
+      integer: true,
     },
   ],
   compute({ history, trainWarmup }) {
@@ -180,6 +213,7 @@ export const inferenceTimeMetric: MetricDefinition = {
       better: "smaller",
       unit: "ms",
       description: "median forward time per batch",
+      summary: "infer ms",
     },
     { name: "infer_iqr_ms", better: "neither", unit: "ms", description: "IQR of forward time" },
     {
@@ -205,16 +239,36 @@ export const modelStatsMetric: MetricDefinition = {
   id: "model-stats",
   description: "parameter count, final training loss and final loss weights",
   columns: [
-    { name: "n_params", better: "neither", unit: "", description: "trainable parameters" },
+    {
+      name: "n_params",
+      better: "neither",
+      unit: "",
+      description: "trainable parameters",
+      integer: true,
+      summary: "params",
+    },
     { name: "final_loss", better: "neither", unit: "", description: "last training loss" },
-    { name: "final_alpha", better: "neither", unit: "", description: "α at the end" },
-    { name: "final_beta", better: "neither", unit: "", description: "β at the end" },
+    {
+      name: "final_alpha",
+      better: "neither",
+      unit: "",
+      description: "α at the end (NaN when training recorded no loss weights)",
+      mayBeNaN: true,
+    },
+    {
+      name: "final_beta",
+      better: "neither",
+      unit: "",
+      description: "β at the end (NaN when training recorded no loss weights)",
+      mayBeNaN: true,
+    },
     {
       name: "best_step",
       better: "neither",
       unit: "",
       description: "step whose weights were evaluated (chosen on the validation split when the " +
         "training config validates, else the last)",
+      integer: true,
     },
     {
       name: "est_memory_mb",

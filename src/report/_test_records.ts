@@ -109,7 +109,7 @@ export function makeRecord(spec: RecordSpec = {}): ResultRecord {
       history: { loss: [], taskWeights: [] },
     };
   }
-  if (state === "errored") return erroredResult(base, spec.message ?? "boom");
+  if (state === "errored") return erroredResult(base, spec.message ?? "boom", "exception");
   return { ...base, state, reason: spec.message ?? "not here" };
 }
 

@@ -14,7 +14,6 @@
  * @module
  */
 import type { MetricColumn } from "../metrics/metric.ts";
-import { CSV_COLUMNS } from "../runner/output.ts";
 import type { ResultRecord } from "../runner/result.ts";
 import { num } from "./_html.ts";
 import {
@@ -143,9 +142,13 @@ export function noiseBound(
   return factor * sd * Math.sqrt(1 / Math.max(1, a.n) + 1 / Math.max(1, b.n));
 }
 
-function metricNames(b: Readonly<Record<string, unknown>>, c: Readonly<Record<string, unknown>>) {
+function metricNames(
+  b: Readonly<Record<string, unknown>>,
+  c: Readonly<Record<string, unknown>>,
+  order: readonly string[],
+) {
   const all = new Set([...Object.keys(b), ...Object.keys(c)]);
-  const known = CSV_COLUMNS.filter((n) => all.has(n));
+  const known = order.filter((n) => all.has(n));
   return [...known, ...[...all].filter((n) => !known.includes(n)).sort()];
 }
 
@@ -277,7 +280,7 @@ export function compareToBaseline(
       }
       continue;
     }
-    for (const m of metricNames(b.metrics, c.metrics)) {
+    for (const m of metricNames(b.metrics, c.metrics, [...columns.keys()])) {
       const col = columns.get(m);
       if (!col || col.better === "neither") {
         if (!col && m in b.metrics) undirected.add(m);

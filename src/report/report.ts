@@ -20,7 +20,7 @@
  * @module
  */
 import type { MetricColumn } from "../metrics/metric.ts";
-import { artifactFileName } from "../runner/output.ts";
+import { artifactFileName } from "../runner/tables.ts";
 import { readResults } from "../runner/results_file.ts";
 import { writeTextFileAtomic } from "../runner/atomic_write.ts";
 import type { ResultRecord } from "../runner/result.ts";

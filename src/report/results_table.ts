@@ -8,17 +8,22 @@
  */
 import { formatParam } from "../core/case_id.ts";
 import type { MetricColumn } from "../metrics/metric.ts";
-import { CSV_COLUMNS } from "../runner/output.ts";
 import type { ResultRecord } from "../runner/result.ts";
 import { esc, num } from "./_html.ts";
 import { describeEnvironment, type EnvironmentIndex } from "./environment_index.ts";
 
-/** The metric names present in completed records, in the CSV's column order, then the rest. */
-export function metricOrder(records: readonly ResultRecord[]): string[] {
+/**
+ * The metric names present in completed records, in the order of `columns` (the metric
+ * definitions' columns), then the rest sorted.
+ */
+export function metricOrder(
+  records: readonly ResultRecord[],
+  columns: readonly MetricColumn[] = [],
+): string[] {
   const names = new Set(
     records.flatMap((r) => (r.state === "completed" ? Object.keys(r.metrics) : [])),
   );
-  const known = CSV_COLUMNS.filter((c) => names.has(c));
+  const known = columns.map((c) => c.name).filter((c) => names.has(c));
   return [...known, ...[...names].filter((n) => !known.includes(n)).sort()];
 }
 
@@ -38,7 +43,7 @@ export function resultsTable(
   records: readonly ResultRecord[],
   options: { environments: EnvironmentIndex; columns?: readonly MetricColumn[] },
 ): string {
-  const metrics = metricOrder(records);
+  const metrics = metricOrder(records, options.columns);
   const colOf = new Map((options.columns ?? []).map((c) => [c.name, c]));
   const head = [
     "case",

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describeEnvironment, indexEnvironments } from "./environment_index.ts";
 import { environmentsTable, metricOrder, resultsTable } from "./results_table.ts";
+import { metricColumns } from "../runner/columns.ts";
 import { makeRecord, nbodyMetrics, TEST_ENVIRONMENT } from "./_test_records.ts";
 
 const gpuEnv = {
@@ -41,9 +42,10 @@ Deno.test("resultsTable: a row per record with its state, error and environment 
   assert.match(envHtml, /0123456789abcdef/);
 });
 
-Deno.test("metricOrder follows the CSV columns, unknown metrics last", () => {
+Deno.test("metricOrder follows the metric definitions' columns, unknown metrics last", () => {
   const recs = [makeRecord({ metrics: { zeta: 1, mse_ood: 2, mse_test: 3 } })];
-  assert.deepEqual(metricOrder(recs), ["mse_test", "mse_ood", "zeta"]);
+  assert.deepEqual(metricOrder(recs, metricColumns()), ["mse_test", "mse_ood", "zeta"]);
+  assert.deepEqual(metricOrder(recs), ["mse_ood", "mse_test", "zeta"], "no columns: sorted");
 });
 
 Deno.test("describeEnvironment names backend, reason, adapter, versions and commit", () => {

@@ -1,9 +1,14 @@
 /**
  * Why an experiment failed, as a value: reports and sweeps treat an out-of-memory, a lost GPU
- * device or a time limit differently from a bug.
+ * device or a time limit differently from a bug. The kind is set where the failure happens: the
+ * pool knows a time limit and a dead worker, the case runner throws {@linkcode CaseFailure} for
+ * what it detects itself, training throws `NonFiniteLossError`. Only errors thrown by the runtime
+ * and tfjs, whose throw sites are not ours, are recognised by what they say
+ * ({@linkcode runtimeFailureKind}).
  *
  * @module
  */
+import { NonFiniteLossError } from "../training/train.ts";
 
 /** The kinds of failure an `errored` record distinguishes. */
 export type FailureKind =
@@ -14,35 +19,65 @@ export type FailureKind =
   | "worker-died"
   | "exception";
 
-const OOM = [
+/**
+ * A failure the harness detects itself, with its kind.
+ *
+ * @example
+ * ```ts
+ * import { CaseFailure, failureKindOf } from "./failure.ts";
+ * console.log(failureKindOf(new CaseFailure("non-finite", "metric mse_test is NaN"))); // non-finite
+ * ```
+ */
+export class CaseFailure extends Error {
+  override name = "CaseFailure";
+  /**
+   * @param kind the kind of failure.
+   * @param message what failed and why.
+   */
+  constructor(readonly kind: FailureKind, message: string) {
+    super(message);
+  }
+}
+
+// What tfjs, V8 and WebAssembly say when memory runs out: their throw sites are not ours.
+const OUT_OF_MEMORY = [
   /out of memory/i,
   /\bOOM\b/,
   /allocation failed/i,
   /Cannot allocate/i,
   /offset is out of bounds/i, // tfjs-wasm when the wasm heap cannot grow
   /Invalid typed array length/i,
-  /Array buffer allocation failed/i,
   /WebAssembly\.Memory/i,
   /failed to grow/i,
   // tfjs-backend-wasm is built without assertions: a failed allocation in its heap aborts with
   // only this message (it is how every over-large batch of the cost suite failed on wasm).
   /RuntimeError: Aborted\(\)/,
 ];
+const DEVICE_LOST = /device (was |is )?lost|DeviceLost|GPUDevice.*destroyed/i;
 
 /**
- * Classifies an error message.
+ * The kind of a failure reported by the runtime or tfjs (an error they threw, or a dead worker's
+ * message), or undefined when it is neither out of memory nor a lost device.
  *
  * @example
  * ```ts
- * import { classifyFailure } from "./failure.ts";
- * if (classifyFailure("RangeError: offset is out of bounds") !== "out-of-memory") throw new Error();
+ * import { runtimeFailureKind } from "./failure.ts";
+ * console.log(runtimeFailureKind("RangeError: offset is out of bounds")); // out-of-memory
  * ```
  */
-export function classifyFailure(message: string): FailureKind {
-  if (OOM.some((re) => re.test(message))) return "out-of-memory";
-  if (/device (was |is )?lost|DeviceLost|GPUDevice.*destroyed/i.test(message)) return "device-lost";
-  if (/timed out/i.test(message)) return "timeout";
-  if (/NonFiniteLossError|not finite/i.test(message)) return "non-finite";
-  if (/worker died/i.test(message)) return "worker-died";
-  return "exception";
+export function runtimeFailureKind(text: string): FailureKind | undefined {
+  if (OUT_OF_MEMORY.some((re) => re.test(text))) return "out-of-memory";
+  if (DEVICE_LOST.test(text)) return "device-lost";
+  return undefined;
+}
+
+/**
+ * The kind of a caught error: a {@linkcode CaseFailure}'s own kind, `non-finite` for training's
+ * `NonFiniteLossError`, else what the runtime's message says, else `exception`.
+ */
+export function failureKindOf(error: unknown): FailureKind {
+  if (error instanceof CaseFailure) return error.kind;
+  if (error instanceof NonFiniteLossError) return "non-finite";
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return runtimeFailureKind(text) ?? "exception";
 }

@@ -6,6 +6,7 @@
  * @module
  */
 import { type Environment, erroredResult, resultBase, type ResultRecord } from "./result.ts";
+import { runtimeFailureKind } from "./failure.ts";
 import type { CaseProgress } from "./run_case.ts";
 import type { RunSpec } from "./suite.ts";
 import type { WorkerMessage, WorkerRequest } from "./worker.ts";
@@ -52,7 +53,10 @@ function runOne(spec: RunSpec, options: PoolOptions): Promise<ResultRecord> {
     options.signal?.addEventListener("abort", onAbort, { once: true });
     if (options.timeoutMs) {
       timer = setTimeout(
-        () => finish(erroredResult(base(), `timed out after ${options.timeoutMs! / 1000} s`)),
+        () =>
+          finish(
+            erroredResult(base(), `timed out after ${options.timeoutMs! / 1000} s`, "timeout"),
+          ),
         options.timeoutMs,
       );
     }
@@ -64,10 +68,12 @@ function runOne(spec: RunSpec, options: PoolOptions): Promise<ResultRecord> {
     };
     worker.onerror = (ev: ErrorEvent) => {
       ev.preventDefault();
-      finish(erroredResult(base(), `worker died: ${ev.message}`));
+      // the worker's own error is gone with it: its message is all there is
+      const kind = runtimeFailureKind(ev.message) ?? "worker-died";
+      finish(erroredResult(base(), `worker died: ${ev.message}`, kind));
     };
     worker.onmessageerror = () =>
-      finish(erroredResult(base(), "worker sent an unreadable message"));
+      finish(erroredResult(base(), "worker sent an unreadable message", "exception"));
     const threads = options.threadsPerJob ??
       Math.max(1, Math.floor((navigator.hardwareConcurrency || 1) / options.jobs));
     const request: WorkerRequest = { spec, environment: options.environment, threads };

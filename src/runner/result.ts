@@ -6,7 +6,7 @@
  */
 import type { BackendChoice } from "../backend/backend.ts";
 import type { RunSpec } from "./suite.ts";
-import { classifyFailure, type FailureKind } from "./failure.ts";
+import type { FailureKind } from "./failure.ts";
 
 /** Where and with what a result was produced. */
 export interface Environment {
@@ -150,7 +150,17 @@ export function resultBase(
   };
 }
 
-/** Builds an `errored` record, classifying the failure from the message. */
-export function erroredResult(base: ResultBase, error: string): ErroredResult {
-  return { ...base, state: "errored", failure: classifyFailure(error), error };
+/**
+ * Builds an `errored` record.
+ *
+ * @param base the case's record fields.
+ * @param error what failed and why.
+ * @param failure the kind, as known where the failure happened (`failure.ts`).
+ */
+export function erroredResult(
+  base: ResultBase,
+  error: string,
+  failure: FailureKind,
+): ErroredResult {
+  return { ...base, state: "errored", failure, error };
 }

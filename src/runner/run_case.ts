@@ -11,6 +11,8 @@ import type { Registries } from "../registry.ts";
 import { tf } from "../tf.ts";
 import { train } from "../training/train.ts";
 import { splitMse } from "../metrics/evaluate.ts";
+import type { MetricDefinition } from "../metrics/metric.ts";
+import { CaseFailure, failureKindOf } from "./failure.ts";
 import { assertNoGpuErrors } from "../backend/gpu_errors.ts";
 import {
   type Environment,
@@ -45,6 +47,28 @@ function describeError(e: unknown): string {
   return String(e);
 }
 
+/**
+ * Checks a metric's values against its declared columns: every value is a declared column, and
+ * finite unless the column may be NaN.
+ *
+ * @throws CaseFailure (`non-finite`) naming the column; Error for an undeclared column.
+ */
+function checkMetricValues(metric: MetricDefinition, values: Readonly<Record<string, number>>) {
+  const columns = new Map(metric.columns.map((c) => [c.name, c]));
+  for (const [k, v] of Object.entries(values)) {
+    const column = columns.get(k);
+    if (!column) {
+      throw new Error(
+        `metric ${metric.id} returned "${k}", which is not one of its columns ` +
+          `(${[...columns.keys()].join(", ")})`,
+      );
+    }
+    if (!Number.isFinite(v) && !column.mayBeNaN) {
+      throw new CaseFailure("non-finite", `metric ${k} is not finite (${v})`);
+    }
+  }
+}
+
 /** Runs the case; resolves to a record in every state. */
 export async function runCase(
   spec: RunSpec,
@@ -67,7 +91,11 @@ export async function runCase(
     if (e instanceof DatasetUnavailableError) {
       return { ...resultBase(spec, env, started), state: "skipped", reason: e.message };
     }
-    return erroredResult(resultBase(spec, env, started), `loading data: ${describeError(e)}`);
+    return erroredResult(
+      resultBase(spec, env, started),
+      `loading data: ${describeError(e)}`,
+      failureKindOf(e),
+    );
   }
   let model;
   try {
@@ -91,7 +119,11 @@ export async function runCase(
       edges: dataset.edges,
     });
   } catch (e) {
-    return erroredResult(resultBase(spec, env, started), `building model: ${describeError(e)}`);
+    return erroredResult(
+      resultBase(spec, env, started),
+      `building model: ${describeError(e)}`,
+      failureKindOf(e),
+    );
   }
   let outcome: ResultRecord;
   try {
@@ -112,7 +144,8 @@ export async function runCase(
     const artifacts: Record<string, Table> = {};
     for (const [i, id] of spec.metrics.entries()) {
       progress({ phase: "eval", step: i, steps: spec.metrics.length });
-      const values = await registries.metrics.get(id).compute({
+      const metric = registries.metrics.get(id);
+      const values = await metric.compute({
         model,
         dataset,
         history,
@@ -125,14 +158,10 @@ export async function runCase(
           artifacts[name] = table;
         },
       });
+      checkMetricValues(metric, values);
       Object.assign(metrics, values);
     }
     assertNoGpuErrors("during evaluation");
-    for (const [k, v] of Object.entries(metrics)) {
-      if (!Number.isFinite(v) && !k.endsWith("_alpha") && !k.endsWith("_beta")) {
-        throw new Error(`metric ${k} is not finite (${v})`);
-      }
-    }
     outcome = {
       ...resultBase(spec, env, started),
       state: "completed",
@@ -144,7 +173,7 @@ export async function runCase(
   } catch (e) {
     outcome = hooks.signal?.aborted
       ? { ...resultBase(spec, env, started), state: "aborted", reason: "interrupted" }
-      : erroredResult(resultBase(spec, env, started), describeError(e));
+      : erroredResult(resultBase(spec, env, started), describeError(e), failureKindOf(e));
   }
   try {
     model.dispose();
@@ -158,6 +187,7 @@ export async function runCase(
       resultBase(spec, env, started),
       `freeing the model after evaluation failed (${describeError(e)}); the backend's memory ` +
         `may be corrupt, so these metrics are not kept as a result: ${had.join(", ")}`,
+      failureKindOf(e),
     );
   }
   return outcome;

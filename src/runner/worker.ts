@@ -7,6 +7,7 @@
 /// <reference lib="deno.worker" />
 import { initBackend } from "../backend/backend.ts";
 import { createRegistries, type Registries } from "../registry.ts";
+import { failureKindOf } from "./failure.ts";
 import { type CaseProgress, runCase } from "./run_case.ts";
 import { type Environment, erroredResult, resultBase, type ResultRecord } from "./result.ts";
 import type { RunSpec } from "./suite.ts";
@@ -42,6 +43,7 @@ export async function handleRequest(
       record: erroredResult(
         resultBase(spec, environment, started),
         `backend ${environment.backend.name} failed to start: ${(e as Error).message}`,
+        failureKindOf(e),
       ),
     });
     return;
