@@ -152,18 +152,6 @@ function cartesian(params: Record<string, readonly ParamValue[]>): Record<string
   return out;
 }
 
-const EVAL_KEYS: readonly string[] = ["batchSize"];
-const TRAIN_KEYS: readonly string[] = [
-  "steps",
-  "batchSize",
-  "lr",
-  "gradClip",
-  "groupSamples",
-  "timingWarmup",
-  "validateEvery",
-  "syncEvery",
-];
-
 /** `resolveConfig`, then the definition's ranges. */
 function resolveChecked<C extends Config>(
   defaults: C,
@@ -224,9 +212,10 @@ export function expandSuite(
         if (k in proc.defaults) procOver[k] = v;
         else if (k in ds.defaults) dataOver[k] = v;
         else if (k in model.defaults) modelOver[k] = v;
-        else if (TRAIN_KEYS.includes(k)) {
+        else if (k in settings.train) {
+          // the scale's training config is the defaults its cases resolve against
           trainOver[k] = v;
-          if (EVAL_KEYS.includes(k)) evalOver[k] = v; // a batch size sets both
+          if (k in settings.eval) evalOver[k] = v; // a batch size sets both
         } else {
           throw new Error(
             `Suite "${suite.id}": parameter "${k}" is not a key of procedure "${proc.id}", data set "${ds.id}", model "${model.id}" or the training config`,
