@@ -158,10 +158,8 @@ export async function initBackend(
     installWebGpuAddNFix();
     kernels.push(await installWebGpuFusedKernels());
   }
-  if (name !== "webgpu") {
-    installEngineSaveShare();
-    kernels.push("tensors saved for gradients: a second reference to the data, no Identity kernel");
-  }
+  installEngineSaveShare();
+  kernels.push("tensors saved for gradients: a second reference to the data, no Identity kernel");
   const ok = await tf.setBackend(name);
   await tf.ready();
   if (!ok || tf.getBackend() !== name) {

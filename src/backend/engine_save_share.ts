@@ -1,11 +1,10 @@
 /**
- * Saved tensors without a kernel launch, for the backends whose tensors live on the host (wasm,
- * cpu). tfjs keeps every tensor a gradient will need through `Engine.clone`: a full `runKernel`
- * of `Identity` plus a tape node per saved tensor (149 of the 441 kernels of a 3 × 64
- * Transformer step, 881 of an SE(3)-Transformer's). On wasm (with {@link ./wasm_share.ts}) and cpu
- * that `Identity` only takes a second reference to the same memory; here the engine does the same
- * directly: one reference count up and a new tensor handle on the same data, which is exactly
- * what the kernel returned. Tensors are immutable in tfjs (a variable's `assign` swaps its data),
+ * Saved tensors without a kernel launch. tfjs keeps every tensor a gradient will need through
+ * `Engine.clone`: a full `runKernel` of `Identity` plus a tape node per saved tensor (149 of the
+ * 441 kernels of a 3 × 64 Transformer step, 881 of an SE(3)-Transformer's). On wasm (with
+ * {@link ./wasm_share.ts}), cpu and webgpu that `Identity` only takes a second reference to the
+ * same data (no copy, no GPU dispatch); here the engine does the same directly: one reference
+ * count up and a new tensor handle on the same data, which is exactly what the kernel returned. Tensors are immutable in tfjs (a variable's `assign` swaps its data),
  * so the handle stays valid.
  *
  * What is dropped is the tape node `clone` records for its own gradient, which matters only when
@@ -24,7 +23,7 @@ type EngineInternals = {
   makeTensorFromTensorInfo(info: TensorInfo): Tensor;
 };
 
-const BACKENDS = new Set(["wasm", "cpu"]);
+const BACKENDS = new Set(["wasm", "cpu", "webgpu"]);
 let original: ((x: Tensor) => Tensor) | undefined;
 
 /** Installs the shortcut on tfjs's engine (this thread); idempotent. */
