@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { BASELINE_FORMAT, createBaseline, DEFAULT_THRESHOLDS, parseBaseline } from "./baseline.ts";
-import { makeRecord } from "./_test_records.ts";
+import { makeRecord } from "../testing/records.ts";
 
 Deno.test("createBaseline: per case values, repetitions and spread; round-trips through JSON", () => {
   const recs = [10, 12, 14].map((ms, rep) =>

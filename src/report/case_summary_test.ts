@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { caseKey, metricStats, summarizeCases } from "./case_summary.ts";
-import { makeRecord } from "./_test_records.ts";
+import { makeRecord } from "../testing/records.ts";
 
 Deno.test("summarizeCases pools repetitions under the id without rep=", () => {
   const recs = [0, 1, 2].map((rep) =>

@@ -3,7 +3,7 @@ import type { MetricColumn } from "../metrics/metric.ts";
 import type { ResultRecord } from "../runner/result.ts";
 import { createBaseline } from "./baseline.ts";
 import { compareToBaseline, comparisonMarkdown, noiseBound, thresholdFor } from "./compare.ts";
-import { makeRecord, nbodyMetrics } from "./_test_records.ts";
+import { makeRecord, nbodyMetrics } from "../testing/records.ts";
 
 const COLUMNS: MetricColumn[] = [
   { name: "mse_test", better: "smaller", unit: "", description: "" },

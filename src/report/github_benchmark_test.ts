@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { githubBenchmarkEntries } from "./github_benchmark.ts";
-import { makeRecord } from "./_test_records.ts";
+import { makeRecord } from "../testing/records.ts";
 
 Deno.test("githubBenchmarkEntries: split by direction, averaged repetitions, skips", () => {
   const recs = [

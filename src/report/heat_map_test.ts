@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { heatMap } from "./heat_map.ts";
 import { parseLossSurface } from "./loss_surface.ts";
-import { demoLossSurfaceCsv } from "./_test_records.ts";
+import { demoLossSurfaceCsv } from "../testing/records.ts";
 
 Deno.test("heatMap: one cell per grid point, contours, colour bar, mark", () => {
   const s = parseLossSurface(demoLossSurfaceCsv(), "t");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { summarizeCases } from "./case_summary.ts";
 import { referenceMatches, referenceTable } from "./reference_table.ts";
-import { makeRecord } from "./_test_records.ts";
+import { makeRecord } from "../testing/records.ts";
 
 Deno.test("referenceTable: ours scaled by the factor beside the paper's value", () => {
   const cases = summarizeCases([

@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { writeReport } from "./report.ts";
-import { DEMO_REFERENCE, writeDemoFolder } from "./_test_records.ts";
+import { DEMO_REFERENCE, writeDemoFolder } from "../testing/records.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const present = (() => {

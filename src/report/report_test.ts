@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { renderReport, writeReport } from "./report.ts";
-import { DEMO_REFERENCE, makeRecord, nbodyMetrics, writeDemoFolder } from "./_test_records.ts";
+import { DEMO_REFERENCE, makeRecord, nbodyMetrics, writeDemoFolder } from "../testing/records.ts";
 
 Deno.test("writeReport: every view drawn from a demo folder; a bad CSV becomes a note", async () => {
   const dir = await Deno.makeTempDir({ prefix: "remul-report-" });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describeEnvironment, indexEnvironments } from "./environment_index.ts";
 import { environmentsTable, metricOrder, resultsTable } from "./results_table.ts";
 import { metricColumns } from "../runner/columns.ts";
-import { makeRecord, nbodyMetrics, TEST_ENVIRONMENT } from "./_test_records.ts";
+import { makeRecord, nbodyMetrics, TEST_ENVIRONMENT } from "../testing/records.ts";
 
 const gpuEnv = {
   ...TEST_ENVIRONMENT,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { summarizeCases } from "./case_summary.ts";
 import { seriesLabel, sweepFigures } from "./sweep_view.ts";
-import { demoRecords, makeRecord, nbodyMetrics } from "./_test_records.ts";
+import { demoRecords, makeRecord, nbodyMetrics } from "../testing/records.ts";
 
 const color = () => "#000";
 const metrics = [{ name: "mse_test", label: "MSE" }, { name: "equi_e", label: "E" }];

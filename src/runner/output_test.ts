@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { makeRecord, nbodyMetrics } from "../report/_test_records.ts";
+import { makeRecord, nbodyMetrics } from "../testing/records.ts";
 import { writeOutputs } from "./output.ts";
 
 Deno.test("writeOutputs replaces every file by rename (never truncates in place) and leaves no temporary files", async () => {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { makeRecord } from "../report/_test_records.ts";
+import { makeRecord } from "../testing/records.ts";
 import {
   appendResult,
   dropPartialLastLine,

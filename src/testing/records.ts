@@ -1,5 +1,5 @@
 /**
- * Synthetic result records for the report folder's tests (no training involved): a record
+ * Synthetic result records for the report and runner tests (no training involved): a record
  * builder and a demo results folder that exercises every view of the report.
  *
  * @module
