@@ -303,12 +303,3 @@ export function caseFilter(filter: string | undefined): (id: string) => boolean 
   const parts = filter.split(",").map((p) => p.trim()).filter(Boolean);
   return (id) => parts.every((p) => id.includes(p));
 }
-
-/**
- * Keeps the specs whose id matches `filter` ({@linkcode caseFilter}): a `/regex/`, or else every
- * comma-separated part must occur as a substring (`transformer,procedure=remul`).
- */
-export function filterSpecs(specs: readonly RunSpec[], filter: string | undefined): RunSpec[] {
-  const keep = caseFilter(filter);
-  return specs.filter((s) => keep(s.id));
-}
