@@ -19,7 +19,8 @@ import { runSuite, type SuiteRun } from "../src/runner/run_suite.ts";
 import { type CaseSelection, selectCases } from "../src/runner/select_cases.ts";
 import { parseShard, type Shard } from "../src/runner/shard.ts";
 import { type Scale, SCALES } from "../src/runner/suite.ts";
-import { summaryMarkdown } from "../src/runner/tables.ts";
+import { summaryLine, summaryMarkdown } from "../src/runner/tables.ts";
+import type { MetricColumn } from "../src/metrics/metric.ts";
 import { createSuiteRegistry } from "../bench/suites.ts";
 import { CliError, formatDuration, parseCli, runCli } from "./_cli.ts";
 
@@ -54,19 +55,6 @@ Exit codes: 0 every case has a record and at least one completed; 1 regression a
 --baseline; 2 bad input (nothing written); 3 no case completed (all errored or skipped);
 130 interrupted (Ctrl-C; completed results kept).
 `;
-
-/** The few numbers worth a progress line: accuracy if measured, else timing. */
-function describeMetrics(m: Readonly<Record<string, number>>): string {
-  const e = (v: number) => v.toExponential(2);
-  if (m.mse_test !== undefined) {
-    return `MSE ${e(m.mse_test)}` +
-      (m.equi_e_prime !== undefined ? ` E' ${e(m.equi_e_prime)}` : "");
-  }
-  if (m.train_step_mean_ms !== undefined) {
-    return `step ${m.train_step_mean_ms.toFixed(1)} ms, infer ${m.infer_mean_ms?.toFixed(1)} ms`;
-  }
-  return "";
-}
 
 async function main(): Promise<number> {
   const suites = createSuiteRegistry();
@@ -190,7 +178,7 @@ async function main(): Promise<number> {
         Deno.addSignalListener("SIGINT", onSigint);
         listening = true;
       },
-      onEvent: progressPrinter(t0),
+      onEvent: progressPrinter(t0, metricColumns(registries)),
     })
   ).finally(() => {
     if (listening) Deno.removeSignalListener("SIGINT", onSigint);
@@ -264,7 +252,10 @@ async function cliInput<T>(f: () => T | Promise<T>): Promise<T> {
 }
 
 /** Prints a line per finished case (and per quarter of a long training) to stderr. */
-function progressPrinter(t0: number): NonNullable<Parameters<typeof runSuite>[1]["onEvent"]> {
+function progressPrinter(
+  t0: number,
+  columns: readonly MetricColumn[],
+): NonNullable<Parameters<typeof runSuite>[1]["onEvent"]> {
   return (e) => {
     if (e.type === "progress") {
       const { phase, step, steps } = e.progress;
@@ -281,7 +272,7 @@ function progressPrinter(t0: number): NonNullable<Parameters<typeof runSuite>[1]
     const eta = (elapsed / e.done) * (e.total - e.done);
     const r = e.record;
     const what = r.state === "completed"
-      ? describeMetrics(r.metrics)
+      ? summaryLine(r.metrics, columns, 3)
       : r.state === "errored"
       ? r.error.slice(0, 160)
       : r.reason.slice(0, 160);

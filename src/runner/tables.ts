@@ -87,6 +87,37 @@ export function ratiosCsv(records: readonly ResultRecord[], spec: RatioSpec): st
   return stringify(rows, { header: true, columns });
 }
 
+/**
+ * The values of a record's first `count` summary columns (those with a `summary` header that it
+ * has), as `header value` pairs: the few numbers worth a progress line.
+ *
+ * @example
+ * ```ts
+ * import { summaryLine } from "./tables.ts";
+ * const columns = [
+ *   { name: "mse_test", better: "smaller", unit: "", description: "", summary: "MSE test" },
+ *   { name: "n_params", better: "neither", unit: "", description: "", summary: "params", integer: true },
+ * ] as const;
+ * console.log(summaryLine({ mse_test: 0.0123, n_params: 2339 }, columns)); // MSE test 0.0123 · params 2339
+ * ```
+ */
+export function summaryLine(
+  metrics: Readonly<Record<string, number>>,
+  columns: readonly MetricColumn[],
+  count = 4,
+): string {
+  return columns
+    .filter((c) => c.summary !== undefined && metrics[c.name] !== undefined)
+    .slice(0, count)
+    .map((c) => `${c.summary} ${formatValue(metrics[c.name], c)}`)
+    .join(" · ");
+}
+
+/** A value as its column prints it: a count in full, anything else with {@linkcode fmt}. */
+function formatValue(v: number | undefined, c: MetricColumn): string {
+  return c.integer && v !== undefined && Number.isFinite(v) ? String(v) : fmt(v);
+}
+
 /** Options of {@linkcode summaryMarkdown}. */
 export interface SummaryOptions {
   /** The metric columns; those with a `summary` header are shown, in this order. */
@@ -115,10 +146,7 @@ export function summaryMarkdown(records: readonly ResultRecord[], options: Summa
     const note = r.state === "completed"
       ? "completed"
       : `${r.state}: ${r.state === "errored" ? r.error : r.reason}`;
-    const cells = shown.map((c) => {
-      const v = m[c.name];
-      return c.integer && v !== undefined && Number.isFinite(v) ? String(v) : fmt(v);
-    });
+    const cells = shown.map((c) => formatValue(m[c.name], c));
     lines.push(
       `| ${[`\`${r.id}\``, note.replaceAll("|", "\\|").slice(0, 120), ...cells].join(" | ")} |`,
     );
