@@ -9,6 +9,7 @@ import { tf } from "../tf.ts";
 import { installWasmMatMulFix } from "./wasm_matmul_fix.ts";
 import { installWasmBlasMatMul } from "./wasm_blas_matmul.ts";
 import { installFusedDense } from "./fused_dense.ts";
+import { installBlockLinear } from "./block_linear.ts";
 import { installEngineSaveShare } from "./engine_save_share.ts";
 import { loadNativeBlas } from "./native_blas.ts";
 import { installWasmTranspose } from "./wasm_transpose.ts";
@@ -19,6 +20,7 @@ import { installWasmReduce } from "./wasm_reduce.ts";
 import { installWebGpuDeviceFix } from "./webgpu_device_fix.ts";
 import { installWebGpuAddNFix } from "./webgpu_addn_fix.ts";
 import { installWebGpuFusedKernels } from "./webgpu_fused_kernels.ts";
+import { setWebGpuSubmitBatch } from "./webgpu_queue.ts";
 import { watchGpuErrors } from "./gpu_errors.ts";
 
 /** A concrete tfjs backend. */
@@ -120,6 +122,11 @@ export async function chooseBackend(requested: BackendRequest): Promise<BackendC
 export interface InitOptions {
   /** OpenBLAS threads for the wasm backend's large products (default: `REMUL_BLAS_THREADS` or 1). */
   readonly blasThreads?: number;
+  /**
+   * WebGPU: kernels per command buffer before it is submitted (default: `REMUL_WEBGPU_SUBMIT_BATCH`
+   * or `DEFAULT_SUBMIT_BATCH` of `webgpu_queue.ts`); recorded in the returned lines.
+   */
+  readonly webgpuSubmitBatch?: number;
 }
 
 /**
@@ -152,11 +159,13 @@ export async function initBackend(
     if (blas.loaded && options.blasThreads) blas.blas.setThreads(options.blasThreads);
     kernels.push(`BatchMatMul: ${installWasmBlasMatMul()}`);
     kernels.push(installFusedDense());
+    kernels.push(installBlockLinear());
   } else if (name === "webgpu") {
     installWebGpuDeviceFix();
     await import("npm:@tensorflow/tfjs-backend-webgpu@4.22.0");
     installWebGpuAddNFix();
     kernels.push(await installWebGpuFusedKernels());
+    kernels.push(setWebGpuSubmitBatch(options.webgpuSubmitBatch));
   }
   installEngineSaveShare();
   kernels.push("tensors saved for gradients: a second reference to the data, no Identity kernel");

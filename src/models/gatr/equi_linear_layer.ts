@@ -31,6 +31,7 @@ import {
   equiLinearBlockMatricesAdjoint,
 } from "./equi_linear.ts";
 import { customOp } from "./_custom_op.ts";
+import { blockLinear, blockLinearAvailable, blockLinearGrad } from "../../backend/block_linear.ts";
 import { packRows, unpackRows } from "./_layout.ts";
 
 /** Initialisation schemes of the reference `EquiLinear`. */
@@ -284,6 +285,17 @@ export function equiLinearInternal(l: EquiLinearParams, x: Tensor): Tensor {
   return customOp("GatrEquiLinear", [x, ...equiLinearVariables(l)], ([x], save) => {
     const t = x.shape[0];
     const { matrices: [m0, m1], bias } = equiLinearLayerMatrices(l);
+    if (blockLinearAvailable()) {
+      // the same two products, in place on the packed rows (no split or concat)
+      save([x, m0, m1]);
+      return {
+        value: blockLinear(x, m0, m1, bias, 3),
+        gradient(dy, [x, m0, m1]) {
+          const [dx, dm0, dm1, dBias] = blockLinearGrad(x, m0, m1, dy, 3);
+          return [dx, ...equiLinearParameterGrads(l, dm0, dm1, dBias)];
+        },
+      };
+    }
     const [a0, x1] = tf.split(x, [w0In, 3 * n * cIn], 1);
     const x1r = x1.reshape([3 * t, n * cIn]); // the three repeated blocks as rows
     const y0 = tf.matMul(a0 as tf.Tensor2D, m0 as tf.Tensor2D).add(bias);
@@ -301,24 +313,37 @@ export function equiLinearInternal(l: EquiLinearParams, x: Tensor): Tensor {
         const dm0 = tf.matMul(a0 as tf.Tensor2D, dy0 as tf.Tensor2D, true, false);
         const dm1 = tf.matMul(x1r as tf.Tensor2D, dy1r as tf.Tensor2D, true, false);
         const dBias = dy0.sum(0); // [S_out + 4·C_out]
-        const dm0mv = w0In > n * cIn || w0Out > n * cOut
-          ? dm0.slice([inS, outS], [n * cIn, n * cOut])
-          : dm0;
-        grads.push(equiLinearBlockMatricesAdjoint([dm0mv, dm1], l.w.shape));
-        const dBiasMv = dBias.slice([outS], [cOut]);
-        if (inS > 0) {
-          grads.push(dm0.slice([0, outS], [inS, cOut]), dBiasMv); // s2mv.w, s2mv.b
-        } else {
-          grads.push(dBiasMv); // bias
-        }
-        if (outS > 0) {
-          grads.push(dm0.slice([inS, 0], [cIn, outS]), dBias.slice([0], [outS])); // mv2s.w, .b
-          if (inS > 0) grads.push(dm0.slice([0, 0], [inS, outS])); // s2s.w
-        }
-        return grads;
+        return [...grads, ...equiLinearParameterGrads(l, dm0, dm1, dBias)];
       },
     };
   });
+}
+
+/**
+ * The gradients of an `EquiLinear`'s variables (in {@link equiLinearVariables} order) from those
+ * of its two block matrices and its bias: the adjoint of {@link equiLinearLayerMatrices}.
+ */
+function equiLinearParameterGrads(
+  l: EquiLinearParams,
+  dm0: Tensor,
+  dm1: Tensor,
+  dBias: Tensor,
+): Tensor[] {
+  const { inMv: cIn, outMv: cOut, inS, outS } = l.dims;
+  const n = BLOCK_SIZE;
+  const dm0mv = inS > 0 || outS > 0 ? dm0.slice([inS, outS], [n * cIn, n * cOut]) : dm0;
+  const grads = [equiLinearBlockMatricesAdjoint([dm0mv, dm1], l.w.shape)];
+  const dBiasMv = dBias.slice([outS], [cOut]);
+  if (inS > 0) {
+    grads.push(dm0.slice([0, outS], [inS, cOut]), dBiasMv); // s2mv.w, s2mv.b
+  } else {
+    grads.push(dBiasMv); // bias
+  }
+  if (outS > 0) {
+    grads.push(dm0.slice([inS, 0], [cIn, outS]), dBias.slice([0], [outS])); // mv2s.w, .b
+    if (inS > 0) grads.push(dm0.slice([0, 0], [inS, outS])); // s2s.w
+  }
+  return grads;
 }
 
 /**
