@@ -1,8 +1,9 @@
 /**
  * `deno task profile`: the kernel profile of one training step and one inference of a registered
  * model, as a suite builds it (data set, model config and training settings of a suite at a
- * scale), on the chosen backend. Prints the kernel count and a table of time by kernel name, and
- * can write the profile as JSON. Run with `--help` for the flags.
+ * scale), on the chosen backend. Prints the kernel count, wall, host and GPU time, readbacks and
+ * submits per step and a table of time by kernel name; with `--batches` the same case at several
+ * batch sizes with the kernel counts side by side. Can write it all as JSON. Run with `--help`.
  *
  * @module
  */
@@ -13,7 +14,14 @@ import {
   initBackend,
 } from "../src/backend/backend.ts";
 import { resolveConfig } from "../src/core/config.ts";
-import { formatProfile, profileModel } from "../src/metrics/kernel_profile.ts";
+import { parseSubmitBatch } from "../src/backend/webgpu_queue.ts";
+import {
+  compareBatches,
+  formatBatchComparison,
+  formatProfile,
+  type ModelProfile,
+  profileModel,
+} from "../src/metrics/kernel_profile.ts";
 import { countParams } from "../src/models/model.ts";
 import { createRegistries } from "../src/registry.ts";
 import { expandSuite, type Scale, SCALES } from "../src/runner/suite.ts";
@@ -23,8 +31,9 @@ import { CliError, parseCli, runCli } from "./_cli.ts";
 
 const HELP = `Usage: deno task profile --model ID [options]
 
-Profiles one training step and one inference of a model: kernel count, wall time (median of
-repeats) and time by kernel name.
+Profiles one training step and one inference of a model: kernel count, wall time per pass
+(passes back to back, the device drained at the end), host time (median), GPU time (WebGPU with
+timestamp-query), readbacks, submits, buffer maps and bind groups per pass, and time by kernel name.
 
 Options:
   --model ID          model id (required); see deno task bench --list for the suites' models
@@ -34,6 +43,10 @@ Options:
   --procedure P       plain | augmentation | remul | remul-gradnorm (default: remul)
   --beta X            β of remul / β₀ of remul-gradnorm (default: 1)
   --batch N           batch size of the step and of the inference (default: the scale's)
+  --batches N,M,...   profile at each batch size and put the kernel counts side by side,
+                      flagging kernels whose count changes with the batch (instead of --batch)
+  --sync-every K      read the loss back every K steps (default: 10 on webgpu, 1 elsewhere)
+  --submit-batch N    webgpu: kernels per command buffer (default: REMUL_WEBGPU_SUBMIT_BATCH or 15)
   --backend B         auto | webgpu | wasm | cpu (default: wasm)
   --warmup N          unprofiled steps first (default: 3)
   --repeats N         timed steps; the median is reported (default: 10)
@@ -61,6 +74,9 @@ async function main(): Promise<number> {
     procedure: { type: "string", default: "remul" },
     beta: { type: "string" },
     batch: { type: "string" },
+    batches: { type: "string" },
+    "sync-every": { type: "string" },
+    "submit-batch": { type: "string" },
     backend: { type: "string", default: "wasm" },
     warmup: { type: "string" },
     repeats: { type: "string" },
@@ -141,7 +157,34 @@ async function main(): Promise<number> {
   } catch (e) {
     throw new CliError((e as Error).message);
   }
-  const batchSize = positiveInt("batch", args.batch, spec.train.batchSize);
+  if (args.batch !== undefined && args.batches !== undefined) {
+    throw new CliError(`--batch and --batches: give one of them`);
+  }
+  let batchSizes = [positiveInt("batch", args.batch, spec.train.batchSize)];
+  if (args.batches !== undefined) {
+    batchSizes = String(args.batches).split(",").map((b) => Number(b.trim()));
+    if (batchSizes.length < 2 || batchSizes.some((b) => !Number.isInteger(b) || b < 1)) {
+      throw new CliError(
+        `--batches: expected two or more comma-separated positive integers, got "${args.batches}"`,
+      );
+    }
+  }
+  const syncEvery = args["sync-every"] === undefined
+    ? undefined
+    : positiveInt("sync-every", args["sync-every"], 1);
+  let submitBatch: number | undefined;
+  if (args["submit-batch"] !== undefined) {
+    if (backendReq !== "webgpu") {
+      throw new CliError(
+        `--submit-batch: only with --backend webgpu (got --backend ${backendReq})`,
+      );
+    }
+    try {
+      submitBatch = parseSubmitBatch(args["submit-batch"] as string, "--submit-batch");
+    } catch (e) {
+      throw new CliError((e as Error).message);
+    }
+  }
   const warmup = positiveInt("warmup", args.warmup, 3);
   const repeats = positiveInt("repeats", args.repeats, 10);
   const top = positiveInt("top", args.top, 12);
@@ -150,34 +193,44 @@ async function main(): Promise<number> {
   const weighting = procDef.create(procConfig);
 
   const backend = await chooseBackend(backendReq);
-  const kernels = await initBackend(backend.name);
+  const kernels = await initBackend(backend.name, { webgpuSubmitBatch: submitBatch });
+  const maxBatch = Math.max(...batchSizes);
   const datasetConfig = {
     ...spec.dataset.config,
     // enough training samples for one batch without repeats
     ...("train" in spec.dataset.config
-      ? { train: Math.max(Number(spec.dataset.config.train), batchSize) }
+      ? { train: Math.max(Number(spec.dataset.config.train), maxBatch) }
       : {}),
   };
   const dataset = await registries.datasets.get(spec.dataset.id).load(datasetConfig, {
     seed: spec.seeds.data,
     dataDir: spec.dataDir,
   });
-  const model = modelDef.create(modelConfig, {
-    inputs: dataset.inputs,
-    target: dataset.target,
-    seed: spec.seeds.init,
-    edges: dataset.edges,
-  });
-  const train = { ...spec.train, batchSize };
-  const profile = await profileModel(model, dataset, {
-    weighting,
-    train,
-    seed: spec.seeds.case,
-    warmup,
-    repeats,
-  });
-  const params = countParams(model);
-  model.dispose();
+  const profiles: { batchSize: number; profile: ModelProfile }[] = [];
+  let params = 0;
+  for (const batchSize of batchSizes) {
+    // a fresh model per batch size: every profile starts from the same weights
+    const model = modelDef.create(modelConfig, {
+      inputs: dataset.inputs,
+      target: dataset.target,
+      seed: spec.seeds.init,
+      edges: dataset.edges,
+    });
+    try {
+      params = countParams(model);
+      const train = { ...spec.train, batchSize, ...(syncEvery ? { syncEvery } : {}) };
+      const profile = await profileModel(model, dataset, {
+        weighting,
+        train,
+        seed: spec.seeds.case,
+        warmup,
+        repeats,
+      });
+      profiles.push({ batchSize, profile });
+    } finally {
+      model.dispose();
+    }
+  }
   const header = {
     model: modelId,
     config: modelConfig,
@@ -187,25 +240,37 @@ async function main(): Promise<number> {
     dataset: spec.dataset.id,
     procedure: procedureId,
     weighting,
-    batchSize,
     backend: backend.name,
     backendReason: backend.reason,
+    adapter: backend.adapter,
     kernels,
     tfjs: tf.version.tfjs,
     warmup,
     repeats,
+    date: new Date().toISOString(),
   };
-  console.log(
-    `## ${modelId} ${JSON.stringify(modelConfig)}: ${params.toLocaleString("en-US")} params, ` +
-      `${procedureId}${"beta" in procConfig ? ` β=${beta}` : ""}, batch ${batchSize}, ` +
-      `${backend.name} (${backend.reason})${kernels.map((k) => `\n- ${k}`).join("")}\n`,
-  );
-  console.log(formatProfile(profile, top));
+  const title = `## ${modelId} ${JSON.stringify(modelConfig)}: ${params.toLocaleString("en-US")} ` +
+    `params, ${procedureId}${"beta" in procConfig ? ` β=${beta}` : ""}`;
+  const setup = `${backend.name} (${backend.reason})${kernels.map((k) => `\n- ${k}`).join("")}\n`;
+  let json: unknown;
+  if (profiles.length === 1) {
+    const { batchSize, profile } = profiles[0];
+    console.log(`${title}, batch ${batchSize}, ${setup}`);
+    console.log(formatProfile(profile, top));
+    json = { ...header, batchSize, ...profile };
+  } else {
+    console.log(`${title}, ${setup}`);
+    for (const { batchSize, profile } of profiles) {
+      console.log(`## batch ${batchSize}\n`);
+      console.log(formatProfile(profile, top));
+    }
+    const comparison = compareBatches(profiles);
+    console.log(`## kernel counts by batch size\n`);
+    console.log(formatBatchComparison(comparison));
+    json = { ...header, batchSizes, profiles, comparison };
+  }
   if (args.json) {
-    await Deno.writeTextFile(
-      args.json as string,
-      JSON.stringify({ ...header, ...profile }, null, 2) + "\n",
-    );
+    await Deno.writeTextFile(args.json as string, JSON.stringify(json, null, 2) + "\n");
     console.log(`profile written to ${args.json}`);
   }
   return 0;

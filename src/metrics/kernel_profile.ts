@@ -9,9 +9,15 @@
 import { disposeBatch, makeBatch } from "../data/dataset.ts";
 import type { Dataset } from "../data/dataset.ts";
 import type { Model } from "../models/model.ts";
-import { tf } from "../tf.ts";
+import {
+  countDeviceCalls,
+  drainQueue,
+  kernelTiming,
+  webGpuSubmitBatch,
+} from "../backend/webgpu_queue.ts";
+import { type Tensor, tf } from "../tf.ts";
 import type { Weighting } from "../training/procedure.ts";
-import { createTrainer, type TrainConfig } from "../training/train.ts";
+import { createTrainer, resolveSyncEvery, type TrainConfig } from "../training/train.ts";
 import { summarizeTimes } from "./timing.ts";
 
 /** Time and calls of one kernel name within a profiled pass. */
@@ -33,12 +39,36 @@ export interface KernelRow {
 export interface PassProfile {
   /** Kernels launched in one pass. */
   readonly kernels: number;
-  /** Median wall time of the pass over the repeats, ms, without profiling. */
+  /**
+   * Wall time per pass, ms: the timed passes run back to back as training runs them (the loss read
+   * back every `syncEvery` steps), the device queue drained at the end, divided by the passes.
+   * On wasm and cpu, where kernels have run when they return, the mean of the host times.
+   */
   readonly wallMs: number;
-  /** Inter-quartile range of the wall times, ms. */
-  readonly wallIqrMs: number;
-  /** Sum of the kernel times of the profiled pass, ms. */
+  /**
+   * Median host time of a pass, ms: until the call returns (on WebGPU: the kernels recorded and
+   * submitted, not necessarily run; a pass that reads back waits for the GPU).
+   */
+  readonly hostMs: number;
+  /** Inter-quartile range of the host times, ms. */
+  readonly hostIqrMs: number;
+  /** Sum of the kernel times of the profiled pass, ms (see {@linkcode ModelProfile.timing}). */
   readonly kernelMs: number;
+  /**
+   * GPU time of the profiled pass, ms: the kernels' GPU timestamps summed (`timestamp-query`,
+   * each kernel in its own compute pass); null off WebGPU or where the adapter has no timestamps.
+   */
+  readonly gpuMs: number | null;
+  /** Tensor reads (`data()`/`dataSync()`) per pass over the timed passes. */
+  readonly readbacksPerPass: number;
+  /** `GPUQueue.submit` calls per pass over the timed passes (0 off WebGPU). */
+  readonly submitsPerPass: number;
+  /** `GPUBuffer.mapAsync` calls per pass over the timed passes (0 off WebGPU). */
+  readonly mapsPerPass: number;
+  /** `createBindGroup` calls per pass over the timed passes (0 off WebGPU). */
+  readonly bindGroupsPerPass: number;
+  /** `createBuffer` calls per pass over the timed passes (0 off WebGPU; 0 once pools are warm). */
+  readonly buffersPerPass: number;
   /** Peak bytes allocated during the profiled pass. */
   readonly peakBytes: number;
   /** By kernel name, most time first. */
@@ -49,7 +79,7 @@ export interface PassProfile {
 export interface ProfileOptions {
   /** How the step weighs its terms (plain, augmentation, REMUL, GradNorm). */
   readonly weighting: Weighting;
-  /** Training settings; `batchSize` sets the batch of both passes. */
+  /** Training settings; `batchSize` sets the batch of both passes, `syncEvery` the readbacks. */
   readonly train: TrainConfig;
   /** Seed of batch order and group elements. */
   readonly seed: number;
@@ -61,10 +91,22 @@ export interface ProfileOptions {
 
 /** A training step's and an inference's profile. */
 export interface ModelProfile {
-  /** One optimiser step: batch, forward, backward, clipping, Adam update, loss readback. */
+  /**
+   * One optimiser step as `train()` runs it: batch, forward, backward, clipping, Adam update; the
+   * loss read back every `syncEvery` steps.
+   */
   readonly train: PassProfile;
   /** One forward pass of a batch of the same size, read back. */
   readonly infer: PassProfile;
+  /** Loss readback interval of the training steps (steps per readback). */
+  readonly syncEvery: number;
+  /**
+   * What the kernel times are: `gpu-timestamps` (WebGPU with `timestamp-query`), `unavailable`
+   * (WebGPU without it: kernel times are 0), `host` (wasm, cpu: wall time around each kernel).
+   */
+  readonly timing: "gpu-timestamps" | "unavailable" | "host";
+  /** WebGPU's submit batch in force (kernels per command buffer); null off WebGPU. */
+  readonly submitBatch: number | null;
 }
 
 function tabulate(kernels: readonly { name: string; kernelTimeMs: unknown }[]): KernelRow[] {
@@ -81,30 +123,57 @@ function tabulate(kernels: readonly { name: string; kernelTimeMs: unknown }[]): 
   return [...rows].map(([name, r]) => ({ name, ...r })).sort((a, b) => b.ms - a.ms);
 }
 
+/** A pass to profile: `run` one pass; `settle` reads back what is queued and drains the device. */
+interface Pass {
+  run(): Promise<void>;
+  settle(): Promise<void>;
+}
+
 async function profilePass(
-  run: () => Promise<void>,
+  pass: Pass,
   options: Pick<ProfileOptions, "warmup" | "repeats">,
 ): Promise<PassProfile> {
-  for (let i = 0; i < options.warmup; i++) await run();
-  const times: number[] = [];
-  for (let i = 0; i < options.repeats; i++) {
+  for (let i = 0; i < options.warmup; i++) await pass.run();
+  await pass.settle();
+  const host: number[] = [];
+  const window = countDeviceCalls();
+  let wall: number;
+  try {
     const t0 = performance.now();
-    await run();
-    times.push(performance.now() - t0);
+    for (let i = 0; i < options.repeats; i++) {
+      const t = performance.now();
+      await pass.run();
+      host.push(performance.now() - t);
+    }
+    await pass.settle();
+    wall = performance.now() - t0;
+  } finally {
+    window.close();
   }
-  const info = await tf.profile(run);
+  const timing = kernelTiming();
+  const info = await tf.profile(() => pass.run());
   // tfjs resolves each kernel's time asynchronously; wait for all of them.
   const kernels = await Promise.all(
     info.kernels.map(async (k) => ({ name: k.name, kernelTimeMs: await k.kernelTimeMs })),
   );
+  await pass.settle();
   const byKernel = tabulate(kernels);
-  const s = summarizeTimes(times);
+  const s = summarizeTimes(host);
   const real = byKernel.filter((r) => !r.composite);
+  const kernelMs = real.reduce((sum, r) => sum + r.ms, 0);
+  const per = (n: number) => n / options.repeats;
   return {
     kernels: real.reduce((sum, r) => sum + r.calls, 0),
-    wallMs: s.median,
-    wallIqrMs: s.iqr,
-    kernelMs: real.reduce((sum, r) => sum + r.ms, 0),
+    wallMs: wall / options.repeats,
+    hostMs: s.median,
+    hostIqrMs: s.iqr,
+    kernelMs,
+    gpuMs: timing === "gpu-timestamps" ? kernelMs : null,
+    readbacksPerPass: per(window.counts.reads),
+    submitsPerPass: per(window.counts.submits),
+    mapsPerPass: per(window.counts.maps),
+    bindGroupsPerPass: per(window.counts.bindGroups),
+    buffersPerPass: per(window.counts.buffers),
     peakBytes: info.peakBytes,
     byKernel,
   };
@@ -147,43 +216,94 @@ export async function profileModel(
   options: ProfileOptions,
 ): Promise<ModelProfile> {
   const trainer = createTrainer(model, dataset, options.weighting, options.train, options.seed);
+  const syncEvery = options.weighting.kind === "gradnorm" ? 1 : resolveSyncEvery(options.train);
+  const queued: Tensor[] = [];
+  let steps = 0;
+  // Reads the queued losses in one readback, as train() does, and checks them.
+  const readLosses = async () => {
+    if (queued.length === 0) return;
+    const all = queued.splice(0);
+    const stacked = all.length === 1 ? all[0] : tf.stack(all);
+    try {
+      const values = await stacked.data();
+      if (!values.every(Number.isFinite)) {
+        throw new Error(`profile: a training step's loss is not finite (${values.join(", ")})`);
+      }
+    } finally {
+      if (stacked !== all[0]) stacked.dispose();
+      tf.dispose(all);
+    }
+  };
   let train: PassProfile;
   try {
-    train = await profilePass(async () => {
-      await trainer.step();
+    train = await profilePass({
+      async run() {
+        const loss = await trainer.stepQueued();
+        if (typeof loss !== "number") queued.push(loss);
+        if (++steps % syncEvery === 0) await readLosses();
+      },
+      async settle() {
+        await readLosses();
+        steps = 0; // the next readback comes syncEvery steps from here, as in train()
+        await drainQueue();
+      },
     }, options);
   } finally {
+    tf.dispose(queued);
     trainer.dispose();
   }
   const split = dataset.splits.train;
   const n = Math.min(options.train.batchSize, split.size);
   const batch = makeBatch(dataset, split, [...Array(n).keys()]);
   try {
-    const infer = await profilePass(async () => {
-      const y = tf.tidy(() => model.forward(batch.inputs).prediction);
-      await y.data();
-      y.dispose();
+    const infer = await profilePass({
+      async run() {
+        const y = tf.tidy(() => model.forward(batch.inputs).prediction);
+        await y.data();
+        y.dispose();
+      },
+      settle: drainQueue,
     }, options);
-    return { train, infer };
+    return { train, infer, syncEvery, timing: kernelTiming(), submitBatch: webGpuSubmitBatch() };
   } finally {
     disposeBatch(batch);
   }
 }
 
 /**
- * Formats a profile as Markdown: a summary line per pass and the top kernels by time.
+ * Formats a profile as Markdown: a summary line per pass (wall, host and GPU time, kernels,
+ * readbacks and submits per pass) and the top kernels by time.
  *
  * @param top rows of the kernel table per pass.
  */
 export function formatProfile(profile: ModelProfile, top = 12): string {
   const lines: string[] = [];
+  const timingNote = {
+    "gpu-timestamps": "kernel times are GPU timestamps (timestamp-query)",
+    unavailable: "kernel times unavailable: the WebGPU adapter has no timestamp-query",
+    host: "kernel times are host wall time around each kernel",
+  }[profile.timing];
+  lines.push(
+    `${timingNote}; loss read back every ${profile.syncEvery} step(s)` +
+      (profile.submitBatch !== null
+        ? `; a command buffer submitted every ${profile.submitBatch} kernels`
+        : ""),
+    "",
+  );
   for (
     const [label, p] of [["training step", profile.train], ["inference", profile.infer]] as const
   ) {
+    const gpu = p.gpuMs !== null ? `, GPU ${p.gpuMs.toFixed(2)} ms` : "";
+    const device = profile.submitBatch !== null
+      ? `, ${fmtRate(p.submitsPerPass)} submits, ${fmtRate(p.mapsPerPass)} buffer maps, ` +
+        `${fmtRate(p.bindGroupsPerPass)} bind groups, ${fmtRate(p.buffersPerPass)} new buffers`
+      : "";
     lines.push(
-      `### ${label}: ${p.wallMs.toFixed(2)} ms (IQR ${p.wallIqrMs.toFixed(2)}), ` +
-        `${p.kernels} kernels, ${p.kernelMs.toFixed(2)} ms in kernels, peak ` +
-        `${(p.peakBytes / 2 ** 20).toFixed(1)} MiB`,
+      `### ${label}: ${p.wallMs.toFixed(2)} ms wall, host ${p.hostMs.toFixed(2)} ms ` +
+        `(IQR ${p.hostIqrMs.toFixed(2)})${gpu}, ${p.kernels} kernels, ` +
+        `${p.kernelMs.toFixed(2)} ms in kernels, peak ${(p.peakBytes / 2 ** 20).toFixed(1)} MiB`,
+      `per ${label === "inference" ? "inference" : "step"}: ${fmtRate(p.readbacksPerPass)} ` +
+        `readbacks${device}`,
       "",
       "| kernel | calls | ms | % of kernel time |",
       "| --- | ---: | ---: | ---: |",
@@ -204,6 +324,122 @@ export function formatProfile(profile: ModelProfile, top = 12): string {
       lines.push(`| (${rest.length} others) | ${calls} | ${ms.toFixed(2)} | |`);
     }
     lines.push("");
+  }
+  return lines.join("\n");
+}
+
+function fmtRate(x: number): string {
+  return Number.isInteger(x) ? String(x) : x.toFixed(2);
+}
+
+/** Calls of one kernel name at each batch size of a {@linkcode compareBatches}. */
+export interface BatchKernelRow {
+  /** Kernel name (backend kernels only; composite ops are left out). */
+  readonly name: string;
+  /** Launches per pass, one per batch size in the order given (0 where it did not run). */
+  readonly calls: readonly number[];
+  /** True when the count differs between batch sizes: something grows with the batch. */
+  readonly varies: boolean;
+}
+
+/** Kernel counts of the same case at several batch sizes, side by side. */
+export interface BatchComparison {
+  /** The batch sizes, in the order given. */
+  readonly batchSizes: readonly number[];
+  /** Per pass: kernels in total at each batch size and the rows by kernel name. */
+  readonly train: { readonly kernels: readonly number[]; readonly rows: readonly BatchKernelRow[] };
+  /** The same for the inference. */
+  readonly infer: { readonly kernels: readonly number[]; readonly rows: readonly BatchKernelRow[] };
+  /** Kernel names whose count changes with the batch, per pass (empty when none). */
+  readonly growing: { readonly train: readonly string[]; readonly infer: readonly string[] };
+}
+
+function compareRows(passes: readonly PassProfile[]) {
+  const names = new Set<string>();
+  for (const p of passes) for (const r of p.byKernel) if (!r.composite) names.add(r.name);
+  const rows = [...names].sort().map((name) => {
+    const calls = passes.map((p) => p.byKernel.find((r) => r.name === name)?.calls ?? 0);
+    return { name, calls, varies: calls.some((c) => c !== calls[0]) };
+  });
+  return { kernels: passes.map((p) => p.kernels), rows };
+}
+
+/**
+ * Puts the kernel counts of profiles of the same case at several batch sizes side by side and
+ * names every kernel whose count changes with the batch (none should: a step launches the same
+ * kernels at every batch size).
+ *
+ * @param profiles one per batch size.
+ * @throws Error when fewer than two profiles are given.
+ *
+ * @example
+ * ```ts
+ * import { compareBatches, type PassProfile } from "./kernel_profile.ts";
+ * const pass = (calls: number): PassProfile => ({
+ *   kernels: calls, wallMs: 1, hostMs: 1, hostIqrMs: 0, kernelMs: 1, gpuMs: null,
+ *   readbacksPerPass: 1, submitsPerPass: 0, mapsPerPass: 0, bindGroupsPerPass: 0,
+ *   buffersPerPass: 0, peakBytes: 0, byKernel: [{ name: "Slice", calls, ms: 1 }],
+ * });
+ * const profile = (calls: number) => ({
+ *   train: pass(calls), infer: pass(1), syncEvery: 1, timing: "host" as const, submitBatch: null,
+ * });
+ * const c = compareBatches([
+ *   { batchSize: 1, profile: profile(1) },
+ *   { batchSize: 4, profile: profile(4) },
+ * ]);
+ * if (c.growing.train[0] !== "Slice" || c.growing.infer.length !== 0) throw new Error();
+ * ```
+ */
+export function compareBatches(
+  profiles: readonly { readonly batchSize: number; readonly profile: ModelProfile }[],
+): BatchComparison {
+  if (profiles.length < 2) {
+    throw new Error(
+      `compareBatches: expected profiles at two or more batch sizes, got ${profiles.length}`,
+    );
+  }
+  const train = compareRows(profiles.map((p) => p.profile.train));
+  const infer = compareRows(profiles.map((p) => p.profile.infer));
+  return {
+    batchSizes: profiles.map((p) => p.batchSize),
+    train,
+    infer,
+    growing: {
+      train: train.rows.filter((r) => r.varies).map((r) => r.name),
+      infer: infer.rows.filter((r) => r.varies).map((r) => r.name),
+    },
+  };
+}
+
+/**
+ * Formats a {@linkcode compareBatches} result as Markdown: per pass, the kernel total at each batch
+ * size and the rows whose count changes with the batch (all rows with `all`).
+ */
+export function formatBatchComparison(c: BatchComparison, all = false): string {
+  const lines: string[] = [];
+  const head = c.batchSizes.map((b) => `batch ${b}`);
+  for (
+    const [label, pass, growing] of [
+      ["training step", c.train, c.growing.train],
+      ["inference", c.infer, c.growing.infer],
+    ] as const
+  ) {
+    lines.push(
+      `### ${label}: kernels ${pass.kernels.join(" / ")} at batch ${c.batchSizes.join(" / ")}` +
+        (growing.length === 0
+          ? " — no kernel count changes with the batch"
+          : ` — GROWS WITH THE BATCH: ${growing.join(", ")}`),
+      "",
+    );
+    const rows = all ? pass.rows : pass.rows.filter((r) => r.varies);
+    if (rows.length > 0) {
+      lines.push(
+        `| kernel | ${head.join(" | ")} |`,
+        `| --- | ${head.map(() => "---:").join(" | ")} |`,
+        ...rows.map((r) => `| ${r.name}${r.varies ? " ⚠" : ""} | ${r.calls.join(" | ")} |`),
+        "",
+      );
+    }
   }
   return lines.join("\n");
 }

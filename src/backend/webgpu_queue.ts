@@ -1,0 +1,205 @@
+/**
+ * The queue side of tfjs-backend-webgpu, as the profiler and the backend set-up need it: how many
+ * kernels go into one command buffer before it is submitted (`WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE`,
+ * a recorded setting), flushing the pending commands and waiting for the GPU to finish them
+ * (the time until the queue is drained), and whether the device can time kernels
+ * (`timestamp-query`).
+ *
+ * What is not cacheable from outside tfjs: per kernel, tfjs-webgpu 4.22 writes a uniform block
+ * (into a buffer from its pool, `BufferManager`, so no buffer is created in a steady state) and
+ * creates a bind group that names the kernel's output buffer, which is a fresh pool buffer per
+ * kernel; pipelines are already cached by program key. A bind-group cache would need the output
+ * buffers to be stable between steps, which only a change inside `runWebGPUProgram` can give.
+ *
+ * @module
+ */
+import { tf } from "../tf.ts";
+
+/** tfjs-webgpu's default: a command buffer is submitted after this many kernels. */
+export const TFJS_SUBMIT_BATCH = 15;
+
+/**
+ * The project's default submit batch. Measured on llvmpipe (Transformer 3 × 64 REMUL step, see
+ * the README's WebGPU section): fewer, larger command buffers save submits; past this the gain
+ * is within noise and a readback waits for more queued work.
+ */
+export const DEFAULT_SUBMIT_BATCH = 15;
+
+/** The environment variable that sets the submit batch in every thread (workers included). */
+export const SUBMIT_BATCH_ENV = "REMUL_WEBGPU_SUBMIT_BATCH";
+
+/** What the profiler and the set-up use of tfjs-webgpu's backend object (not public API). */
+export interface WebGpuBackendInternals {
+  readonly device: GPUDevice;
+  readonly queue: GPUQueue;
+  readonly commandEncoder: GPUCommandEncoder | null;
+  readonly supportTimestampQuery: boolean;
+  endComputePassEncoder(): void;
+  submitQueue(): void;
+}
+
+function webgpuBackend(): WebGpuBackendInternals | null {
+  if (tf.getBackend() !== "webgpu") return null;
+  return tf.backend() as unknown as WebGpuBackendInternals;
+}
+
+/**
+ * Parses a submit batch size given as a flag or environment value.
+ *
+ * @param source names the flag or variable in the error.
+ * @throws Error naming `source` when the value is not an integer ≥ 1.
+ */
+export function parseSubmitBatch(value: string | number, source: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new Error(
+      `${source}: expected an integer ≥ 1 (kernels per command buffer), got "${value}"`,
+    );
+  }
+  return n;
+}
+
+/**
+ * Sets how many kernels tfjs-webgpu records before it submits a command buffer; call after the
+ * backend module is loaded. `undefined` takes `REMUL_WEBGPU_SUBMIT_BATCH` or
+ * {@linkcode DEFAULT_SUBMIT_BATCH}.
+ *
+ * @returns one line for the record of the run's settings.
+ * @throws Error when the value (or the environment variable) is not an integer ≥ 1.
+ */
+export function setWebGpuSubmitBatch(kernels?: number): string {
+  let n = kernels;
+  let source = "setting";
+  if (n === undefined) {
+    const env = Deno.env.get(SUBMIT_BATCH_ENV);
+    if (env !== undefined && env !== "") {
+      n = parseSubmitBatch(env, SUBMIT_BATCH_ENV);
+      source = SUBMIT_BATCH_ENV;
+    } else {
+      n = DEFAULT_SUBMIT_BATCH;
+      source = "default";
+    }
+  } else n = parseSubmitBatch(n, "webgpuSubmitBatch");
+  tf.env().set("WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE", n);
+  return `WebGPU command buffers: submitted every ${n} kernels (${source}; tfjs's own ${TFJS_SUBMIT_BATCH})`;
+}
+
+/** The submit batch in force (`WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE`), or null off webgpu. */
+export function webGpuSubmitBatch(): number | null {
+  if (!webgpuBackend()) return null;
+  return Number(tf.env().get("WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE"));
+}
+
+/**
+ * Submits the kernels tfjs-webgpu has recorded but not yet submitted and waits until the GPU has
+ * finished all submitted work. Resolves at once on other backends (their kernels have run when
+ * they return). Under Deno the wait polls and sleeps, so it costs at least ~10 ms.
+ */
+export async function drainQueue(): Promise<void> {
+  const b = webgpuBackend();
+  if (!b) return;
+  if (b.commandEncoder) {
+    b.endComputePassEncoder();
+    b.submitQueue();
+  }
+  await b.queue.onSubmittedWorkDone();
+}
+
+/**
+ * How the active backend's kernel times are measured: GPU timestamps (`timestamp-query`), none
+ * (a WebGPU device without the feature), or host time around each kernel (wasm, cpu).
+ */
+export function kernelTiming(): "gpu-timestamps" | "unavailable" | "host" {
+  const b = webgpuBackend();
+  if (!b) return "host";
+  return b.supportTimestampQuery ? "gpu-timestamps" : "unavailable";
+}
+
+/** Counts of device calls made while a {@linkcode countDeviceCalls} window was open. */
+export interface DeviceCallCounts {
+  /**
+   * Tensor reads (`data()`, `dataSync()`, `array()`: the engine's `read`/`readSync`). Reads a
+   * backend makes of its own host-resident values (tfjs-webgpu's small Concat on the CPU) are
+   * not counted; on webgpu a read that waits for the GPU also shows as a buffer map.
+   */
+  reads: number;
+  /** `GPUQueue.submit` calls (command buffers handed to the GPU); 0 off webgpu. */
+  submits: number;
+  /** `GPUBuffer.mapAsync` calls (each waits for the GPU); 0 off webgpu. */
+  maps: number;
+  /** `GPUDevice.createBindGroup` calls; 0 off webgpu. */
+  bindGroups: number;
+  /** `GPUDevice.createBuffer` calls; 0 off webgpu. */
+  buffers: number;
+}
+
+type Obj = Record<PropertyKey, unknown>;
+
+/** Wraps `obj[key]` to call `count` first; returns the restore. `nest` guards reentry. */
+function wrap(obj: Obj, key: string, count: () => void, nest?: { depth: number }): () => void {
+  const own = Object.getOwnPropertyDescriptor(obj, key);
+  const original = obj[key] as (...a: unknown[]) => unknown;
+  if (typeof original !== "function") return () => {};
+  obj[key] = function (this: unknown, ...args: unknown[]) {
+    if (!nest) {
+      count();
+      return original.apply(this, args);
+    }
+    // a read inside a read (a backend's read() that calls readSync()) is one read
+    if (nest.depth === 0) count();
+    nest.depth++;
+    try {
+      return original.apply(this, args);
+    } finally {
+      nest.depth--;
+    }
+  };
+  return () => {
+    if (own) Object.defineProperty(obj, key, own);
+    else delete obj[key];
+  };
+}
+
+/**
+ * Opens a window that counts the active backend's reads and, on webgpu, its submits, buffer maps,
+ * bind groups and buffers. Call `close()` to stop counting (restores every wrapped method).
+ *
+ * @example
+ * ```ts
+ * import * as tf from "npm:@tensorflow/tfjs@4.22.0";
+ * import { countDeviceCalls } from "./webgpu_queue.ts";
+ * await tf.setBackend("cpu");
+ * const w = countDeviceCalls();
+ * const x = tf.scalar(2);
+ * await x.data();
+ * x.dispose();
+ * w.close();
+ * if (w.counts.reads !== 1) throw new Error(`${w.counts.reads}`);
+ * ```
+ */
+export function countDeviceCalls(): { counts: DeviceCallCounts; close(): void } {
+  const counts: DeviceCallCounts = { reads: 0, submits: 0, maps: 0, bindGroups: 0, buffers: 0 };
+  const engine = tf.engine() as unknown as Obj;
+  const nest = { depth: 0 };
+  const restore = [
+    wrap(engine, "read", () => counts.reads++, nest),
+    wrap(engine, "readSync", () => counts.reads++, nest),
+  ];
+  const gpu = webgpuBackend();
+  if (gpu) {
+    restore.push(wrap(gpu.queue as unknown as Obj, "submit", () => counts.submits++));
+    restore.push(wrap(gpu.device as unknown as Obj, "createBindGroup", () => counts.bindGroups++));
+    restore.push(wrap(gpu.device as unknown as Obj, "createBuffer", () => counts.buffers++));
+    const proto = (globalThis as { GPUBuffer?: { prototype: Obj } }).GPUBuffer?.prototype;
+    if (proto) restore.push(wrap(proto, "mapAsync", () => counts.maps++));
+  }
+  let open = true;
+  return {
+    counts,
+    close() {
+      if (!open) return;
+      open = false;
+      for (const r of restore.reverse()) r();
+    },
+  };
+}
