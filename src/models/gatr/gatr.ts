@@ -11,6 +11,16 @@
  * positions `[B, N, 3]` (no residual), plus one scalar channel used only by the regulariser
  * `auxLoss = 0.01 · mean_batch Σ_nodes[(|mv_e123| − 1)² + s²]`.
  *
+ * Length unit (`lengthScale`, default 1 = the data's own units): positions and vectors are
+ * divided by it before they are embedded and the extracted points multiplied by it, so the network
+ * sees lengths of order one, as the reference's N-body data are. This is not optional on data in
+ * large units: PGA points carry their coordinates in the e0 blades, which the equivariant layer norm
+ * leaves unnormalised, and the attention's distance term adds `−‖x_i − x_j‖²` to the logits (weight 1
+ * at initialisation), so in raw MoCap units (joint distances up to ~15) the softmax saturates and
+ * training stalls at the identity predictor. A fixed positive scale commutes with every E(3)
+ * element (`L·f(g·x/L) = g·(L·f(x/L))` for rotations, reflections and translations), so the model
+ * stays exactly equivariant; the loss is unchanged (raw units).
+ *
  * Simplifications relative to the reference: no dropout, no gradient checkpointing, no rotary
  * encoding (all off for N-body); Q/K/V and the four bilinear projections run as fused matMuls
  * (same parameters and initialisation); heads are contiguous channel blocks (see
@@ -42,6 +52,10 @@ export type GatrConfig = {
   sChannels: number;
   /** Attention heads. */
   heads: number;
+  /** Unit of positions: input positions are divided by it, predicted positions multiplied. */
+  lengthScale: number;
+  /** Unit of vector inputs (e.g. velocities): they are divided by it before the embedding. */
+  vectorScale: number;
 };
 
 /** Weight of the output regulariser in the training loss (reference N-body experiment). */
@@ -130,10 +144,11 @@ export function planGatrEmbedding(ctx: Pick<ModelContext, "inputs" | "target">):
  * ```
  */
 export function gatrParamCount(
-  config: GatrConfig,
+  config: Omit<GatrConfig, "lengthScale" | "vectorScale">,
   io: GatrIo = { inMv: 1, inS: 1, outMv: 1, outS: 1 },
 ): number {
-  return gatrNetParamCount({ ...io, ...config });
+  const { blocks, mvChannels, sChannels, heads } = config;
+  return gatrNetParamCount({ ...io, blocks, mvChannels, sChannels, heads });
 }
 
 /**
@@ -147,14 +162,26 @@ export function gatrParamCount(
  */
 export function createGatr(config: GatrConfig, ctx: ModelContext): Model {
   const plan = planGatrEmbedding(ctx);
+  const { blocks, mvChannels, sChannels, heads, lengthScale, vectorScale } = config;
+  for (const [k, v] of Object.entries({ lengthScale, vectorScale })) {
+    if (!(v > 0) || !Number.isFinite(v)) {
+      throw new Error(`gatr: ${k} must be a finite number > 0, got ${v}`);
+    }
+  }
   const p = new ParamFactory(ctx.seed);
-  const net = createGatrNet(p, { ...plan.io, ...config });
+  const net = createGatrNet(p, { ...plan.io, blocks, mvChannels, sChannels, heads });
+  // lengths in units of `lengthScale` (module doc); 1 leaves the graph as it was
+  const inUnit = (x: Tensor, unit: number) => unit === 1 ? x : x.div(unit);
   const embed = (inputs: Record<string, Tensor>): [Tensor, Tensor] => {
     const channels: Tensor[] = [];
     for (let k = 0; k < plan.io.inMv; k++) {
       const parts: Tensor[] = [];
-      if (k < plan.positions.length) parts.push(embedPoint(field(inputs, plan.positions[k])));
-      if (k < plan.vectors.length) parts.push(embedTranslation(field(inputs, plan.vectors[k])));
+      if (k < plan.positions.length) {
+        parts.push(embedPoint(inUnit(field(inputs, plan.positions[k]), lengthScale)));
+      }
+      if (k < plan.vectors.length) {
+        parts.push(embedTranslation(inUnit(field(inputs, plan.vectors[k]), vectorScale)));
+      }
       if (k === 0 && plan.scalar) {
         const s = field(inputs, plan.scalar);
         parts.push(embedScalar(s.slice([0, 0, 0], [-1, -1, 1])));
@@ -179,7 +206,11 @@ export function createGatr(config: GatrConfig, ctx: ModelContext): Model {
         const o = out.mv.slice([0, 0, 0, 0], [-1, -1, 1, -1]).squeeze([2]); // [B, N, 16]
         // [B]: Σ_nodes (|e123| − 1)² + s²
         const reg = pointEmbeddingReg(o).square().sum([1, 2]).add(out.s!.square().sum([1, 2]));
-        return [extractPoint(o), reg.mean().mul(GATR_REG_WEIGHT)];
+        const points = extractPoint(o);
+        return [
+          lengthScale === 1 ? points : points.mul(lengthScale),
+          reg.mean().mul(GATR_REG_WEIGHT),
+        ];
       });
       return { prediction, auxLoss };
     },
@@ -209,13 +240,22 @@ export const gatr: ModelDefinition<GatrConfig> = {
   id: "gatr",
   description: "GATr (Geometric Algebra Transformer), E(3)-equivariant, N-body wrapper",
   equivariance: "exact",
-  defaults: { blocks: 10, mvChannels: 16, sChannels: 128, heads: 8 },
-  smoke: { blocks: 1, mvChannels: 4, sChannels: 8, heads: 2 },
+  defaults: {
+    blocks: 10,
+    mvChannels: 16,
+    sChannels: 128,
+    heads: 8,
+    lengthScale: 1,
+    vectorScale: 1,
+  },
+  smoke: { blocks: 1, mvChannels: 4, sChannels: 8, heads: 2, lengthScale: 1, vectorScale: 1 },
   ranges: {
     blocks: { integer: true, min: 1, what: "GATr blocks" },
     mvChannels: { integer: true, min: 1, what: "multivector channels" },
     sChannels: { integer: true, min: 1, what: "scalar channels" },
     heads: { integer: true, min: 1, what: "attention heads" },
+    lengthScale: { above: 0, what: "unit of positions (inputs ÷, predictions ×)" },
+    vectorScale: { above: 0, what: "unit of vector inputs (÷ before embedding)" },
   },
   create: createGatr,
 };

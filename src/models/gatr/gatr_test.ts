@@ -19,7 +19,14 @@ const CTX: ModelContext = {
   target: { name: "pos", kind: "position", shape: [N, 3] },
   seed: 7,
 };
-const TINY: GatrConfig = { blocks: 2, mvChannels: 4, sChannels: 8, heads: 2 };
+const TINY: GatrConfig = {
+  blocks: 2,
+  mvChannels: 4,
+  sChannels: 8,
+  heads: 2,
+  lengthScale: 1,
+  vectorScale: 1,
+};
 
 /** A batch of N-body-like inputs and the target `pos + 0.5·vel` (one explicit Euler step). */
 function batch(b: number, seed: number): { x: Record<string, Tensor>; y: Tensor } {
@@ -33,7 +40,16 @@ function batch(b: number, seed: number): { x: Record<string, Tensor>; y: Tensor 
 Deno.test("gatr: registry entry and paper defaults", () => {
   assert.equal(gatr.id, "gatr");
   assert.equal(gatr.equivariance, "exact");
-  assert.deepEqual(gatr.defaults, { blocks: 10, mvChannels: 16, sChannels: 128, heads: 8 });
+  assert.deepEqual(gatr.defaults, {
+    blocks: 10,
+    mvChannels: 16,
+    sChannels: 128,
+    heads: 8,
+    lengthScale: 1,
+    vectorScale: 1,
+  });
+  assert.throws(() => createGatr({ ...TINY, lengthScale: 0 }, CTX), /lengthScale/);
+  assert.throws(() => createGatr({ ...TINY, vectorScale: -1 }, CTX), /vectorScale/);
 });
 
 Deno.test("gatr: embedding plan from field kinds; unsupported fields are declined", () => {
@@ -101,6 +117,31 @@ Deno.test("gatr: E(3)-equivariant (rotation, reflection, rotoreflection, transla
   }
   tf.dispose(Object.values(x));
   m.dispose();
+});
+
+Deno.test("gatr: units L, V are the same network on positions ÷ L, vectors ÷ V, points × L", () => {
+  const [L, V] = [8, 0.25];
+  const unit = createGatr(TINY, CTX);
+  // same seed: same weights
+  const scaled = createGatr({ ...TINY, lengthScale: L, vectorScale: V }, CTX);
+  const { x } = batch(2, 5);
+  tf.tidy(() => {
+    const big = { mass: x.mass, pos: x.pos.mul(L), vel: x.vel.mul(V) };
+    const a = scaled.forward(big);
+    const b = unit.forward(x);
+    const gap = a.prediction.sub(b.prediction.mul(L)).abs().max().dataSync()[0];
+    assert.ok(gap < 1e-4 * L, `prediction gap ${gap}`);
+    assert.ok(Math.abs(a.auxLoss!.dataSync()[0] - b.auxLoss!.dataSync()[0]) < 1e-6);
+    // and it stays E(3)-equivariant at that scale
+    const pred = (f: Record<string, Tensor>) => scaled.forward(f).prediction;
+    for (const [name, g] of Object.entries(TEST_ELEMENTS)) {
+      const e = equivarianceGap(pred, big, INPUTS, "position", g);
+      assert.ok(e < 1e-4, `${name}: ${e}`);
+    }
+  });
+  tf.dispose(Object.values(x));
+  unit.dispose();
+  scaled.dispose();
 });
 
 Deno.test("gatr: forward and a training step leak no tensors", () => {
