@@ -11,15 +11,19 @@
  * positions `[B, N, 3]` (no residual), plus one scalar channel used only by the regulariser
  * `auxLoss = 0.01 · mean_batch Σ_nodes[(|mv_e123| − 1)² + s²]`.
  *
- * Length unit (`lengthScale`, default 1 = the data's own units): positions and vectors are
- * divided by it before they are embedded and the extracted points multiplied by it, so the network
- * sees lengths of order one, as the reference's N-body data are. This is not optional on data in
- * large units: PGA points carry their coordinates in the e0 blades, which the equivariant layer norm
- * leaves unnormalised, and the attention's distance term adds `−‖x_i − x_j‖²` to the logits (weight 1
- * at initialisation), so in raw MoCap units (joint distances up to ~15) the softmax saturates and
- * training stalls at the identity predictor. A fixed positive scale commutes with every E(3)
- * element (`L·f(g·x/L) = g·(L·f(x/L))` for rotations, reflections and translations), so the model
- * stays exactly equivariant; the loss is unchanged (raw units).
+ * Units (`lengthScale`, `vectorScale`; default 1 = the data's own units, the function used
+ * before they existed): positions are divided by `lengthScale` and vector fields by `vectorScale`
+ * before they are embedded, and the extracted points are multiplied by `lengthScale`, so that the
+ * network sees the geometry at order one, as in the reference's N-body data. Fixed positive scales
+ * commute with every E(3) element, so the model stays exactly equivariant; the loss stays in the
+ * data's units. Why it matters: PGA carries point coordinates and translations in the e0 blades,
+ * which the equivariant layer norm does not normalise, and the attention's distance term adds
+ * `−‖x_i − x_j‖²` (weight 1 at initialisation) to the logits, so GATr is not scale-invariant. On
+ * CMU running data in raw ASF units (joint distances up to ~30; per coordinate RMS of centred
+ * positions 5.2, of the 30-frame displacement 9.6, of the velocity 0.34 per frame) it stayed at the
+ * identity predictor with erratic gradient norms; positions in units of 10 let it learn, and
+ * velocities in units of 10 per ΔT = 30 frames (so that `ΔT·v` is of the same order as the
+ * positions) shortened its plateau from ~100 steps to ~20. The MoCap suite sets both (`bench/mocap.ts`); the README gives the measurements.
  *
  * Simplifications relative to the reference: no dropout, no gradient checkpointing, no rotary
  * encoding (all off for N-body); Q/K/V and the four bilinear projections run as fused matMuls
