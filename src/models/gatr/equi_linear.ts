@@ -28,26 +28,36 @@ export const BLOCK_SIZE = 4;
  * basis maps respect the blocks.
  */
 function blockSelection(): Tensor {
-  return constant("linearBlocks", [NUM_LINEAR_BASIS, 32], () => {
-    const coef = (b: number, pIn: number, pOut: number) =>
-      LINEAR_BASIS[b * 256 + BLADE_ORDER[pOut] * 16 + BLADE_ORDER[pIn]];
-    const block = (p: number) => Math.floor(p / BLOCK_SIZE);
-    const m = new Float32Array(NUM_LINEAR_BASIS * 32);
-    for (let b = 0; b < NUM_LINEAR_BASIS; b++) {
-      for (let pIn = 0; pIn < 16; pIn++) {
-        for (let pOut = 0; pOut < 16; pOut++) {
-          const v = coef(b, pIn, pOut);
-          const [r, c] = [pIn % BLOCK_SIZE, pOut % BLOCK_SIZE];
-          const same = block(pIn) === block(pOut);
-          // blocks 1–3 must act as block 1 does
-          const want = !same ? 0 : block(pIn) === 0 ? v : coef(b, 4 + r, 4 + c);
-          if (v !== want) throw new Error("equiLinear: basis maps do not respect the blocks");
-          if (same && block(pIn) <= 1) m[b * 32 + block(pIn) * 16 + r * BLOCK_SIZE + c] = v;
-        }
+  return constant("linearBlocks", [NUM_LINEAR_BASIS, 32], blockSelectionValues);
+}
+
+let selection: Float32Array | undefined;
+
+/**
+ * The values of the basis table `[9, 32]` (row b: basis map b's coefficients in block 0, column
+ * `4r + c`, and in the repeated blocks, column `16 + 4r + c`), computed once.
+ */
+export function blockSelectionValues(): Float32Array {
+  if (selection) return selection;
+  const coef = (b: number, pIn: number, pOut: number) =>
+    LINEAR_BASIS[b * 256 + BLADE_ORDER[pOut] * 16 + BLADE_ORDER[pIn]];
+  const block = (p: number) => Math.floor(p / BLOCK_SIZE);
+  const m = new Float32Array(NUM_LINEAR_BASIS * 32);
+  for (let b = 0; b < NUM_LINEAR_BASIS; b++) {
+    for (let pIn = 0; pIn < 16; pIn++) {
+      for (let pOut = 0; pOut < 16; pOut++) {
+        const v = coef(b, pIn, pOut);
+        const [r, c] = [pIn % BLOCK_SIZE, pOut % BLOCK_SIZE];
+        const same = block(pIn) === block(pOut);
+        // blocks 1–3 must act as block 1 does
+        const want = !same ? 0 : block(pIn) === 0 ? v : coef(b, 4 + r, 4 + c);
+        if (v !== want) throw new Error("equiLinear: basis maps do not respect the blocks");
+        if (same && block(pIn) <= 1) m[b * 32 + block(pIn) * 16 + r * BLOCK_SIZE + c] = v;
       }
     }
-    return m;
-  });
+  }
+  selection = m;
+  return m;
 }
 
 /**

@@ -27,11 +27,19 @@ import type { ParamFactory } from "../params.ts";
 import { NUM_LINEAR_BASIS } from "./algebra.ts";
 import {
   BLOCK_SIZE,
+  blockSelectionValues,
   equiLinearBlockMatrices,
   equiLinearBlockMatricesAdjoint,
 } from "./equi_linear.ts";
 import { customOp } from "./_custom_op.ts";
 import { blockLinear, blockLinearAvailable, blockLinearGrad } from "../../backend/block_linear.ts";
+import {
+  sparseLinear,
+  sparseLinearAdjoint,
+  sparseLinearAvailable,
+  type SparseLinearPlan,
+  SparseLinearPlanBuilder,
+} from "../../backend/sparse_linear.ts";
 import { packRows, unpackRows } from "./_layout.ts";
 
 /** Initialisation schemes of the reference `EquiLinear`. */
@@ -252,6 +260,74 @@ export function equiLinearLayerMatrices(l: EquiLinearParams): {
   return { bias: res[0], matrices: [res[1], res[2]] };
 }
 
+const plans = new WeakMap<EquiLinearParams, SparseLinearPlan>();
+
+/**
+ * {@link equiLinearLayerMatrices} as a sparse linear map of the layer's variables (in
+ * {@link equiLinearVariables} order) to `[m0, m1, bias]`, built once per layer: the basis maps'
+ * coefficients placed at their block positions, and the scalar paths copied to theirs.
+ */
+function assemblyPlan(l: EquiLinearParams): SparseLinearPlan {
+  const cached = plans.get(l);
+  if (cached) return cached;
+  const { inMv, outMv, inS, outS } = l.dims;
+  const n = BLOCK_SIZE;
+  const vars = equiLinearVariables(l);
+  const cols0 = outS + n * outMv;
+  const builder = new SparseLinearPlanBuilder(vars.map((v) => v.size), [
+    [inS + n * inMv, cols0],
+    [n * inMv, n * outMv],
+    [cols0],
+  ]);
+  const sel = blockSelectionValues();
+  for (let o = 0; o < outMv; o++) {
+    for (let i = 0; i < inMv; i++) {
+      for (let b = 0; b < NUM_LINEAR_BASIS; b++) {
+        for (let blk = 0; blk < 2; blk++) {
+          for (let r = 0; r < n; r++) {
+            for (let c = 0; c < n; c++) {
+              const v = sel[b * 32 + blk * 16 + r * n + c];
+              if (v === 0) continue;
+              const [row, col, width] = blk === 0
+                ? [inS + r * inMv + i, outS + c * outMv + o, cols0]
+                : [r * inMv + i, c * outMv + o, n * outMv];
+              builder.add(blk, row * width + col, 0, (o * inMv + i) * NUM_LINEAR_BASIS + b, v);
+            }
+          }
+        }
+      }
+    }
+  }
+  const at = (v: Variable | undefined) => vars.indexOf(v!);
+  if (l.bias) { for (let o = 0; o < outMv; o++) builder.add(2, outS + o, at(l.bias), o); }
+  if (l.s2mv) {
+    for (let s = 0; s < inS; s++) {
+      for (let o = 0; o < outMv; o++) {
+        builder.add(0, s * cols0 + outS + o, at(l.s2mv.w as Variable), s * outMv + o);
+      }
+    }
+    for (let o = 0; o < outMv; o++) builder.add(2, outS + o, at(l.s2mv.b as Variable), o);
+  }
+  if (l.mv2s) {
+    for (let i = 0; i < inMv; i++) {
+      for (let j = 0; j < outS; j++) {
+        builder.add(0, (inS + i) * cols0 + j, at(l.mv2s.w as Variable), i * outS + j);
+      }
+    }
+    for (let j = 0; j < outS; j++) builder.add(2, j, at(l.mv2s.b as Variable), j);
+  }
+  if (l.s2s) {
+    for (let s = 0; s < inS; s++) {
+      for (let j = 0; j < outS; j++) {
+        builder.add(0, s * cols0 + j, at(l.s2s.w as Variable), s * outS + j);
+      }
+    }
+  }
+  const plan = builder.build();
+  plans.set(l, plan);
+  return plan;
+}
+
 function checkInputs(l: EquiLinearParams, inMv: number, s?: Tensor): void {
   if (inMv !== l.dims.inMv) {
     throw new Error(`EquiLinear: expected ${l.dims.inMv} input multivector channels, got ${inMv}`);
@@ -284,7 +360,17 @@ export function equiLinearInternal(l: EquiLinearParams, x: Tensor): Tensor {
   const [w0In, w0Out] = [inS + n * cIn, outS + n * cOut]; // scalars and block 0
   return customOp("GatrEquiLinear", [x, ...equiLinearVariables(l)], ([x], save) => {
     const t = x.shape[0];
-    const { matrices: [m0, m1], bias } = equiLinearLayerMatrices(l);
+    // the weights' assembly: one sparse kernel each way where the backend has it
+    const plan = sparseLinearAvailable() ? assemblyPlan(l) : undefined;
+    const { matrices: [m0, m1], bias } = plan
+      ? (([m0, m1, bias]) => ({ matrices: [m0, m1], bias }))(
+        sparseLinear(equiLinearVariables(l), plan),
+      )
+      : equiLinearLayerMatrices(l);
+    const parameterGrads = (dm0: Tensor, dm1: Tensor, dBias: Tensor) =>
+      plan
+        ? sparseLinearAdjoint([dm0, dm1, dBias], plan, equiLinearVariables(l).map((v) => v.shape))
+        : equiLinearParameterGrads(l, dm0, dm1, dBias);
     if (blockLinearAvailable()) {
       // the same two products, in place on the packed rows (no split or concat)
       save([x, m0, m1]);
@@ -292,7 +378,7 @@ export function equiLinearInternal(l: EquiLinearParams, x: Tensor): Tensor {
         value: blockLinear(x, m0, m1, bias, 3),
         gradient(dy, [x, m0, m1]) {
           const [dx, dm0, dm1, dBias] = blockLinearGrad(x, m0, m1, dy, 3);
-          return [dx, ...equiLinearParameterGrads(l, dm0, dm1, dBias)];
+          return [dx, ...parameterGrads(dm0, dm1, dBias)];
         },
       };
     }
@@ -313,7 +399,7 @@ export function equiLinearInternal(l: EquiLinearParams, x: Tensor): Tensor {
         const dm0 = tf.matMul(a0 as tf.Tensor2D, dy0 as tf.Tensor2D, true, false);
         const dm1 = tf.matMul(x1r as tf.Tensor2D, dy1r as tf.Tensor2D, true, false);
         const dBias = dy0.sum(0); // [S_out + 4·C_out]
-        return [...grads, ...equiLinearParameterGrads(l, dm0, dm1, dBias)];
+        return [...grads, ...parameterGrads(dm0, dm1, dBias)];
       },
     };
   });

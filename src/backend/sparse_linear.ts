@@ -1,0 +1,200 @@
+/**
+ * A fixed sparse linear map from a list of tensors to a list of tensors as one kernel, and its
+ * adjoint as one kernel, for the backends whose tensors live on the host (wasm, cpu). The map is a
+ * plan of entries `out[o][p] += c · in[s][i]`, built once by the caller. It serves weight
+ * assembly: GATr's equivariant linear maps build their two block matrices and bias from five to
+ * seven variables every step (a matMul against the basis table, a transpose, an unstack, pads and
+ * concats: about a dozen kernels forward and as many for the adjoint, for each of 17 layers of
+ * the N-body GATr), which here is one loop over a few thousand entries each way.
+ *
+ * Accumulates in float64 and rounds once. Other backends compose (the caller keeps its tfjs
+ * form; {@linkcode sparseLinearAvailable} says which applies).
+ *
+ * @module
+ */
+import { type Tensor, tf } from "../tf.ts";
+import { allocHost, type HostBackendName, readHost } from "./_host_memory.ts";
+import type { TensorInfo } from "./_wasm_heap.ts";
+
+const FORWARD = "RemulSparseLinear";
+const ADJOINT = "RemulSparseLinearAdjoint";
+
+/** A sparse linear map: `outputs[out[e]][pos[e]] += coef[e] · inputs[src[e]][idx[e]]`. */
+export interface SparseLinearPlan {
+  /** Element count of each input. */
+  readonly inputSizes: readonly number[];
+  /** Shape of each output. */
+  readonly outputShapes: readonly (readonly number[])[];
+  /** Per entry: output index, position in it, input index, position in it, coefficient. */
+  readonly out: Int32Array;
+  readonly pos: Int32Array;
+  readonly src: Int32Array;
+  readonly idx: Int32Array;
+  readonly coef: Float64Array;
+}
+
+/** Builds a {@linkcode SparseLinearPlan} entry by entry. */
+export class SparseLinearPlanBuilder {
+  readonly #entries: number[][] = [[], [], [], [], []];
+  readonly #inputSizes: number[];
+  readonly #outputShapes: number[][];
+
+  /**
+   * @param inputSizes element count of each input.
+   * @param outputShapes shape of each output.
+   */
+  constructor(inputSizes: readonly number[], outputShapes: readonly (readonly number[])[]) {
+    this.#inputSizes = [...inputSizes];
+    this.#outputShapes = outputShapes.map((s) => [...s]);
+  }
+
+  /**
+   * Adds `outputs[out][pos] += coef · inputs[src][idx]`.
+   *
+   * @throws Error when an index is out of range.
+   */
+  add(out: number, pos: number, src: number, idx: number, coef = 1): void {
+    const size = this.#outputShapes[out]?.reduce((a, d) => a * d, 1);
+    if (size === undefined || pos < 0 || pos >= size || idx < 0 || idx >= this.#inputSizes[src]) {
+      throw new Error(`SparseLinearPlan: entry (${out}, ${pos}) ← (${src}, ${idx}) out of range`);
+    }
+    [out, pos, src, idx, coef].forEach((v, k) => this.#entries[k].push(v));
+  }
+
+  /** The plan. */
+  build(): SparseLinearPlan {
+    const [out, pos, src, idx, coef] = this.#entries;
+    return {
+      inputSizes: this.#inputSizes,
+      outputShapes: this.#outputShapes,
+      out: Int32Array.from(out),
+      pos: Int32Array.from(pos),
+      src: Int32Array.from(src),
+      idx: Int32Array.from(idx),
+      coef: Float64Array.from(coef),
+    };
+  }
+}
+
+function sizeOf(shape: readonly number[]): number {
+  return shape.reduce((a, d) => a * d, 1);
+}
+
+function kernels(backendName: HostBackendName) {
+  const forward = ({ inputs, backend, attrs }: {
+    inputs: TensorInfo[];
+    backend: unknown;
+    attrs: { plan: SparseLinearPlan };
+  }): TensorInfo[] => {
+    const { plan } = attrs;
+    const acc = plan.outputShapes.map((s) => new Float64Array(sizeOf(s)));
+    const xs = inputs.map((t) => readHost(backendName, backend, t));
+    for (let e = 0; e < plan.out.length; e++) {
+      acc[plan.out[e]][plan.pos[e]] += plan.coef[e] * xs[plan.src[e]][plan.idx[e]];
+    }
+    const outs = plan.outputShapes.map((s) => allocHost(backendName, backend, [...s]));
+    outs.forEach((o, k) => o.view().set(acc[k]));
+    return outs.map((o) => o.info);
+  };
+  const adjoint = ({ inputs, backend, attrs }: {
+    inputs: TensorInfo[];
+    backend: unknown;
+    attrs: { plan: SparseLinearPlan; inputShapes: number[][] };
+  }): TensorInfo[] => {
+    const { plan } = attrs;
+    const acc = plan.inputSizes.map((n) => new Float64Array(n));
+    const dys = inputs.map((t) => readHost(backendName, backend, t));
+    for (let e = 0; e < plan.out.length; e++) {
+      acc[plan.src[e]][plan.idx[e]] += plan.coef[e] * dys[plan.out[e]][plan.pos[e]];
+    }
+    const outs = attrs.inputShapes.map((s) => allocHost(backendName, backend, [...s]));
+    outs.forEach((o, k) => o.view().set(acc[k]));
+    return outs.map((o) => o.info);
+  };
+  return [
+    { kernelName: FORWARD, backendName, kernelFunc: forward as never },
+    { kernelName: ADJOINT, backendName, kernelFunc: adjoint as never },
+  ];
+}
+
+let installed = false;
+let enabled = true;
+
+/** Turns the kernels off (or back on) in this thread; callers compose (tests compare both). */
+export function setSparseLinear(on: boolean): void {
+  enabled = on;
+}
+
+function install(): void {
+  if (installed) return;
+  installed = true;
+  for (const k of [...kernels("wasm"), ...kernels("cpu")]) {
+    if (!tf.getKernel(k.kernelName, k.backendName)) tf.registerKernel(k);
+  }
+}
+
+/** True where {@linkcode sparseLinear} runs one kernel on the active backend. */
+export function sparseLinearAvailable(): boolean {
+  install();
+  return enabled && tf.getKernel(FORWARD, tf.getBackend()) !== undefined;
+}
+
+function check(tensors: readonly Tensor[], sizes: readonly number[], what: string): void {
+  if (tensors.length !== sizes.length || tensors.some((t, k) => t.size !== sizes[k])) {
+    throw new Error(
+      `sparseLinear: ${what} of sizes [${tensors.map((t) => t.size)}], the plan has [${sizes}]`,
+    );
+  }
+}
+
+/**
+ * Applies the plan (no gradient of its own: pair it with {@linkcode sparseLinearAdjoint}).
+ *
+ * @param inputs float32 tensors of the plan's input sizes.
+ * @returns one tensor per output shape of the plan.
+ * @throws Error when the kernel is not available or the inputs do not fit the plan.
+ *
+ * @example
+ * ```ts
+ * import { tf } from "../tf.ts";
+ * import { SparseLinearPlanBuilder, sparseLinear, sparseLinearAvailable } from "./sparse_linear.ts";
+ * const b = new SparseLinearPlanBuilder([2], [[2]]);
+ * b.add(0, 0, 0, 1, 3); // out[0] = 3·in[1]
+ * b.add(0, 1, 0, 0, -1); // out[1] = −in[0]
+ * if (sparseLinearAvailable()) {
+ *   const [y] = sparseLinear([tf.tensor1d([1, 2])], b.build());
+ *   if ((await y.data()).join() !== "6,-1") throw new Error();
+ * }
+ * ```
+ */
+export function sparseLinear(inputs: readonly Tensor[], plan: SparseLinearPlan): Tensor[] {
+  if (!sparseLinearAvailable()) throw new Error(`${FORWARD}: not available on this backend`);
+  check(inputs, plan.inputSizes, "inputs");
+  // an array of inputs, as tfjs's own Concat passes them
+  return tf.engine().runKernel(
+    FORWARD,
+    [...inputs] as never,
+    { plan } as never,
+  ) as unknown as Tensor[];
+}
+
+/**
+ * The adjoint of the plan: the gradients of its inputs from those of its outputs.
+ *
+ * @param dys one gradient per output of the plan.
+ * @param inputShapes the inputs' shapes (the gradients take them).
+ * @returns one gradient per input.
+ */
+export function sparseLinearAdjoint(
+  dys: readonly Tensor[],
+  plan: SparseLinearPlan,
+  inputShapes: readonly (readonly number[])[],
+): Tensor[] {
+  if (!sparseLinearAvailable()) throw new Error(`${ADJOINT}: not available on this backend`);
+  check(dys, plan.outputShapes.map(sizeOf), "output gradients");
+  const shapes = inputShapes.map((s) => [...s]);
+  return tf.engine().runKernel(ADJOINT, [...dys] as never, {
+    plan,
+    inputShapes: shapes,
+  } as never) as unknown as Tensor[];
+}
