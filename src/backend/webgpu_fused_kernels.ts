@@ -1,7 +1,8 @@
 /**
  * Installs the project's WGSL kernels on tfjs-backend-webgpu: the fused ops that the wasm and cpu
  * backends run as JavaScript kernels (layer norm, GELU, attention, the Adam step), so that a
- * Transformer step on WebGPU launches far fewer kernels than tfjs's composite forms. Called by
+ * Transformer step on WebGPU launches far fewer kernels than tfjs's composite forms; and the
+ * gradients of Sum, Mean and Tile whose cost does not grow with the batch (`webgpu_gradients.ts`). Called by
  * `initBackend("webgpu")` after the backend module is loaded.
  *
  * @module
@@ -11,6 +12,7 @@ import { installWebGpuLayerNorm } from "./webgpu_layer_norm.ts";
 import { installWebGpuGelu } from "./webgpu_gelu.ts";
 import { installWebGpuAttention } from "./webgpu_attention.ts";
 import { installWebGpuAdam } from "./webgpu_adam.ts";
+import { installWebGpuGradients } from "./webgpu_gradients.ts";
 
 /**
  * Registers the kernels for webgpu (idempotent); loads tfjs-backend-webgpu if it is not yet.
@@ -32,5 +34,5 @@ export async function installWebGpuFusedKernels(): Promise<string> {
   installWebGpuAttention();
   installWebGpuAdam();
   return "RemulLayerNorm, RemulGelu, RemulFusedAttention (and gradients), RemulAdamStep: " +
-    "project WGSL kernels";
+    `project WGSL kernels; ${installWebGpuGradients()}`;
 }
