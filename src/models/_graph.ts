@@ -78,11 +78,6 @@ export function disposeGraph(g: DenseGraph): void {
   g.degree.dispose();
 }
 
-/** SiLU (swish), `x·σ(x)`, elementwise. */
-export function silu(x: Tensor): Tensor {
-  return tf.tidy(() => x.mul(tf.sigmoid(x)));
-}
-
 /**
  * Pairwise differences `x_i − x_j`.
  *

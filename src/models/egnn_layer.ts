@@ -22,9 +22,9 @@
  * @module
  */
 import { type Tensor, tf, type Variable } from "../tf.ts";
-import { dense } from "./nn.ts";
+import { dense, silu } from "./nn.ts";
 import type { ParamFactory } from "./params.ts";
-import { aggregateMean, aggregateSum, type DenseGraph, pairDifferences, silu } from "./_graph.ts";
+import { aggregateMean, aggregateSum, type DenseGraph, pairDifferences } from "./_graph.ts";
 
 /** A dense layer's variables: weight `[in, out]`, optional bias `[out]`. */
 export interface DenseVariables {

@@ -24,8 +24,8 @@
 import { tf, type Variable } from "../tf.ts";
 import { declineWhenThrows, type Model, type ModelContext, type ModelDefinition } from "./model.ts";
 import { ParamFactory } from "./params.ts";
-import { dense, type DenseParams } from "./nn.ts";
-import { aggregateSum, denseGraph, disposeGraph, pairProducts, silu } from "./_graph.ts";
+import { dense, type DenseParams, silu } from "./nn.ts";
+import { aggregateSum, denseGraph, disposeGraph, pairProducts } from "./_graph.ts";
 
 /** GNN hyperparameters (paper: 4 layers, hidden 64). */
 export type GnnConfig = {

@@ -9,7 +9,7 @@
 import { tf } from "../tf.ts";
 import { fieldSize } from "../symmetry/field.ts";
 import type { Model, ModelContext, ModelDefinition } from "./model.ts";
-import { dense, type DenseParams } from "./nn.ts";
+import { dense, type DenseParams, silu } from "./nn.ts";
 import { ParamFactory } from "./params.ts";
 
 /** MLP hyperparameters. */
@@ -53,7 +53,7 @@ export function createMlp(config: MlpConfig, ctx: ModelContext): Model {
         let x = parts.length === 1 ? parts[0] : tf.concat(parts, 1); // [B, Σ field sizes]
         for (const l of hiddenLayers) {
           const h = dense(x, l);
-          x = h.mul(tf.sigmoid(h)); // swish
+          x = silu(h); // swish
         }
         return dense(x, head).reshape([b, ...ctx.target.shape]);
       });

@@ -142,6 +142,15 @@ export const GELU: FusedUnaryOp = {
   },
 };
 
+/**
+ * SiLU, also called swish: `x·σ(x)`, elementwise; the one used by every model here (the graph
+ * models' message MLPs, the MLP baseline, EMLP's gated nonlinearity on scalars and RPP's
+ * residual). Two SIMD kernels on wasm (a JavaScript loop with `exp` was slower).
+ */
+export function silu(x: Tensor): Tensor {
+  return tf.tidy(() => x.mul(tf.sigmoid(x)));
+}
+
 /** Parameters of multi-head self-attention with fused QKV. */
 export interface AttentionParams {
   /** `[C, 3C]` and `[3C]` */

@@ -9,6 +9,7 @@
  * @module
  */
 import { NonFiniteLossError } from "../training/train.ts";
+import { isDeviceLostText, isOutOfMemoryText } from "../backend/runtime_failure.ts";
 
 /** The kinds of failure an `errored` record distinguishes. */
 export type FailureKind =
@@ -39,22 +40,6 @@ export class CaseFailure extends Error {
   }
 }
 
-// What tfjs, V8 and WebAssembly say when memory runs out: their throw sites are not ours.
-const OUT_OF_MEMORY = [
-  /out of memory/i,
-  /\bOOM\b/,
-  /allocation failed/i,
-  /Cannot allocate/i,
-  /offset is out of bounds/i, // tfjs-wasm when the wasm heap cannot grow
-  /Invalid typed array length/i,
-  /WebAssembly\.Memory/i,
-  /failed to grow/i,
-  // tfjs-backend-wasm is built without assertions: a failed allocation in its heap aborts with
-  // only this message (it is how every over-large batch of the cost suite failed on wasm).
-  /RuntimeError: Aborted\(\)/,
-];
-const DEVICE_LOST = /device (was |is )?lost|DeviceLost|GPUDevice.*destroyed/i;
-
 /**
  * The kind of a failure reported by the runtime or tfjs (an error they threw, or a dead worker's
  * message), or undefined when it is neither out of memory nor a lost device.
@@ -66,8 +51,8 @@ const DEVICE_LOST = /device (was |is )?lost|DeviceLost|GPUDevice.*destroyed/i;
  * ```
  */
 export function runtimeFailureKind(text: string): FailureKind | undefined {
-  if (OUT_OF_MEMORY.some((re) => re.test(text))) return "out-of-memory";
-  if (DEVICE_LOST.test(text)) return "device-lost";
+  if (isOutOfMemoryText(text)) return "out-of-memory";
+  if (isDeviceLostText(text)) return "device-lost";
   return undefined;
 }
 

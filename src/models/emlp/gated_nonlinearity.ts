@@ -10,11 +10,7 @@
 import { type Tensor, tf } from "../../tf.ts";
 import { blockOffsets, repSize, type SumRep } from "./sum_rep.ts";
 import { tensorDim } from "./tensor_rep.ts";
-
-/** Swish `x·σ(x)`, elementwise. */
-export function swish(x: Tensor): Tensor {
-  return tf.tidy(() => x.mul(tf.sigmoid(x)));
-}
+import { silu } from "../nn.ts";
 
 /**
  * Applies the gated nonlinearity.
@@ -41,7 +37,7 @@ export function gatedNonlinearity(x: Tensor, rep: SumRep): Tensor {
     const parts = rep.map((blk, k) => {
       const d = tensorDim(blk.rank);
       const v = x.slice([0, off[k]], [b, blk.count * d]);
-      if (blk.rank === 0) return swish(v);
+      if (blk.rank === 0) return silu(v);
       const gates = tf.sigmoid(x.slice([0, gateAt], [b, blk.count])); // [B, copies]
       gateAt += blk.count;
       return v.reshape([b, blk.count, d]).mul(gates.expandDims(2)).reshape([b, blk.count * d]);

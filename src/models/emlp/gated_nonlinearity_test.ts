@@ -3,7 +3,8 @@ import assert from "node:assert/strict";
 import { TEST_ELEMENTS } from "../../testing/equivariance.ts";
 import { useTestBackend } from "../../testing/test_backend.ts";
 import { tf } from "../../tf.ts";
-import { gatedNonlinearity, swish } from "./gated_nonlinearity.ts";
+import { gatedNonlinearity } from "./gated_nonlinearity.ts";
+import { silu } from "../nn.ts";
 import { gatedRep, type SumRep } from "./sum_rep.ts";
 import { randomFeatures, randomRotation, repGap } from "./_testing.ts";
 
@@ -23,6 +24,6 @@ Deno.test("gatedNonlinearity: equivariant, swish on scalars, sigmoid gates on te
   assert.ok(Math.abs(y[1][3 + 6 + 1] - xs[1][3 + 6 + 1] * sig(xs[1][33 + 2])) < 1e-5);
   // rank-2 copy 1 by gate 4 + 1
   assert.ok(Math.abs(y[2][15 + 9 + 4] - xs[2][15 + 9 + 4] * sig(xs[2][33 + 5])) < 1e-5);
-  assert.ok(Math.abs(swish(tf.scalar(2)).dataSync()[0] - 2 * sig(2)) < 1e-6);
+  assert.ok(Math.abs(silu(tf.scalar(2)).dataSync()[0] - 2 * sig(2)) < 1e-6);
   x.dispose();
 });

@@ -39,7 +39,8 @@ import type { Model, ModelContext } from "../model.ts";
 import { ParamFactory } from "../params.ts";
 import { bilinear, type BilinearLayer, createBilinear } from "./bilinear.ts";
 import { EquivariantProjection } from "./equivariant_projection.ts";
-import { gatedNonlinearity, swish } from "./gated_nonlinearity.ts";
+import { gatedNonlinearity } from "./gated_nonlinearity.ts";
+import { silu } from "../nn.ts";
 import { gatedRep, repSize, type SumRep, uniformRep } from "./sum_rep.ts";
 import type { OrthogonalGroup } from "./tensor_rep.ts";
 
@@ -277,7 +278,7 @@ export function createEmlpNetwork(
           x = gatedNonlinearity(pre, repHidden); // [B, hidden]
           if (blk.nonlinearityBasic) {
             const plain = pre.slice([0, 0], [b, repSize(repHidden)]);
-            x = x.add(swish(plain).mul(blk.nonlinearityBasic));
+            x = x.add(silu(plain).mul(blk.nonlinearityBasic));
           }
         }
         const y = applyLinear(x, head).div(config.scale).reshape([b, ...outShape]);

@@ -1,16 +1,11 @@
 /**
  * Turns the many shapes of a tfjs out-of-memory failure (wasm heap growth, WebGPU buffer
- * allocation, V8 array buffers) into one clear `Error`.
+ * allocation, V8 array buffers, a lost device) into one clear `Error`; the texts are recognised by
+ * {@link ../../backend/runtime_failure.ts}.
  *
  * @module
  */
-
-const OOM_PATTERNS = [
-  /out of memory|\boom\b|GPUOutOfMemoryError/i, // generic, emscripten "Aborted(OOM)", WebGPU
-  /cannot enlarge memory|memory access out of bounds/i, // wasm heap growth
-  /allocation failed|failed to allocate|invalid array length/i, // V8 array buffers
-  /createbuffer|max(imum)? ?buffer ?size|device (was )?lost/i, // WebGPU buffers
-];
+import { errorText, isDeviceLostText, isOutOfMemoryText } from "../../backend/runtime_failure.ts";
 
 /**
  * Whether an error thrown by tfjs looks like a memory exhaustion.
@@ -23,8 +18,8 @@ const OOM_PATTERNS = [
  */
 export function isOutOfMemoryError(error: unknown): boolean {
   if (error instanceof RangeError) return true;
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return OOM_PATTERNS.some((p) => p.test(text));
+  const text = errorText(error);
+  return isOutOfMemoryText(text) || isDeviceLostText(text);
 }
 
 /**
