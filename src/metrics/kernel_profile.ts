@@ -424,11 +424,15 @@ export function formatBatchComparison(c: BatchComparison, all = false): string {
       ["inference", c.infer, c.growing.infer],
     ] as const
   ) {
+    const totalVaries = pass.kernels.some((k) => k !== pass.kernels[0]);
     lines.push(
       `### ${label}: kernels ${pass.kernels.join(" / ")} at batch ${c.batchSizes.join(" / ")}` +
         (growing.length === 0
           ? " — no kernel count changes with the batch"
-          : ` — GROWS WITH THE BATCH: ${growing.join(", ")}`),
+          : totalVaries
+          ? ` — GROWS WITH THE BATCH: ${growing.join(", ")}`
+          : ` — same total; counts by name shift: ${growing.join(", ")} (e.g. a broadcast that ` +
+            `is a copy at batch 1)`),
       "",
     );
     const rows = all ? pass.rows : pass.rows.filter((r) => r.varies);

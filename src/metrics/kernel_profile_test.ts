@@ -132,4 +132,12 @@ Deno.test("compareBatches names kernels whose count changes with the batch", () 
   assert.match(text, /GROWS WITH THE BATCH: Slice/);
   assert.match(text, /\| Slice ⚠ \| 1 \| 4 \| 16 \|/);
   assert.throws(() => compareBatches([{ batchSize: 1, profile: profile(1) }]), /two or more/);
+  // the same total with a kernel swapped for another (Identity at batch 1, Tile above) is a shift
+  const e = compareBatches([
+    { batchSize: 1, profile: { ...profile(1), train: pass({ Identity: 1, Tile: 3 }) } },
+    { batchSize: 2, profile: { ...profile(1), train: pass({ Tile: 4 }) } },
+  ]);
+  assert.deepEqual(e.growing.train, ["Identity", "Tile"]);
+  assert.match(formatBatchComparison(e), /same total; counts by name shift: Identity, Tile/);
+  assert.doesNotMatch(formatBatchComparison(e), /GROWS/);
 });
