@@ -7,10 +7,11 @@
 #   2. the WebGPU submit batch (kernels per command buffer) at 15, 60 and 200 for the Transformer
 #      at batch 64 (what the default in src/backend/webgpu_queue.ts should be);
 #   3. the cost suite (Transformer and GATr at batch 1, 16, 64, 256, 1024);
-#   4. worker scaling on webgpu: the same 8 smoke cases with --jobs 1, 2 and 4.
-# Each step has its own time limit, so one that hangs costs its limit and no more; the steps'
-# limits add up to 9.5 minutes. SMALL=1 runs every step with tiny sizes and short limits (on
-# llvmpipe this checks that the script works end to end; output under results/ unless OUT is set).
+#   4. worker scaling on webgpu: the same 5 N-body smoke cases (GNN, Transformer) with --jobs 1, 2
+#      and 4 (do Workers in one process overlap on the GPU?).
+# Each step has its own time limit, so one that hangs costs its limit and no more; the limits add
+# up to 565 s (9.4 minutes). SMALL=1 runs every step with tiny sizes (on llvmpipe: ~3.5 minutes; it
+# checks that the script works end to end; output under results/ unless OUT is set).
 # Run it first when a GPU is lent: `bash docs/measurements/gpu-check.sh`. Deno must be on PATH
 # (or DENO=/path/to/deno).
 set -uo pipefail
@@ -40,11 +41,11 @@ else
   cost_batches="1|16|64|256|1024"
   cost_scale=paper
   reps=(--warmup 2 --repeats 5)
-  t_prof=100
-  t_big=60
-  t_sub=60
-  t_cost=170
-  t_scale=90
+  t_prof=90
+  t_big=50
+  t_sub=45
+  t_cost=160
+  t_scale=80
   scaling_filter='/^(gnn\[|transformer\[procedure=(plain|augmentation)\])/'
   jobs=1,2,4
 fi
