@@ -1,8 +1,14 @@
 /**
  * Kernel profile of one training step and one inference of a model: how many tfjs kernels run,
- * the time by kernel name, and the wall time of the whole step (median of repeats, measured
- * without the profiler's own overhead). What `deno task profile` prints and the README's
- * performance tables are built from.
+ * the time by kernel name (GPU timestamps on WebGPU where the adapter has `timestamp-query`), the
+ * wall and host time of a pass (measured without the profiler's own overhead), and per pass the
+ * readbacks and, on WebGPU, the queue submits, buffer maps and bind groups; and the kernel counts
+ * of the same case at several batch sizes side by side. What `deno task profile` prints and the
+ * README's performance tables are built from.
+ *
+ * GPU time is tfjs-webgpu's per-kernel timing summed: while profiling, each kernel runs in its own
+ * compute pass and command buffer, so it measures the kernels' own work, not the unprofiled step's
+ * overlap (on llvmpipe it can exceed the unprofiled wall time).
  *
  * @module
  */
