@@ -35,6 +35,19 @@
  */
 import type { PaperReference, SuiteDefinition } from "../src/runner/suite.ts";
 import { modelSizes, scaleSettings } from "./_scales.ts";
+import { MOCAP_DEFAULTS } from "../src/data/mocap_protocol.ts";
+
+/**
+ * GATr's units on MoCap (`small`, `paper`): positions in units of 10 ASF lengths (≈ the RMS
+ * 30-frame displacement per coordinate, 9.6 on the running training split), velocities in that
+ * length per ΔT frames, so that the PGA embedding sees the pose and `ΔT·v` at order one. In raw
+ * units GATr stayed at the identity predictor (`src/models/gatr/gatr.ts`, README).
+ */
+const GATR_LENGTH_UNIT = 10;
+const GATR_UNITS = {
+  lengthScale: GATR_LENGTH_UNIT,
+  vectorScale: GATR_LENGTH_UNIT / MOCAP_DEFAULTS.deltaT,
+};
 
 const METRICS = ["mse", "equivariance", "train-time", "inference-time", "model-stats"];
 
@@ -113,7 +126,8 @@ export const mocapSuite: SuiteDefinition = {
     small: scaleSettings("small", {
       dataset: {},
       models: {
-        ...modelSizes("small", "transformer", "gatr", "se3-transformer"),
+        ...modelSizes("small", "transformer", "se3-transformer"),
+        gatr: { ...modelSizes("small", "gatr").gatr, ...GATR_UNITS },
         mlp: { hidden: 128 },
         emlp: { hidden: 128 },
         rpp: { hidden: 96 },
@@ -126,7 +140,8 @@ export const mocapSuite: SuiteDefinition = {
       dataset: {},
       models: {
         ...modelSizes("paper", "transformer", "se3-transformer"),
-        gatr: { blocks: 12, mvChannels: 16, sChannels: 128, heads: 8 }, // Table 4: 12 blocks
+        // Table 4: 12 blocks
+        gatr: { blocks: 12, mvChannels: 16, sChannels: 128, heads: 8, ...GATR_UNITS },
         mlp: { hidden: 680, layers: 3 },
         emlp: { hidden: 532, layers: 3 },
         rpp: { hidden: 348, layers: 3 },
