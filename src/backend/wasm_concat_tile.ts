@@ -44,12 +44,12 @@ function concat(args: {
   const row = blocks.reduce((a, b) => a + b, 0);
   if (outer * row === 0) return out;
   const heap = new Int32Array(backend.wasm.HEAPU8.buffer);
-  const dst = backend.dataIdMap.get(out.dataId).memoryOffset >> 2;
+  const dst = backend.dataIdMap.get(out.dataId).memoryOffset >>> 2;
   let col = 0;
   inputs.forEach((t, i) => {
     const n = blocks[i];
     if (n === 0) return;
-    const src = backend.dataIdMap.get(t.dataId).memoryOffset >> 2;
+    const src = backend.dataIdMap.get(t.dataId).memoryOffset >>> 2;
     for (let o = 0; o < outer; o++) move(heap, dst + o * row + col, src + o * n, n);
     col += n;
   });
@@ -71,8 +71,8 @@ function tile(args: {
   const out = backend.makeOutput(outShape, x.dtype);
   if (sizeOf(outShape) === 0) return out;
   const heap = new Int32Array(backend.wasm.HEAPU8.buffer);
-  const src = backend.dataIdMap.get(x.dataId).memoryOffset >> 2;
-  const dst = backend.dataIdMap.get(out.dataId).memoryOffset >> 2;
+  const src = backend.dataIdMap.get(x.dataId).memoryOffset >>> 2;
+  const dst = backend.dataIdMap.get(out.dataId).memoryOffset >>> 2;
   if (r === 0) {
     heap[dst] = heap[src];
     return out;

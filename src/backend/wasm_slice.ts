@@ -68,8 +68,8 @@ function sliceOnHeap(
   const heap = new Int32Array(backend.wasm.HEAPU8.buffer);
   copyBox(
     heap,
-    backend.dataIdMap.get(x.dataId).memoryOffset >> 2,
-    backend.dataIdMap.get(out.dataId).memoryOffset >> 2,
+    backend.dataIdMap.get(x.dataId).memoryOffset >>> 2,
+    backend.dataIdMap.get(out.dataId).memoryOffset >>> 2,
     x.shape,
     begin,
     size,

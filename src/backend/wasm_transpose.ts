@@ -165,9 +165,9 @@ function transposeKernel(args: {
   const c = collapseTranspose(x.shape, perm);
   transposeInto(
     heap,
-    backend.dataIdMap.get(x.dataId).memoryOffset >> 2,
+    backend.dataIdMap.get(x.dataId).memoryOffset >>> 2,
     heap,
-    backend.dataIdMap.get(out.dataId).memoryOffset >> 2,
+    backend.dataIdMap.get(out.dataId).memoryOffset >>> 2,
     c.shape,
     c.perm,
   );

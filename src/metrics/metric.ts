@@ -153,7 +153,7 @@ export const equivarianceMetric: MetricDefinition = {
       inputs: ev.equiInputs,
       samples: ev.equiSamples,
       seed,
-      maxBatch: 2048,
+      maxBatch: equivarianceBatch(dataset),
     });
     return Promise.resolve({
       equi_e: r.e,
@@ -202,6 +202,20 @@ export const trainTimeMetric: MetricDefinition = {
     });
   },
 };
+
+/** Items (nodes, joints, atoms) per E/E' forward pass: N-body's 2048 samples of 4 bodies. */
+const EQUIVARIANCE_ITEMS = 8192;
+
+/**
+ * The largest batch of transformed copies sent through the model at once for E and E': 8192
+ * items (2048 N-body samples of 4 bodies, 264 MoCap samples of 31 joints). A fixed sample count
+ * let a 31-joint GATr or SE(3)-Transformer allocate past the wasm heap's reach (`memory access
+ * out of bounds`) on 2048 × 31 tokens; the errors do not depend on the chunking.
+ */
+export function equivarianceBatch(dataset: Pick<Dataset, "inputs">): number {
+  const items = dataset.inputs[0]?.shape[0] ?? 1;
+  return Math.max(1, Math.floor(EQUIVARIANCE_ITEMS / Math.max(1, items)));
+}
 
 /** Inference time of one batch. */
 export const inferenceTimeMetric: MetricDefinition = {
