@@ -20,20 +20,14 @@
  * @module
  */
 import { type Tensor, tf } from "../tf.ts";
-import { loadNativeBlas, type NativeBlas } from "./native_blas.ts";
+import { loadNativeBlas, type NativeBlas, onesOf } from "./native_blas.ts";
+import { columnSums } from "./wasm_reduce.ts";
 import { f32View, type TensorInfo, type WasmBackend } from "./_wasm_heap.ts";
 
 /** Kernel name of the forward pass. */
 export const BLOCK_LINEAR = "RemulBlockLinear";
 /** Kernel name of the gradient: `[dx, dM0, dM1, db]` in one pass. */
 export const BLOCK_LINEAR_GRAD = "RemulBlockLinearGrad";
-
-let ones = new Float32Array(0);
-
-function onesOf(n: number): Float32Array {
-  if (ones.length < n) ones = new Float32Array(n).fill(1);
-  return ones.subarray(0, n);
-}
 
 interface Dims {
   t: number;
@@ -120,7 +114,7 @@ function kernels(blas: NativeBlas) {
     // dM0 = x₀ᵀ·dy₀, db = Σ_t dy₀, dM1 = Σ_r x_rᵀ·dy_r
     if (d.n0 > 0) {
       if (d.k0 > 0) blas.sgemm(true, false, d.k0, d.n0, d.t, x, d.wIn, dy, d.wOut, dm0, d.n0);
-      blas.sgemvT(d.t, d.n0, 1, dy, d.wOut, onesOf(d.t), db);
+      columnSums(dy, d.t, d.n0, db, 1, d.wOut);
     }
     if (d.n1 > 0 && d.k1 > 0) {
       if (d.repeats === 0) dm1.fill(0);

@@ -16,7 +16,7 @@
  * @module
  */
 import { type Tensor, tf } from "../tf.ts";
-import { loadNativeBlas, type NativeBlas } from "./native_blas.ts";
+import { loadNativeBlas, type NativeBlas, onesOf } from "./native_blas.ts";
 import { columnSums } from "./wasm_reduce.ts";
 import { f32View, sizeOf, type TensorInfo, type WasmBackend } from "./_wasm_heap.ts";
 
@@ -25,13 +25,6 @@ export const FUSED_DENSE = "RemulDense";
 const GRAD_INPUT = "RemulDenseGradInput";
 const GRAD_WEIGHT = "RemulDenseGradWeight";
 const GRAD_BIAS = "RemulDenseGradBias";
-
-let ones = new Float32Array(0);
-
-function onesOf(n: number): Float32Array {
-  if (ones.length < n) ones = new Float32Array(n).fill(1);
-  return ones.subarray(0, n);
-}
 
 /** Rows of `x [..., K]` seen as a matrix `[M, K]`. */
 function rows(x: TensorInfo): number {

@@ -56,6 +56,17 @@ export interface NativeBlas {
   setThreads(n: number): void;
 }
 
+let ones = new Float32Array(0);
+
+/**
+ * A vector of `n` ones (a view of one cache that grows as needed): the `1` of the rank-1 products
+ * that write biases and of the `Aᵀ·1` column sums. Not to be written to.
+ */
+export function onesOf(n: number): Float32Array {
+  if (ones.length < n) ones = new Float32Array(n).fill(1);
+  return ones.subarray(0, n);
+}
+
 /** Why the native BLAS is or is not in use. */
 export type NativeBlasStatus =
   | { readonly loaded: true; readonly blas: NativeBlas }

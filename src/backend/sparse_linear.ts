@@ -21,6 +21,8 @@ const ADJOINT = "RemulSparseLinearAdjoint";
 
 /** A sparse linear map: `outputs[out[e]][pos[e]] += coef[e] · inputs[src[e]][idx[e]]`. */
 export interface SparseLinearPlan {
+  /** Shape of each input (its gradient takes it). */
+  readonly inputShapes: readonly (readonly number[])[];
   /** Element count of each input. */
   readonly inputSizes: readonly number[];
   /** Shape of each output. */
@@ -36,15 +38,20 @@ export interface SparseLinearPlan {
 /** Builds a {@linkcode SparseLinearPlan} entry by entry. */
 export class SparseLinearPlanBuilder {
   readonly #entries: number[][] = [[], [], [], [], []];
+  readonly #inputShapes: number[][];
   readonly #inputSizes: number[];
   readonly #outputShapes: number[][];
 
   /**
-   * @param inputSizes element count of each input.
+   * @param inputShapes shape of each input.
    * @param outputShapes shape of each output.
    */
-  constructor(inputSizes: readonly number[], outputShapes: readonly (readonly number[])[]) {
-    this.#inputSizes = [...inputSizes];
+  constructor(
+    inputShapes: readonly (readonly number[])[],
+    outputShapes: readonly (readonly number[])[],
+  ) {
+    this.#inputShapes = inputShapes.map((s) => [...s]);
+    this.#inputSizes = this.#inputShapes.map(sizeOf);
     this.#outputShapes = outputShapes.map((s) => [...s]);
   }
 
@@ -65,6 +72,7 @@ export class SparseLinearPlanBuilder {
   build(): SparseLinearPlan {
     const [out, pos, src, idx, coef] = this.#entries;
     return {
+      inputShapes: this.#inputShapes,
       inputSizes: this.#inputSizes,
       outputShapes: this.#outputShapes,
       out: Int32Array.from(out),
@@ -99,7 +107,7 @@ function kernels(backendName: HostBackendName) {
   const adjoint = ({ inputs, backend, attrs }: {
     inputs: TensorInfo[];
     backend: unknown;
-    attrs: { plan: SparseLinearPlan; inputShapes: number[][] };
+    attrs: { plan: SparseLinearPlan };
   }): TensorInfo[] => {
     const { plan } = attrs;
     const acc = plan.inputSizes.map((n) => new Float64Array(n));
@@ -107,7 +115,7 @@ function kernels(backendName: HostBackendName) {
     for (let e = 0; e < plan.out.length; e++) {
       acc[plan.src[e]][plan.idx[e]] += plan.coef[e] * dys[plan.out[e]][plan.pos[e]];
     }
-    const outs = attrs.inputShapes.map((s) => allocHost(backendName, backend, [...s]));
+    const outs = plan.inputShapes.map((s) => allocHost(backendName, backend, [...s]));
     outs.forEach((o, k) => o.view().set(acc[k]));
     return outs.map((o) => o.info);
   };
@@ -158,7 +166,7 @@ function check(tensors: readonly Tensor[], sizes: readonly number[], what: strin
  * ```ts
  * import { tf } from "../tf.ts";
  * import { SparseLinearPlanBuilder, sparseLinear, sparseLinearAvailable } from "./sparse_linear.ts";
- * const b = new SparseLinearPlanBuilder([2], [[2]]);
+ * const b = new SparseLinearPlanBuilder([[2]], [[2]]);
  * b.add(0, 0, 0, 1, 3); // out[0] = 3·in[1]
  * b.add(0, 1, 0, 0, -1); // out[1] = −in[0]
  * if (sparseLinearAvailable()) {
@@ -182,19 +190,14 @@ export function sparseLinear(inputs: readonly Tensor[], plan: SparseLinearPlan):
  * The adjoint of the plan: the gradients of its inputs from those of its outputs.
  *
  * @param dys one gradient per output of the plan.
- * @param inputShapes the inputs' shapes (the gradients take them).
- * @returns one gradient per input.
+ * @returns one gradient per input, in the input's shape.
  */
-export function sparseLinearAdjoint(
-  dys: readonly Tensor[],
-  plan: SparseLinearPlan,
-  inputShapes: readonly (readonly number[])[],
-): Tensor[] {
+export function sparseLinearAdjoint(dys: readonly Tensor[], plan: SparseLinearPlan): Tensor[] {
   if (!sparseLinearAvailable()) throw new Error(`${ADJOINT}: not available on this backend`);
   check(dys, plan.outputShapes.map(sizeOf), "output gradients");
-  const shapes = inputShapes.map((s) => [...s]);
-  return tf.engine().runKernel(ADJOINT, [...dys] as never, {
-    plan,
-    inputShapes: shapes,
-  } as never) as unknown as Tensor[];
+  return tf.engine().runKernel(
+    ADJOINT,
+    [...dys] as never,
+    { plan } as never,
+  ) as unknown as Tensor[];
 }

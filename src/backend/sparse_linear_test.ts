@@ -16,7 +16,7 @@ Deno.test("sparse linear: values, and the adjoint is the transpose (⟨Ax, y⟩ 
   const rng = new Rng(3);
   const inShapes = [[3, 4], [5]];
   const outShapes = [[2, 3], [7]];
-  const b = new SparseLinearPlanBuilder([12, 5], outShapes);
+  const b = new SparseLinearPlanBuilder(inShapes, outShapes);
   const dense = [new Float64Array(6 * 17), new Float64Array(7 * 17)]; // rows: outputs, cols: inputs
   for (let e = 0; e < 40; e++) {
     const out = e % 2;
@@ -31,7 +31,7 @@ Deno.test("sparse linear: values, and the adjoint is the transpose (⟨Ax, y⟩ 
   const xs = inShapes.map((s, k) => tf.randomNormal(s, 0, 1, "float32", k + 1));
   const ys = outShapes.map((s, k) => tf.randomNormal(s, 0, 1, "float32", k + 5));
   const ax = sparseLinear(xs, plan);
-  const aty = sparseLinearAdjoint(ys, plan, inShapes);
+  const aty = sparseLinearAdjoint(ys, plan);
   assert.deepEqual(ax.map((t) => t.shape), outShapes);
   assert.deepEqual(aty.map((t) => t.shape), inShapes);
   const x = [...(await xs[0].data()), ...(await xs[1].data())];
@@ -58,7 +58,7 @@ Deno.test("sparse linear: values, and the adjoint is the transpose (⟨Ax, y⟩ 
 });
 
 Deno.test("sparse linear: entries and inputs out of range are refused", () => {
-  const b = new SparseLinearPlanBuilder([2], [[3]]);
+  const b = new SparseLinearPlanBuilder([[2]], [[3]]);
   assert.throws(() => b.add(0, 3, 0, 0), /out of range/);
   assert.throws(() => b.add(1, 0, 0, 0), /out of range/);
   assert.throws(() => b.add(0, 0, 0, 2), /out of range/);

@@ -11,7 +11,7 @@
  * @module
  */
 import { tf } from "../tf.ts";
-import { loadNativeBlas } from "./native_blas.ts";
+import { loadNativeBlas, onesOf } from "./native_blas.ts";
 import { f32View, KernelSwap, sizeOf, type TensorInfo, type WasmBackend } from "./_wasm_heap.ts";
 
 const NAMES = ["Sum", "Mean", "Max", "Min", "Prod"] as const;
@@ -22,11 +22,11 @@ function normalizeAxes(axis: number | number[] | null | undefined, rank: number)
   return [...new Set(list.map((a) => (a < 0 ? a + rank : a)))].sort((a, b) => a - b);
 }
 
-let ones = new Float32Array(0);
 let acc64 = new Float64Array(0);
 
 /**
- * Column sums of a row-major `x [rows, cols]`, scaled: `out[c] = scale · Σ_r x[r, c]`. On OpenBLAS
+ * Column sums of a row-major `x [rows, cols]` (rows `ld` apart, default `cols`), scaled:
+ * `out[c] = scale · Σ_r x[r, c]`. On OpenBLAS
  * (`xᵀ·1`) when it is loaded and the matrix has at least 4096 elements, else in a float64 loop
  * rounded to float32. The one arithmetic of every outer-axis `Sum`/`Mean` here and of the fused
  * dense layer's bias gradient ({@link ./fused_dense.ts}), so both give the same numbers.
@@ -45,17 +45,17 @@ export function columnSums(
   cols: number,
   out: Float32Array,
   scale = 1,
+  ld = cols,
 ): void {
   const blas = loadNativeBlas();
   if (blas.loaded && rows * cols >= 4096) {
-    if (ones.length < rows) ones = new Float32Array(rows).fill(1);
-    blas.blas.sgemvT(rows, cols, scale, x, cols, ones.subarray(0, rows), out);
+    blas.blas.sgemvT(rows, cols, scale, x, ld, onesOf(rows), out);
     return;
   }
   if (acc64.length < cols) acc64 = new Float64Array(cols);
   const acc = acc64;
   acc.fill(0, 0, cols);
-  for (let r = 0, base = 0; r < rows; r++, base += cols) {
+  for (let r = 0, base = 0; r < rows; r++, base += ld) {
     for (let i = 0; i < cols; i++) acc[i] += x[base + i];
   }
   for (let i = 0; i < cols; i++) out[i] = acc[i] * scale;

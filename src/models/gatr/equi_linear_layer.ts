@@ -274,7 +274,7 @@ function assemblyPlan(l: EquiLinearParams): SparseLinearPlan {
   const n = BLOCK_SIZE;
   const vars = equiLinearVariables(l);
   const cols0 = outS + n * outMv;
-  const builder = new SparseLinearPlanBuilder(vars.map((v) => v.size), [
+  const builder = new SparseLinearPlanBuilder(vars.map((v) => v.shape), [
     [inS + n * inMv, cols0],
     [n * inMv, n * outMv],
     [cols0],
@@ -369,7 +369,7 @@ export function equiLinearInternal(l: EquiLinearParams, x: Tensor): Tensor {
       : equiLinearLayerMatrices(l);
     const parameterGrads = (dm0: Tensor, dm1: Tensor, dBias: Tensor) =>
       plan
-        ? sparseLinearAdjoint([dm0, dm1, dBias], plan, equiLinearVariables(l).map((v) => v.shape))
+        ? sparseLinearAdjoint([dm0, dm1, dBias], plan)
         : equiLinearParameterGrads(l, dm0, dm1, dBias);
     if (blockLinearAvailable()) {
       // the same two products, in place on the packed rows (no split or concat)
