@@ -17,6 +17,7 @@ import { installWasmSlice } from "./wasm_slice.ts";
 import { installWasmConcatTile } from "./wasm_concat_tile.ts";
 import { installWasmShare } from "./wasm_share.ts";
 import { installWasmReduce } from "./wasm_reduce.ts";
+import { bindSimdKernels } from "./simd_kernels.ts";
 import { installWebGpuDeviceFix } from "./webgpu_device_fix.ts";
 import { installWebGpuAddNFix } from "./webgpu_addn_fix.ts";
 import { installWebGpuFusedKernels } from "./webgpu_fused_kernels.ts";
@@ -173,6 +174,14 @@ export async function initBackend(
   await tf.ready();
   if (!ok || tf.getBackend() !== name) {
     throw new Error(`tfjs backend "${name}" failed to start (active: ${tf.getBackend()})`);
+  }
+  if (name === "wasm") {
+    const { memory } =
+      (tf.backend() as unknown as { wasm: { asm: { memory: WebAssembly.Memory } } })
+        .wasm.asm;
+    if (bindSimdKernels(memory)) {
+      kernels.push("SiLU, short middle-axis sums: WebAssembly SIMD loops on the wasm heap");
+    }
   }
   if (name === "webgpu") {
     watchGpuErrors((tf.backend() as unknown as { device: GPUDevice }).device);

@@ -10,16 +10,25 @@
  */
 import { type Tensor, tf } from "../tf.ts";
 import type { TensorInfo } from "./_wasm_heap.ts";
-import { allocHost, readHost } from "./_host_memory.ts";
+import { allocHost, type HostBackendName, readHost } from "./_host_memory.ts";
 
 /** A fused op over float32 tensors with one input and one output of the same shape. */
 export interface FusedUnaryOp {
   /** Kernel name (the gradient's is `${name}Grad`). */
   readonly name: string;
-  /** `out = f(x)`, elementwise or along the last axis (`inner` is its length). */
-  forward(x: Float32Array, out: Float32Array, inner: number): void;
+  /**
+   * `out = f(x)`, elementwise or along the last axis (`inner` is its length); `pre` holds the
+   * values of the {@linkcode FusedUnaryOp.pre} kernel applied to `x`, when the op names one.
+   */
+  forward(x: Float32Array, out: Float32Array, inner: number, pre?: Float32Array): void;
   /** `dx = J(x)ᵀ·dy`. */
-  backward(x: Float32Array, dy: Float32Array, dx: Float32Array, inner: number): void;
+  backward(
+    x: Float32Array,
+    dy: Float32Array,
+    dx: Float32Array,
+    inner: number,
+    pre?: Float32Array,
+  ): void;
   /** The same function in tfjs ops (other backends, and the tests' reference). */
   composite(x: Tensor): Tensor;
   /**
@@ -27,6 +36,12 @@ export interface FusedUnaryOp {
    * SIMD kernels beat a JavaScript loop (transcendental functions: `Math.exp` costs some 15 ns).
    */
   readonly backends?: readonly ("wasm" | "cpu")[];
+  /**
+   * A unary tfjs kernel (e.g. `Sigmoid`) that both passes run on `x` first, on the same backend,
+   * and whose values they read: the transcendental part then runs in the backend's own (SIMD)
+   * kernel and the loop only does arithmetic. Its output is freed before the kernel returns.
+   */
+  readonly pre?: string;
 }
 
 const registered = new Set<string>();
@@ -35,6 +50,35 @@ let enabled = true;
 /** Turns every fused op off (or on) in this thread: callers then get the composite (tests). */
 export function setFusedOps(on: boolean): void {
   enabled = on;
+}
+
+/** Whether fused ops are on in this thread ({@linkcode setFusedOps}); other fused kernels follow it. */
+export function fusedOpsEnabled(): boolean {
+  return enabled;
+}
+
+type Disposer = { disposeData(dataId: object): void };
+
+/**
+ * Runs `fn` with the values of the op's `pre` kernel on `x` (if it names one), then frees them.
+ * The pre-kernel runs before `fn` allocates, so `fn`'s views stay valid.
+ */
+function withPre<T>(
+  op: FusedUnaryOp,
+  backendName: HostBackendName,
+  backend: unknown,
+  x: TensorInfo,
+  fn: (pre: () => Float32Array | undefined) => T,
+): T {
+  if (op.pre === undefined) return fn(() => undefined);
+  const kernel = tf.getKernel(op.pre, backendName);
+  if (!kernel) throw new Error(`${op.name}: backend ${backendName} has no ${op.pre} kernel`);
+  const p = kernel.kernelFunc({ inputs: { x }, backend, attrs: {} } as never) as TensorInfo;
+  try {
+    return fn(() => readHost(backendName, backend, p));
+  } finally {
+    (backend as Disposer).disposeData(p.dataId);
+  }
 }
 
 function register(op: FusedUnaryOp): void {
@@ -48,9 +92,12 @@ function register(op: FusedUnaryOp): void {
       backendName,
       kernelFunc: (({ inputs, backend }: { inputs: { x: TensorInfo }; backend: unknown }) => {
         const { x } = inputs;
-        const out = allocHost(backendName, backend, [...x.shape]);
-        op.forward(readHost(backendName, backend, x), out.view(), x.shape[x.shape.length - 1] ?? 1);
-        return out.info;
+        return withPre(op, backendName, backend, x, (pre) => {
+          const out = allocHost(backendName, backend, [...x.shape]);
+          const view = out.view();
+          op.forward(readHost(backendName, backend, x), view, x.shape.at(-1) ?? 1, pre());
+          return out.info;
+        });
       }) as never,
     });
     tf.registerKernel({
@@ -61,14 +108,18 @@ function register(op: FusedUnaryOp): void {
         backend: unknown;
       }) => {
         const { x, dy } = inputs;
-        const out = allocHost(backendName, backend, [...x.shape]);
-        op.backward(
-          readHost(backendName, backend, x),
-          readHost(backendName, backend, dy),
-          out.view(),
-          x.shape[x.shape.length - 1] ?? 1,
-        );
-        return out.info;
+        return withPre(op, backendName, backend, x, (pre) => {
+          const out = allocHost(backendName, backend, [...x.shape]);
+          const dx = out.view();
+          op.backward(
+            readHost(backendName, backend, x),
+            readHost(backendName, backend, dy),
+            dx,
+            x.shape.at(-1) ?? 1,
+            pre(),
+          );
+          return out.info;
+        });
       }) as never,
     });
   }

@@ -175,6 +175,7 @@ Deno.test("wasm reductions over outer axes equal tfjs's kernels, values and grad
   await useTestBackend();
   const x = rand([4, 5, 6], 4);
   const big = rand([64, 100, 8], 5);
+  const pairs = rand([6, 5, 8], 6); // short middle sums with whole groups of four: SIMD
   const [ours, shipped] = await bothWays(
     () => [
       x.sum(0),
@@ -190,12 +191,16 @@ Deno.test("wasm reductions over outer axes equal tfjs's kernels, values and grad
       big.sum(0), // large enough for OpenBLAS's matrix-vector product, when loaded
       big.reshape([4, 16, 800]).sum(1),
       big.mean([0, 1]),
+      pairs.sum(1),
+      pairs.sum(1, true),
+      pairs.reshape([6, 5, 2, 4]).sum([1, 2]),
+      tf.grad((t: tf.Tensor) => t.sum(1).square().sum())(pairs),
     ],
     uninstallWasmReduce,
     installWasmReduce,
   );
   assertClose(ours, shipped, 1e-5, "reductions", true);
-  tf.dispose([x, big]);
+  tf.dispose([x, big, pairs]);
 });
 
 Deno.test("small products in plain loops equal a direct sum", () => {

@@ -3,7 +3,9 @@
  * tfjs-backend-wasm 4.22. The shipped kernels move the reduced axes last with their own
  * `Transpose` (imported directly, so the project's faster kernel is bypassed; about 75 ns an
  * element), then reduce. Here a sum or mean over a contiguous run of axes runs as one pass
- * (`[outer, reduce, inner]`: OpenBLAS's matrix-vector product when loaded, else a float64 loop), and any other case moves the
+ * (`[outer, reduce, inner]`: a float32 SIMD loop ({@link ./simd_kernels.ts}) for short sums with
+ * whole groups of four inner elements, else OpenBLAS's matrix-vector product when loaded, else a
+ * float64 loop), and any other case moves the
  * axes with the registered `Transpose` kernel, then calls the shipped reduction. Every bias
  * gradient (over batch and nodes) and every message aggregation of the graph models is such a
  * reduction.
@@ -12,6 +14,7 @@
  */
 import { tf } from "../tf.ts";
 import { loadNativeBlas, onesOf } from "./native_blas.ts";
+import { sumMiddleInto } from "./simd_kernels.ts";
 import { f32View, KernelSwap, sizeOf, type TensorInfo, type WasmBackend } from "./_wasm_heap.ts";
 
 const NAMES = ["Sum", "Mean", "Max", "Min", "Prod"] as const;
@@ -85,6 +88,11 @@ function sumMiddle(
   const xs = f32View(backend, x);
   const ys = f32View(backend, out);
   const scale = mean ? 1 / reduce : 1;
+  if (!mean && outer > 1 && reduce <= SIMD_MAX_REDUCE && inner % 4 === 0) {
+    // a short sum (a graph's neighbours, a broadcast's gradient): SIMD rows, float32
+    sumMiddleInto(xs, ys, outer, reduce, inner);
+    return out;
+  }
   for (let o = 0; o < outer; o++) {
     const at = o * reduce * inner;
     columnSums(
@@ -97,6 +105,12 @@ function sumMiddle(
   }
   return out;
 }
+
+/**
+ * Longest middle-axis sum done in float32 SIMD (each output a sequential float32 sum, as tfjs's
+ * own `Sum`); longer ones accumulate in float64.
+ */
+const SIMD_MAX_REDUCE = 64;
 
 function reduction(name: string) {
   return (args: {

@@ -10,6 +10,7 @@
  * @module
  */
 import { type Tensor, tf } from "../tf.ts";
+import { pairAggregate } from "../backend/pair_aggregate.ts";
 
 /**
  * Adjacency mask of a graph with `n` nodes.
@@ -48,6 +49,10 @@ export interface DenseGraph {
   readonly mask: Tensor;
   /** `[1, N, 1]`, number of senders of each receiver, at least 1 (for mean aggregation). */
   readonly degree: Tensor;
+  /** `[N, N]`, the mask as aggregation weights of a sum. */
+  readonly sumWeights: Tensor;
+  /** `[N, N]`, the mask divided by the degree: aggregation weights of a mean. */
+  readonly meanWeights: Tensor;
 }
 
 /**
@@ -69,13 +74,18 @@ export function denseGraph(
     for (let j = 0; j < n; j++) d += m[i * n + j];
     deg[i] = Math.max(d, 1);
   }
-  return { mask: tf.tensor(m, [1, n, n, 1]), degree: tf.tensor(deg, [1, n, 1]) };
+  const mean = m.map((v, k) => v / deg[Math.floor(k / n)]);
+  return {
+    mask: tf.tensor(m, [1, n, n, 1]),
+    degree: tf.tensor(deg, [1, n, 1]),
+    sumWeights: tf.tensor(m, [n, n]),
+    meanWeights: tf.tensor(mean, [n, n]),
+  };
 }
 
 /** Frees the tensors of a {@link DenseGraph}. */
 export function disposeGraph(g: DenseGraph): void {
-  g.mask.dispose();
-  g.degree.dispose();
+  tf.dispose([g.mask, g.degree, g.sumWeights, g.meanWeights]);
 }
 
 /**
@@ -116,7 +126,7 @@ export function pairProducts(s: Tensor): Tensor {
  * @returns `[B, N, F]`, `Σ_j mask_ij · pair_ij`.
  */
 export function aggregateSum(pair: Tensor, g: DenseGraph): Tensor {
-  return tf.tidy(() => pair.mul(g.mask).sum(2));
+  return pairAggregate(pair, g.sumWeights);
 }
 
 /**
@@ -124,8 +134,8 @@ export function aggregateSum(pair: Tensor, g: DenseGraph): Tensor {
  *
  * @param pair `[B, N, N, F]`.
  * @param g the graph.
- * @returns `[B, N, F]`, `Σ_j mask_ij · pair_ij / max(deg_i, 1)`.
+ * @returns `[B, N, F]`, `Σ_j (mask_ij / max(deg_i, 1)) · pair_ij`.
  */
 export function aggregateMean(pair: Tensor, g: DenseGraph): Tensor {
-  return tf.tidy(() => aggregateSum(pair, g).div(g.degree));
+  return pairAggregate(pair, g.meanWeights);
 }

@@ -127,9 +127,12 @@ export function createGnn(config: GnnConfig, ctx: ModelContext): Model {
         let hid = dense(x, embed); // [B,N,H]
         for (const blk of blocks) {
           const flat = hid.reshape([b * n, h]);
-          const recv = tf.matMul(flat, blk.edgeIn.receiver).reshape([b, n, 1, h]); // [B,N,1,H]
-          const send = tf.matMul(flat, blk.edgeIn.sender).reshape([b, 1, n, h]); // [B,1,N,H]
-          let pre = recv.add(send).add(blk.edgeIn.bias); // [B,N,N,H]
+          // the edge MLP's first layer on [h_i, h_j] as h_i·W_r + b + h_j·W_s: two node-level
+          // products (the bias added to the receivers' rows) broadcast over the pairs
+          const { receiver, sender, bias } = blk.edgeIn;
+          const recv = dense(flat, { w: receiver, b: bias }).reshape([b, n, 1, h]); // [B,N,1,H]
+          const send = tf.matMul(flat, sender).reshape([b, 1, n, h]); // [B,1,N,H]
+          let pre = recv.add(send); // [B,N,N,H]
           if (attr) pre = pre.add(dense(attr, { w: blk.edgeIn.attr! }));
           const m = silu(dense(silu(pre), blk.edgeOut)); // [B,N,N,H]
           const agg = aggregateSum(m, graph); // [B,N,H]

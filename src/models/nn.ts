@@ -9,6 +9,7 @@ import { type Tensor, tf } from "../tf.ts";
 import { fusedAttention } from "../backend/fused_attention.ts";
 import { fusedDense } from "../backend/fused_dense.ts";
 import { applyFused, type FusedUnaryOp } from "../backend/fused_op.ts";
+import { mulInto, siluGradInto } from "../backend/simd_kernels.ts";
 
 /** A dense layer's parameters: weight `[in, out]`, optional bias `[out]`. */
 export interface DenseParams {
@@ -145,11 +146,31 @@ export const GELU: FusedUnaryOp = {
 /**
  * SiLU, also called swish: `x·σ(x)`, elementwise; the one used by every model here (the graph
  * models' message MLPs, the MLP baseline, EMLP's gated nonlinearity on scalars and RPP's
- * residual). Two SIMD kernels on wasm (a JavaScript loop with `exp` was slower).
+ * residual). One kernel each way on wasm and cpu ({@link SILU}); elsewhere `Sigmoid` and
+ * `Multiply`, whose gradient tfjs writes as six kernels.
  */
 export function silu(x: Tensor): Tensor {
-  return tf.tidy(() => x.mul(tf.sigmoid(x)));
+  return applyFused(SILU, x);
 }
+
+/**
+ * SiLU as one kernel each way. `σ(x)` comes from the backend's own `Sigmoid` kernel (a JavaScript
+ * loop with `exp`, or a SIMD `exp` written for this, was slower), the rest from SIMD loops on
+ * the wasm heap ({@link ../backend/simd_kernels.ts}): `y = x·σ`, `dx = dy·σ·(1 + x·(1 − σ))`.
+ */
+export const SILU: FusedUnaryOp = {
+  name: "RemulSilu",
+  pre: "Sigmoid",
+  forward(x, out, _inner, s) {
+    mulInto(x, s!, out);
+  },
+  backward(x, dy, dx, _inner, s) {
+    siluGradInto(x, s!, dy, dx);
+  },
+  composite(x) {
+    return tf.tidy(() => x.mul(tf.sigmoid(x)));
+  },
+};
 
 /** Parameters of multi-head self-attention with fused QKV. */
 export interface AttentionParams {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { useTestBackend } from "../testing/test_backend.ts";
 import { tf } from "../tf.ts";
-import { GELU, gelu, LAYER_NORM, layerNorm } from "./nn.ts";
+import { GELU, gelu, LAYER_NORM, layerNorm, SILU, silu } from "./nn.ts";
 import type { FusedUnaryOp } from "../backend/fused_op.ts";
 
 await useTestBackend();
@@ -56,15 +56,35 @@ Deno.test("fused GELU equals the tanh-approximated GELU, values and gradients", 
   x.dispose();
 });
 
+Deno.test("fused SiLU equals x·sigmoid(x), values and gradients, and runs as one kernel each way", async () => {
+  const x = tf.linspace(-12, 12, 481).reshape([481, 1]);
+  await fusedEqualsComposite(SILU, silu, x, 2e-6);
+  const big = tf.randomNormal([4, 5, 5, 32], 0, 3, "float32", 3);
+  await fusedEqualsComposite(SILU, silu, big, 2e-6);
+  // σ(x) ≈ 1 for large x, ≈ 0 for very negative: silu(20) = 20, silu(−20) ≈ −4e-8
+  const [hi, lo] = await silu(tf.tensor1d([20, -20])).data();
+  assert.ok(Math.abs(hi - 20) < 1e-5 && Math.abs(lo) < 1e-7);
+  if (["wasm", "cpu"].includes(tf.getBackend())) {
+    const seen: string[] = [];
+    const p = await tf.profile(() => tf.grad((t: tf.Tensor) => silu(t).sum())(big));
+    for (const k of p.kernels) seen.push(k.name);
+    assert.ok(seen.includes("RemulSilu") && seen.includes("RemulSiluGrad"), seen.join());
+    assert.ok(!seen.includes("Sigmoid"), `no separate Sigmoid in ${seen.join()}`);
+  }
+  tf.dispose([x, big]);
+});
+
 Deno.test("the fused ops' array loops equal the composite on every backend (GELU's too, which wasm does not run)", async () => {
-  for (const [op, shape] of [[GELU, [7, 40]], [LAYER_NORM, [5, 64]]] as const) {
+  for (const [op, shape] of [[GELU, [7, 40]], [LAYER_NORM, [5, 64]], [SILU, [6, 33]]] as const) {
     const x = tf.randomNormal([...shape], 0.3, 2, "float32", 5);
     const dy = tf.randomNormal([...shape], 0, 1, "float32", 6);
     const xs = await x.data() as Float32Array;
     const out = new Float32Array(xs.length);
     const dx = new Float32Array(xs.length);
-    op.forward(xs, out, shape[1]);
-    op.backward(xs, await dy.data() as Float32Array, dx, shape[1]);
+    const pre = op.pre === undefined ? undefined : await tf.sigmoid(x).data() as Float32Array;
+    if (op.pre !== undefined) assert.equal(op.pre, "Sigmoid");
+    op.forward(xs, out, shape[1], pre);
+    op.backward(xs, await dy.data() as Float32Array, dx, shape[1], pre);
     const [ref, refGrad] = await Promise.all([
       op.composite(x).data(),
       tf.grad((t: tf.Tensor) => op.composite(t).mul(dy).sum())(x).data(),

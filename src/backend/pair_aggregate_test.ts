@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import { useTestBackend } from "../testing/test_backend.ts";
+import { tf } from "../tf.ts";
+import { PAIR_AGGREGATE, pairAggregate, pairAggregateComposite } from "./pair_aggregate.ts";
+import { setFusedOps } from "./fused_op.ts";
+
+await useTestBackend();
+
+async function kernelsOf(f: () => tf.TensorContainer): Promise<string[]> {
+  const info = await tf.profile(() => f() as tf.Tensor);
+  return info.kernels.map((k) => k.name);
+}
+
+Deno.test("pair aggregation equals mask-multiply-and-sum, values and gradients, as one kernel each way", async () => {
+  for (const [b, n, c] of [[3, 4, 32], [2, 5, 3], [1, 1, 4]]) {
+    const x = tf.randomNormal([b, n, n, c], 0, 1, "float32", b + n + c);
+    const w = tf.randomUniform([n, n], 0, 1, "float32", 7);
+    const dy = tf.randomNormal([b, n, c], 0, 1, "float32", 8);
+    const loss = (f: (t: tf.Tensor) => tf.Tensor) => (t: tf.Tensor) => f(t).mul(dy).sum();
+    const ours = (t: tf.Tensor) => pairAggregate(t, w);
+    const ref = (t: tf.Tensor) => pairAggregateComposite(t, w);
+    const [a, r, ga, gr] = await Promise.all([
+      ours(x).data(),
+      ref(x).data(),
+      tf.grad(loss(ours))(x).data(),
+      tf.grad(loss(ref))(x).data(),
+    ]);
+    assert.equal(a.length, b * n * c);
+    for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i] - r[i]) < 1e-5, `value ${i}`);
+    for (let i = 0; i < ga.length; i++) assert.ok(Math.abs(ga[i] - gr[i]) < 1e-6, `grad ${i}`);
+    // the weights' gradient (never needed in training: they are the graph's constants)
+    const [gw, gwr] = await Promise.all([
+      tf.grad((v: tf.Tensor) => pairAggregate(x, v).mul(dy).sum())(w).data(),
+      tf.grad((v: tf.Tensor) => pairAggregateComposite(x, v).mul(dy).sum())(w).data(),
+    ]);
+    for (let i = 0; i < gw.length; i++) assert.ok(Math.abs(gw[i] - gwr[i]) < 1e-4, `dw ${i}`);
+    if (["wasm", "cpu"].includes(tf.getBackend())) {
+      assert.deepEqual(await kernelsOf(() => ours(x)), [PAIR_AGGREGATE]);
+      const back = await kernelsOf(() => tf.grad((t: tf.Tensor) => ours(t).sum())(x));
+      assert.ok(back.includes(`${PAIR_AGGREGATE}Grad`), back.join());
+    }
+    tf.dispose([x, w, dy]);
+  }
+});
+
+Deno.test("pair aggregation with fused ops off is the composite; bad shapes are named", async () => {
+  const x = tf.ones([1, 2, 2, 4]);
+  const w = tf.tensor2d([[0, 1], [0.5, 0.5]]);
+  setFusedOps(false);
+  try {
+    assert.ok(!(await kernelsOf(() => pairAggregate(x, w))).includes(PAIR_AGGREGATE));
+  } finally {
+    setFusedOps(true);
+  }
+  assert.deepEqual(Array.from(await pairAggregate(x, w).data()), [1, 1, 1, 1, 1, 1, 1, 1]);
+  assert.throws(
+    () => pairAggregate(tf.ones([1, 2, 3, 4]), w),
+    /pairAggregate: expected x \[B, N, N, C\] and w \[N, N\], got \[1,2,3,4\], \[2,2\]/,
+  );
+  tf.dispose([x, w]);
+});

@@ -1,0 +1,124 @@
+import assert from "node:assert/strict";
+import { useTestBackend } from "../testing/test_backend.ts";
+import { tf } from "../tf.ts";
+import {
+  bindSimdKernels,
+  mulInto,
+  pairAggregateInto,
+  pairSpreadInto,
+  setSimdKernels,
+  siluGradInto,
+  sumMiddleInto,
+} from "./simd_kernels.ts";
+import { assembleSimdKernels, embeddedSimdKernels } from "../../tasks/wasm.ts";
+
+Deno.test("the embedded SIMD module is simd_kernels.wat assembled (deno task wasm)", async () => {
+  assert.equal(await embeddedSimdKernels(), await assembleSimdKernels());
+});
+
+/** Runs `fn` on views of a fresh wasm memory bound to the SIMD loops, then with SIMD off. */
+function bothPaths(
+  sizes: readonly number[],
+  fill: (arrays: Float32Array[]) => void,
+  fn: (arrays: Float32Array[]) => void,
+): [Float32Array[], Float32Array[]] {
+  const bytes = sizes.reduce((a, n) => a + 4 * n + 16, 0);
+  const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) + 1 });
+  assert.ok(bindSimdKernels(memory), "WebAssembly SIMD is available");
+  const out: Float32Array[][] = [];
+  for (const simd of [true, false]) {
+    let at = 4; // deliberately not 16-byte aligned
+    const arrays = sizes.map((n) => {
+      const a = new Float32Array(memory.buffer, at, n);
+      at += 4 * n + 4;
+      return a;
+    });
+    fill(arrays);
+    setSimdKernels(simd);
+    try {
+      fn(arrays);
+    } finally {
+      setSimdKernels(true);
+    }
+    out.push(arrays.map((a) => a.slice()));
+  }
+  return [out[0], out[1]];
+}
+
+const wave = (a: Float32Array, phase: number) => {
+  for (let i = 0; i < a.length; i++) a[i] = Math.fround(3 * Math.sin(0.37 * i + phase));
+};
+
+Deno.test("SIMD loops give the same bits as the JavaScript loops, tails included", () => {
+  for (const n of [1, 4, 7, 33, 1000]) {
+    const [simd, js] = bothPaths([n, n, n, n], ([x, s, dy]) => {
+      wave(x, 0);
+      for (let i = 0; i < n; i++) s[i] = 1 / (1 + Math.exp(-x[i]));
+      wave(dy, 1);
+    }, ([x, s, dy, out]) => {
+      mulInto(x, s, dy); // overwrites dy's copy: y = x·s
+      siluGradInto(x, s, dy, out);
+    });
+    assert.deepEqual(simd[2], js[2], `mul n=${n}`);
+    assert.deepEqual(simd[3], js[3], `silu grad n=${n}`);
+    // and they are what they say: y = x·σ(x)
+    for (let i = 0; i < n; i++) {
+      const x = js[0][i];
+      assert.ok(Math.abs(js[2][i] - x / (1 + Math.exp(-x))) < 1e-6 * (1 + Math.abs(x)));
+    }
+  }
+  for (const [outer, reduce, inner] of [[3, 5, 8], [2, 1, 4], [4, 3, 6]]) {
+    const [simd, js] = bothPaths(
+      [outer * reduce * inner, outer * inner],
+      ([x]) => wave(x, 2),
+      ([x, out]) => sumMiddleInto(x, out, outer, reduce, inner),
+    );
+    assert.deepEqual(simd[1], js[1], `sum middle ${outer}×${reduce}×${inner}`);
+    for (let o = 0; o < outer; o++) {
+      for (let i = 0; i < inner; i++) {
+        let s = 0;
+        for (let r = 0; r < reduce; r++) s += js[0][(o * reduce + r) * inner + i];
+        assert.ok(Math.abs(js[1][o * inner + i] - s) < 1e-5);
+      }
+    }
+  }
+  for (const [b, n, c] of [[2, 3, 8], [1, 4, 4], [3, 2, 3]]) {
+    const [simd, js] = bothPaths(
+      [b * n * n * c, n * n, b * n * c, b * n * n * c],
+      ([x, w, dy]) => {
+        wave(x, 3);
+        wave(w, 4);
+        wave(dy, 5);
+      },
+      ([x, w, dy, dx]) => {
+        pairSpreadInto(dy, w, dx, b, n, c);
+        pairAggregateInto(x, w, dy, b, n, c);
+      },
+    );
+    assert.deepEqual(simd[2], js[2], `pair aggregate ${b}×${n}×${c}`);
+    assert.deepEqual(simd[3], js[3], `pair spread ${b}×${n}×${c}`);
+    const [x, w, agg] = js;
+    for (let bi = 0; bi < b * n; bi++) {
+      for (let ch = 0; ch < c; ch++) {
+        let s = 0;
+        for (let j = 0; j < n; j++) s += w[(bi % n) * n + j] * x[(bi * n + j) * c + ch];
+        assert.ok(Math.abs(agg[bi * c + ch] - s) < 1e-5);
+      }
+    }
+  }
+});
+
+Deno.test("the wasm backend binds the SIMD loops to its own heap", async () => {
+  await useTestBackend();
+  if (tf.getBackend() !== "wasm") return;
+  // bothPaths rebinds to its own memories: bind back, as the backend's start does
+  const { memory } = (tf.backend() as unknown as { wasm: { asm: { memory: WebAssembly.Memory } } })
+    .wasm.asm;
+  assert.ok(bindSimdKernels(memory));
+  const x = tf.tensor3d(Array.from({ length: 40 }, (_, i) => i), [2, 5, 4]);
+  assert.deepEqual(
+    Array.from(await x.sum(1).data()),
+    [40, 45, 50, 55, 140, 145, 150, 155],
+  );
+  x.dispose();
+});
