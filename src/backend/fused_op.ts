@@ -21,13 +21,13 @@ export interface FusedUnaryOp {
    * values of the {@linkcode FusedUnaryOp.pre} kernel applied to `x`, when the op names one.
    */
   forward(x: Float32Array, out: Float32Array, inner: number, pre?: Float32Array): void;
-  /** `dx = J(x)ᵀ·dy`. */
+  /** `dx = J(x)ᵀ·dy`; `y` is the forward pass's output when the op sets `backwardReadsOutput`. */
   backward(
     x: Float32Array,
     dy: Float32Array,
     dx: Float32Array,
     inner: number,
-    pre?: Float32Array,
+    y?: Float32Array,
   ): void;
   /** The same function in tfjs ops (other backends, and the tests' reference). */
   composite(x: Tensor): Tensor;
@@ -37,11 +37,13 @@ export interface FusedUnaryOp {
    */
   readonly backends?: readonly ("wasm" | "cpu")[];
   /**
-   * A unary tfjs kernel (e.g. `Sigmoid`) that both passes run on `x` first, on the same backend,
-   * and whose values they read: the transcendental part then runs in the backend's own (SIMD)
-   * kernel and the loop only does arithmetic. Its output is freed before the kernel returns.
+   * A unary tfjs kernel (e.g. `Sigmoid`) that the forward pass runs on `x` first, on the same
+   * backend, and whose values it reads: the transcendental part then runs in the backend's own
+   * (SIMD) kernel and the loop only does arithmetic. Its output is freed before the kernel returns.
    */
   readonly pre?: string;
+  /** The gradient keeps the output `y` and the backward pass reads it (e.g. to skip an `exp`). */
+  readonly backwardReadsOutput?: boolean;
 }
 
 const registered = new Set<string>();
@@ -61,7 +63,7 @@ type Disposer = { disposeData(dataId: object): void };
 
 /**
  * Runs `fn` with the values of the op's `pre` kernel on `x` (if it names one), then frees them.
- * The pre-kernel runs before `fn` allocates, so `fn`'s views stay valid.
+ * The pre-kernel runs before `fn` allocates, so `fn`'s views stay valid. Forward pass only.
  */
 function withPre<T>(
   op: FusedUnaryOp,
@@ -104,31 +106,35 @@ function register(op: FusedUnaryOp): void {
       kernelName: grad,
       backendName,
       kernelFunc: (({ inputs, backend }: {
-        inputs: { x: TensorInfo; dy: TensorInfo };
+        inputs: { x: TensorInfo; dy: TensorInfo; y?: TensorInfo };
         backend: unknown;
       }) => {
-        const { x, dy } = inputs;
-        return withPre(op, backendName, backend, x, (pre) => {
-          const out = allocHost(backendName, backend, [...x.shape]);
-          const dx = out.view();
-          op.backward(
-            readHost(backendName, backend, x),
-            readHost(backendName, backend, dy),
-            dx,
-            x.shape.at(-1) ?? 1,
-            pre(),
-          );
-          return out.info;
-        });
+        const { x, dy, y } = inputs;
+        const out = allocHost(backendName, backend, [...x.shape]);
+        const dx = out.view();
+        op.backward(
+          readHost(backendName, backend, x),
+          readHost(backendName, backend, dy),
+          dx,
+          x.shape.at(-1) ?? 1,
+          y && readHost(backendName, backend, y),
+        );
+        return out.info;
       }) as never,
     });
   }
   if (!tf.getGradient(op.name)) {
+    const reads = op.backwardReadsOutput === true;
     tf.registerGradient({
       kernelName: op.name,
       inputsToSave: ["x"],
+      outputsToSave: [reads],
       gradFunc: (dy, saved) => ({
-        x: () => tf.engine().runKernel(grad, { x: saved[0], dy: dy as Tensor }, {}) as Tensor,
+        x: () => {
+          const inputs: Record<string, Tensor> = { x: saved[0], dy: dy as Tensor };
+          if (reads) inputs.y = saved[1];
+          return tf.engine().runKernel(grad, inputs, {}) as Tensor;
+        },
       }),
     });
   }

@@ -17,23 +17,23 @@
 // BEGIN GENERATED simd_kernels.wat
 const WASM_BASE64 =
   "AGFzbQEAAAABGQNgBH9/f38AYAV/f39/fwBgBn9/f39/fwACDwEDZW52Bm1lbW9yeQIAAAMGBQABAQICBz8FA211bAAA" +
-  "CXNpbHVfZ3JhZAABCnN1bV9taWRkbGUAAg5wYWlyX2FnZ3JlZ2F0ZQADC3BhaXJfc3ByZWFkAAQK2AUFQAACQANAIANF" +
-  "DQEgAiAA/QACACAB/QACAP3mAf0LAgAgAEEQaiEAIAFBEGohASACQRBqIQIgA0EBayEDDAALCwtzAQJ7AkADQCAERQ0B" +
-  "IAH9AAIAIQUgAv0AAgAgBf3mASEGIAMgBkMAAIA//RMgAP0AAgBDAACAP/0TIAX95QH95gH95AH95gH9CwIAIABBEGoh" +
-  "ACABQRBqIQEgAkEQaiECIANBEGohAyAEQQFrIQQMAAsLC5YBAwR/AXsBfyAEQQR0IQoCQANAIAJFDQFBACEGAkADQCAG" +
-  "IARGDQEgACAGQQR0aiEIIAj9AAIAIQlBASEHAkADQCAHIANPDQEgCCAKaiEIIAkgCP0AAgD95AEhCSAHQQFqIQcMAAsL" +
-  "IAEgCf0LAgAgAUEQaiEBIAZBAWohBgwACwsgACAKIANsaiEAIAJBAWshAgwACwsLzgEDBH8BewJ/IAVBBHQhCwJAA0Ag" +
-  "A0UNAUEAIQYCQANAIAYgBEYNASABIAYgBGxBAnRqIQxBACEIAkADQCAIIAVGDQEgACAIQQR0aiEJQwAAAAD9EyEKQQAh" +
-  "BwJAA0AgByAERg0BIAogDCAHQQJ0aioCAP0TIAn9AAIA/eYB/eQBIQogCSALaiEJIAdBAWohBwwACwsgAiAK/QsCACAC" +
-  "QRBqIQIgCEEBaiEIDAALCyAAIAsgBGxqIQAgBkEBaiEGDAALCyADQQFrIQMMAAsLC7gBAwN/AXsDfyAFQQR0IQwCQANA" +
-  "IANFDQFBACEGAkADQCAGIARGDQEgASAGIARsQQJ0aiELQQAhBwJAA0AgByAERg0BIAsqAgD9EyEJIAAhCkEAIQgCQANA" +
-  "IAggBUYNASACIAkgCv0AAgD95gH9CwIAIApBEGohCiACQRBqIQIgCEEBaiEIDAALCyALQQRqIQsgB0EBaiEHDAALCyAA" +
-  "IAxqIQAgBkEBaiEGDAALCyADQQFrIQMMAAsLCw==";
+  "CXNpbHVfZ3JhZAABCnN1bV9taWRkbGUAAg5wYWlyX2FnZ3JlZ2F0ZQADC3BhaXJfc3ByZWFkAAQK9QUFQAACQANAIANF" +
+  "DQEgAiAA/QACACAB/QACAP3mAf0LAgAgAEEQaiEAIAFBEGohASACQRBqIQIgA0EBayEDDAALCwuPAQECewJAA0AgBEUN" +
+  "ASAA/QACACEFQwAAAD/9EyAB/QACACAF/ecBIAX94AFDYEKiDf0T/UP9UiEGIAMgAv0AAgAgBv3mAUMAAIA//RMgBUMA" +
+  "AIA//RMgBv3lAf3mAf3kAf3mAf0LAgAgAEEQaiEAIAFBEGohASACQRBqIQIgA0EQaiEDIARBAWshBAwACwsLlgEDBH8B" +
+  "ewF/IARBBHQhCgJAA0AgAkUNAUEAIQYCQANAIAYgBEYNASAAIAZBBHRqIQggCP0AAgAhCUEBIQcCQANAIAcgA08NASAI" +
+  "IApqIQggCSAI/QACAP3kASEJIAdBAWohBwwACwsgASAJ/QsCACABQRBqIQEgBkEBaiEGDAALCyAAIAogA2xqIQAgAkEB" +
+  "ayECDAALCwvOAQMEfwF7An8gBUEEdCELAkADQCADRQ0BQQAhBgJAA0AgBiAERg0BIAEgBiAEbEECdGohDEEAIQgCQANA" +
+  "IAggBUYNASAAIAhBBHRqIQlDAAAAAP0TIQpBACEHAkADQCAHIARGDQEgCiAMIAdBAnRqKgIA/RMgCf0AAgD95gH95AEh" +
+  "CiAJIAtqIQkgB0EBaiEHDAALCyACIAr9CwIAIAJBEGohAiAIQQFqIQgMAAsLIAAgCyAEbGohACAGQQFqIQYMAAsLIANB" +
+  "AWshAwwACwsLuAEDA38BewN/IAVBBHQhDAJAA0AgA0UNAUEAIQYCQANAIAYgBEYNASABIAYgBGxBAnRqIQtBACEHAkAD" +
+  "QCAHIARGDQEgCyoCAP0TIQkgACEKQQAhCAJAA0AgCCAFRg0BIAIgCSAK/QACAP3mAf0LAgAgCkEQaiEKIAJBEGohAiAI" +
+  "QQFqIQgMAAsLIAtBBGohCyAHQQFqIQcMAAsLIAAgDGohACAGQQFqIQYMAAsLIANBAWshAwwACwsL";
 // END GENERATED
 
 type Exports = {
   mul(x: number, s: number, y: number, n4: number): void;
-  silu_grad(x: number, s: number, dy: number, dx: number, n4: number): void;
+  silu_grad(x: number, y: number, dy: number, dx: number, n4: number): void;
   sum_middle(x: number, out: number, outer: number, reduce: number, inner4: number): void;
   pair_aggregate(x: number, w: number, out: number, batch: number, n: number, c4: number): void;
   pair_spread(dy: number, w: number, dx: number, batch: number, n: number, c4: number): void;
@@ -104,24 +104,31 @@ export function mulInto(x: Float32Array, s: Float32Array, y: Float32Array): void
   for (; i < n; i++) y[i] = Math.fround(x[i] * s[i]);
 }
 
-/** SiLU's gradient from `s = σ(x)`: `dx = dy·s·(1 + x·(1 − s))` in float32, in that order. */
+const TINY = Math.fround(1e-30);
+
+/**
+ * SiLU's gradient from its input and output: `s = σ(x) = y/x` (½ where `|x| < 1e-30`),
+ * `dx = dy·s·(1 + x·(1 − s))`, in float32, in that order. The quotient is within an ulp or two of
+ * σ(x) (y is x·σ(x) rounded once), so the backward pass needs no second `exp`.
+ */
 export function siluGradInto(
   x: Float32Array,
-  s: Float32Array,
+  y: Float32Array,
   dy: Float32Array,
   dx: Float32Array,
 ): void {
   const n = x.length;
-  const k = simdFor(x, s, dy, dx);
+  const k = simdFor(x, y, dy, dx);
   let i = 0;
   if (k) {
     i = n & ~3;
-    k.silu_grad(x.byteOffset, s.byteOffset, dy.byteOffset, dx.byteOffset, i >> 2);
+    k.silu_grad(x.byteOffset, y.byteOffset, dy.byteOffset, dx.byteOffset, i >> 2);
   }
   const f = Math.fround;
   for (; i < n; i++) {
-    const si = s[i];
-    dx[i] = f(f(dy[i] * si) * f(1 + f(x[i] * f(1 - si))));
+    const xi = x[i];
+    const si = Math.abs(xi) < TINY ? 0.5 : f(y[i] / xi);
+    dx[i] = f(f(dy[i] * si) * f(1 + f(xi * f(1 - si))));
   }
 }
 

@@ -22,21 +22,26 @@
         (local.set $n4 (i32.sub (local.get $n4) (i32.const 1)))
         (br $next))))
 
-  ;; dx = dy·s·(1 + x·(1 − s)), where s = σ(x): SiLU's gradient
-  (func (export "silu_grad") (param $x i32) (param $s i32) (param $dy i32) (param $dx i32) (param $n4 i32)
-    (local $v v128) (local $g v128)
+  ;; SiLU's gradient from its input and output: s = σ(x) = y/x (½ where |x| < 1e-30, where the
+  ;; quotient loses its meaning), dx = dy·s·(1 + x·(1 − s))
+  (func (export "silu_grad") (param $x i32) (param $y i32) (param $dy i32) (param $dx i32) (param $n4 i32)
+    (local $v v128) (local $s v128)
     (block $done
       (loop $next
         (br_if $done (i32.eqz (local.get $n4)))
-        (local.set $v (v128.load align=4 (local.get $s)))
-        (local.set $g (f32x4.mul (v128.load align=4 (local.get $dy)) (local.get $v)))
+        (local.set $v (v128.load align=4 (local.get $x)))
+        (local.set $s
+          (v128.bitselect
+            (f32x4.splat (f32.const 0.5))
+            (f32x4.div (v128.load align=4 (local.get $y)) (local.get $v))
+            (f32x4.lt (f32x4.abs (local.get $v)) (f32x4.splat (f32.const 1e-30)))))
         (v128.store align=4 (local.get $dx)
-          (f32x4.mul (local.get $g)
+          (f32x4.mul
+            (f32x4.mul (v128.load align=4 (local.get $dy)) (local.get $s))
             (f32x4.add (f32x4.splat (f32.const 1))
-              (f32x4.mul (v128.load align=4 (local.get $x))
-                (f32x4.sub (f32x4.splat (f32.const 1)) (local.get $v))))))
+              (f32x4.mul (local.get $v) (f32x4.sub (f32x4.splat (f32.const 1)) (local.get $s))))))
         (local.set $x (i32.add (local.get $x) (i32.const 16)))
-        (local.set $s (i32.add (local.get $s) (i32.const 16)))
+        (local.set $y (i32.add (local.get $y) (i32.const 16)))
         (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
         (local.set $dx (i32.add (local.get $dx) (i32.const 16)))
         (local.set $n4 (i32.sub (local.get $n4) (i32.const 1)))

@@ -51,20 +51,27 @@ const wave = (a: Float32Array, phase: number) => {
 
 Deno.test("SIMD loops give the same bits as the JavaScript loops, tails included", () => {
   for (const n of [1, 4, 7, 33, 1000]) {
-    const [simd, js] = bothPaths([n, n, n, n], ([x, s, dy]) => {
+    const [simd, js] = bothPaths([n, n, n, n, n], ([x, s, , dy]) => {
       wave(x, 0);
+      x[0] = 0; // σ(0) = ½: the gradient's special case
       for (let i = 0; i < n; i++) s[i] = 1 / (1 + Math.exp(-x[i]));
       wave(dy, 1);
-    }, ([x, s, dy, out]) => {
-      mulInto(x, s, dy); // overwrites dy's copy: y = x·s
-      siluGradInto(x, s, dy, out);
+    }, ([x, s, y, dy, dx]) => {
+      mulInto(x, s, y);
+      siluGradInto(x, y, dy, dx);
     });
     assert.deepEqual(simd[2], js[2], `mul n=${n}`);
-    assert.deepEqual(simd[3], js[3], `silu grad n=${n}`);
-    // and they are what they say: y = x·σ(x)
+    assert.deepEqual(simd[4], js[4], `silu grad n=${n}`);
+    // and they are what they say: y = x·σ(x), dx = dy·σ(x)·(1 + x·(1 − σ(x)))
     for (let i = 0; i < n; i++) {
       const x = js[0][i];
-      assert.ok(Math.abs(js[2][i] - x / (1 + Math.exp(-x))) < 1e-6 * (1 + Math.abs(x)));
+      const s = 1 / (1 + Math.exp(-x));
+      assert.ok(Math.abs(js[2][i] - x * s) < 1e-6 * (1 + Math.abs(x)));
+      const g = js[3][i] * s * (1 + x * (1 - s));
+      assert.ok(
+        Math.abs(js[4][i] - g) < 2e-6 * (1 + Math.abs(g)),
+        `silu grad ${i}: ${js[4][i]} vs ${g}`,
+      );
     }
   }
   for (const [outer, reduce, inner] of [[3, 5, 8], [2, 1, 4], [4, 3, 6]]) {

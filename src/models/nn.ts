@@ -156,16 +156,18 @@ export function silu(x: Tensor): Tensor {
 /**
  * SiLU as one kernel each way. `σ(x)` comes from the backend's own `Sigmoid` kernel (a JavaScript
  * loop with `exp`, or a SIMD `exp` written for this, was slower), the rest from SIMD loops on
- * the wasm heap ({@link ../backend/simd_kernels.ts}): `y = x·σ`, `dx = dy·σ·(1 + x·(1 − σ))`.
+ * the wasm heap ({@link ../backend/simd_kernels.ts}): `y = x·σ`, `dx = dy·σ·(1 + x·(1 − σ))`
+ * with `σ = y/x` recovered from the saved output, so the backward pass runs no `Sigmoid`.
  */
 export const SILU: FusedUnaryOp = {
   name: "RemulSilu",
   pre: "Sigmoid",
+  backwardReadsOutput: true,
   forward(x, out, _inner, s) {
     mulInto(x, s!, out);
   },
-  backward(x, dy, dx, _inner, s) {
-    siluGradInto(x, s!, dy, dx);
+  backward(x, dy, dx, _inner, y) {
+    siluGradInto(x, y!, dy, dx);
   },
   composite(x) {
     return tf.tidy(() => x.mul(tf.sigmoid(x)));

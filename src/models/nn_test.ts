@@ -84,7 +84,13 @@ Deno.test("the fused ops' array loops equal the composite on every backend (GELU
     const pre = op.pre === undefined ? undefined : await tf.sigmoid(x).data() as Float32Array;
     if (op.pre !== undefined) assert.equal(op.pre, "Sigmoid");
     op.forward(xs, out, shape[1], pre);
-    op.backward(xs, await dy.data() as Float32Array, dx, shape[1], pre);
+    op.backward(
+      xs,
+      await dy.data() as Float32Array,
+      dx,
+      shape[1],
+      op.backwardReadsOutput ? out : undefined,
+    );
     const [ref, refGrad] = await Promise.all([
       op.composite(x).data(),
       tf.grad((t: tf.Tensor) => op.composite(t).mul(dy).sum())(x).data(),
