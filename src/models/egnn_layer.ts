@@ -23,6 +23,7 @@
  */
 import { type Tensor, tf, type Variable } from "../tf.ts";
 import { dense, silu } from "./nn.ts";
+import { applyFused, type FusedUnaryOp } from "../backend/fused_op.ts";
 import type { ParamFactory } from "./params.ts";
 import { aggregateMean, aggregateSum, type DenseGraph, pairDifferences } from "./_graph.ts";
 
@@ -98,6 +99,27 @@ export function createEgclParams(p: ParamFactory, name: string, o: EgclOptions):
 }
 
 /** Inputs of a layer that stay fixed across layers. */
+/** The reference's clamp of each edge's translation `(x_i − x_j)·φ_x(m_ij)` to ±100. */
+const CLIP = 100;
+
+/**
+ * That clamp as one kernel each way on wasm and cpu (tfjs's gradient of `clipByValue` is five
+ * kernels: two comparisons, their conjunction, zeros and a select); gradient 1 inside
+ * `[−100, 100]`, bounds included, as tfjs's.
+ */
+export const CLIP_TRANSLATION: FusedUnaryOp = {
+  name: "RemulEgnnClip",
+  forward(x, out) {
+    for (let i = 0; i < x.length; i++) out[i] = Math.min(Math.max(x[i], -CLIP), CLIP);
+  },
+  backward(x, dy, dx) {
+    for (let i = 0; i < x.length; i++) dx[i] = x[i] >= -CLIP && x[i] <= CLIP ? dy[i] : 0;
+  },
+  composite(x) {
+    return tf.clipByValue(x, -CLIP, CLIP);
+  },
+};
+
 export interface EgclInputs {
   /** The graph (mask and degrees). */
   readonly graph: DenseGraph;
@@ -138,11 +160,11 @@ export function egcl(
     const send = tf.matMul(flat, sender).reshape([b, 1, n, hid]); // [B,1,N,H] (j)
     const diff = pairDifferences(x); // [B,N,N,3], x_i − x_j
     const radial = diff.square().sum(-1, true); // [B,N,N,1]
-    let pre = recv.add(send).add(radial.mul(p.edgeIn.distance.reshape([hid])));
+    let pre = recv.add(send).add(dense(radial, { w: p.edgeIn.distance }));
     if (p.edgeIn.attr) pre = pre.add(dense(inputs.edgeAttr!, { w: p.edgeIn.attr })); // [B,N,N,H]
     const m = silu(dense(silu(pre), p.edgeOut)); // [B,N,N,H] messages m_ij
     const weight = dense(silu(dense(m, p.coordIn)), { w: p.coordOut }); // [B,N,N,1]
-    const trans = tf.clipByValue(diff.mul(weight), -100, 100); // [B,N,N,3]
+    const trans = applyFused(CLIP_TRANSLATION, diff.mul(weight)); // [B,N,N,3]
     let xNew = x.add(aggregateMean(trans, inputs.graph)); // [B,N,3]
     if (p.vel) {
       const scale = dense(silu(dense(h, p.vel.in)), p.vel.out); // [B,N,1], invariant

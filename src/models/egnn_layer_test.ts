@@ -1,5 +1,4 @@
 await useTestBackend();
-
 import assert from "node:assert/strict";
 import { useTestBackend } from "../testing/test_backend.ts";
 import { equivarianceGap, TEST_ELEMENTS } from "../testing/equivariance.ts";
@@ -8,7 +7,8 @@ import { Rng } from "../core/rng.ts";
 import type { FieldSpec } from "../symmetry/field.ts";
 import type { Fields } from "../symmetry/group_action.ts";
 import { ParamFactory } from "./params.ts";
-import { createEgclParams, egcl } from "./egnn_layer.ts";
+import { CLIP_TRANSLATION, createEgclParams, egcl } from "./egnn_layer.ts";
+import { applyFused } from "../backend/fused_op.ts";
 import { denseGraph, disposeGraph, pairProducts } from "./_graph.ts";
 
 const N = 5;
@@ -120,4 +120,21 @@ Deno.test("egcl rejects missing velocity or edge attributes", () => {
   tf.dispose([h, x]);
   disposeGraph(graph);
   p.variables.forEach((v) => v.dispose());
+});
+
+Deno.test("EGNN's translation clamp as one kernel equals clipByValue, values and gradients (bounds pass the gradient)", async () => {
+  const x = tf.tensor1d([-250, -100.5, -100, -3, 0, 2.5, 99.9, 100, 100.01, 1e4]);
+  const dy = tf.tensor1d([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  const fused = (t: tf.Tensor) => applyFused(CLIP_TRANSLATION, t);
+  const ref = (t: tf.Tensor) => tf.clipByValue(t, -100, 100);
+  const [a, b, ga, gb] = await Promise.all([
+    fused(x).data(),
+    ref(x).data(),
+    tf.grad((t: tf.Tensor) => fused(t).mul(dy).sum())(x).data(),
+    tf.grad((t: tf.Tensor) => ref(t).mul(dy).sum())(x).data(),
+  ]);
+  assert.deepEqual(Array.from(a), Array.from(b));
+  assert.deepEqual(Array.from(ga), Array.from(gb));
+  assert.deepEqual(Array.from(ga), [0, 0, 3, 4, 5, 6, 7, 8, 0, 0]);
+  tf.dispose([x, dy]);
 });
