@@ -206,6 +206,7 @@ export const egnn: ModelDefinition<EgnnConfig> = {
   id: "egnn",
   description: "EGNN with velocities (Satorras et al. 2021): E(3)-equivariant message passing",
   equivariance: "exact",
+  stepCost: 1.4,
   defaults: { layers: 4, hidden: 64, velocityNorm: true, inputDistance: true },
   smoke: { layers: 2, hidden: 16 },
   ranges: {

@@ -154,6 +154,7 @@ export const gnn: ModelDefinition<GnnConfig> = {
   id: "gnn",
   description: "GNN baseline (EGNN/GMN papers): message passing on raw positions and velocities",
   equivariance: "none",
+  stepCost: 0.8,
   defaults: { layers: 4, hidden: 64 },
   smoke: { layers: 2, hidden: 16 },
   ranges: {

@@ -70,6 +70,7 @@ export const mlp: ModelDefinition<MlpConfig> = {
   id: "mlp",
   description: "MLP baseline: flattened fields, swish hidden layers, linear head",
   equivariance: "none",
+  stepCost: 0.03,
   defaults: { hidden: 680, layers: 3 },
   smoke: { hidden: 32 },
   ranges: {

@@ -64,6 +64,13 @@ export interface ModelDefinition<C extends Config = Config> extends Definition {
   /** Allowed values of the numeric settings, checked where suites expand and `--set` lands. */
   readonly ranges?: ConfigRanges<keyof C & string>;
   /**
+   * Rough time of one plain training step relative to the Transformer baseline's on the same
+   * data (default 1; read off the N-body and MoCap records). A scheduling hint only: parallel
+   * runs start the costliest cases first ({@link ../runner/schedule.ts}), so that a long case does
+   * not end up running alone at the end. It never changes a result.
+   */
+  readonly stepCost?: number;
+  /**
    * A tiny configuration (overrides of `defaults`) that builds and trains in well under a second
    * a step: what the conformance test builds, and a starting point for a suite's `smoke` scale.
    */

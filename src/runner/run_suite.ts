@@ -20,6 +20,7 @@ import {
   prepareOutput,
 } from "./output.ts";
 import { type PoolEvent, runPool } from "./pool.ts";
+import { costliestFirst } from "./schedule.ts";
 import type { ResultRecord } from "./result.ts";
 import { type CaseSelection, emptySelection, selectCases } from "./select_cases.ts";
 import type { RunSpec, SuiteDefinition } from "./suite.ts";
@@ -144,7 +145,9 @@ export async function runSuite(
 
   const environment = collectEnvironment(backend, options.gitCommit ?? null);
   let done = 0;
-  const records = await runPool(todo, {
+  // Parallel lanes start the costliest cases first; one lane keeps the suite's order.
+  const order = jobs > 1 ? costliestFirst(todo, registries) : todo;
+  const finished = await runPool(order, {
     jobs,
     environment,
     timeoutMs: options.timeoutMs,
@@ -158,6 +161,8 @@ export async function runSuite(
       await options.onEvent?.({ ...event, done, total: todo.length });
     },
   });
+  const finishedById = new Map(finished.map((r) => [r.id, r]));
+  const records = todo.flatMap((s) => finishedById.has(s.id) ? [finishedById.get(s.id)!] : []);
   const byId = new Map<string, ResultRecord>(previous.map((r) => [r.id, r]));
   for (const r of records) byId.set(r.id, r);
   const results = cases.selected.flatMap((s) => (byId.has(s.id) ? [byId.get(s.id)!] : []));

@@ -18,6 +18,11 @@ export type Weighting =
 export interface ProcedureDefinition<C extends Config = Config> extends Definition {
   /** Default config (e.g. β); grid parameters override it. */
   readonly defaults: C;
+  /**
+   * Rough time of a training step relative to plain training (default 1; REMUL's forward pass
+   * takes the batch and its transformed copy: 2). A scheduling hint, as a model's `stepCost`.
+   */
+  readonly stepCost?: number;
   /** Allowed values of the config's keys. */
   readonly ranges?: ConfigRanges<keyof C & string>;
   /**
@@ -58,6 +63,7 @@ export const augmentation: ProcedureDefinition<Record<string, never>> = {
 export const remul: ProcedureDefinition<{ alpha: number; beta: number }> = {
   id: "remul",
   description: "REMUL, constant penalty: α·L_obj + β·L_equi",
+  stepCost: 2,
   defaults: { alpha: 1, beta: 1 },
   ranges: {
     alpha: { min: 0, what: "weight α of the objective" },
@@ -75,6 +81,7 @@ export const remulGradnorm: ProcedureDefinition<
 > = {
   id: "remul-gradnorm",
   description: "REMUL, gradual penalty: GradNorm (Algorithm 1) adapts α, β from (α₀, β₀)",
+  stepCost: 2,
   defaults: { alpha: 1, beta: 1, gamma: 1.5, eta: 0.025, minWeight: 1e-6 },
   ranges: {
     alpha: { above: 0, what: "starting weight α₀ of the objective" },

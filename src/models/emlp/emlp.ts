@@ -23,6 +23,7 @@ export const emlp: ModelDefinition<EmlpConfig> = {
   id: "emlp",
   description: "EMLP (Finzi et al. 2021): equivariant linear + bilinear + gated layers on S⊕V",
   equivariance: "exact",
+  stepCost: 0.25,
   defaults: { hidden: 532, layers: 3, maxRank: 1, group: "O(3)", scale: 0.1 },
   smoke: { hidden: 24, layers: 2 },
   ranges: {

@@ -33,6 +33,7 @@ export const per: ModelDefinition<PerConfig> = {
   description:
     "PER (Kim et al. 2023): unconstrained EMLP, projection regulariser as auxiliary loss",
   equivariance: "partial",
+  stepCost: 0.12,
   defaults: {
     hidden: 532,
     layers: 3,

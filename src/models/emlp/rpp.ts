@@ -35,6 +35,7 @@ export const rpp: ModelDefinition<RppConfig> = {
   id: "rpp",
   description: "Residual Pathway Priors: EMLP + unconstrained path, L2 prior as auxiliary loss",
   equivariance: "partial",
+  stepCost: 0.12,
   defaults: {
     hidden: 348,
     layers: 3,

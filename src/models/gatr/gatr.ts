@@ -244,6 +244,7 @@ export const gatr: ModelDefinition<GatrConfig> = {
   id: "gatr",
   description: "GATr (Geometric Algebra Transformer), E(3)-equivariant, N-body wrapper",
   equivariance: "exact",
+  stepCost: 6,
   defaults: {
     blocks: 10,
     mvChannels: 16,

@@ -312,6 +312,7 @@ export const se3Transformer: ModelDefinition<Se3Config> = {
   id: "se3-transformer",
   description: "SE(3)-Transformer (Fuchs et al. 2020), GATr N-body wrapper; exactly equivariant",
   equivariance: "exact",
+  stepCost: 8,
   defaults: SE3_DEFAULTS,
   smoke: { layers: 1, channels: 4, maxDegree: 1 },
   ranges: {
