@@ -1,7 +1,14 @@
 import assert from "node:assert/strict";
 import { useTestBackend } from "../testing/test_backend.ts";
 import { tf } from "../tf.ts";
-import { PAIR_AGGREGATE, pairAggregate, pairAggregateComposite } from "./pair_aggregate.ts";
+import {
+  PAIR_ADD,
+  PAIR_AGGREGATE,
+  pairAdd,
+  pairAddComposite,
+  pairAggregate,
+  pairAggregateComposite,
+} from "./graph_pairs.ts";
 import { setFusedOps } from "./fused_op.ts";
 
 await useTestBackend();
@@ -58,4 +65,30 @@ Deno.test("pair aggregation with fused ops off is the composite; bad shapes are 
     /pairAggregate: expected x \[B, N, N, C\] and w \[N, N\], got \[1,2,3,4\], \[2,2\]/,
   );
   tf.dispose([x, w]);
+});
+
+Deno.test("pair broadcast sum equals expandDims-and-add, values and both gradients, as one kernel forward", async () => {
+  for (const [b, n, c] of [[3, 4, 32], [2, 5, 3], [1, 1, 4]]) {
+    const r = tf.randomNormal([b, n, c], 0, 1, "float32", 11 + n);
+    const s = tf.randomNormal([b, n, c], 0, 1, "float32", 12 + c);
+    const dy = tf.randomNormal([b, n, n, c], 0, 1, "float32", 13);
+    const loss = (f: (p: tf.Tensor, q: tf.Tensor) => tf.Tensor) => (p: tf.Tensor, q: tf.Tensor) =>
+      f(p, q).mul(dy).sum();
+    const [a, ref] = await Promise.all([pairAdd(r, s).data(), pairAddComposite(r, s).data()]);
+    assert.deepEqual(Array.from(a), Array.from(ref));
+    const ours = tf.grads(loss(pairAdd))([r, s]);
+    const theirs = tf.grads(loss(pairAddComposite))([r, s]);
+    for (let k = 0; k < 2; k++) {
+      const [g, h] = await Promise.all([ours[k].data(), theirs[k].data()]);
+      for (let i = 0; i < g.length; i++) assert.ok(Math.abs(g[i] - h[i]) < 1e-5, `grad ${k} ${i}`);
+    }
+    if (["wasm", "cpu"].includes(tf.getBackend())) {
+      assert.deepEqual(await kernelsOf(() => pairAdd(r, s)), [PAIR_ADD]);
+    }
+    tf.dispose([r, s, dy, ...ours, ...theirs]);
+  }
+  assert.throws(
+    () => pairAdd(tf.ones([1, 2, 3]), tf.ones([1, 3, 3])),
+    /pairAdd: expected r and s of one shape \[B, N, C\], got \[1,2,3\], \[1,3,3\]/,
+  );
 });

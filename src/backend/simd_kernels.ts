@@ -16,19 +16,22 @@
 /** The embedded module: `deno task wasm` writes it from `simd_kernels.wat`; a test checks it. */
 // BEGIN GENERATED simd_kernels.wat
 const WASM_BASE64 =
-  "AGFzbQEAAAABGQNgBH9/f38AYAV/f39/fwBgBn9/f39/fwACDwEDZW52Bm1lbW9yeQIAAAMGBQABAQICBz8FA211bAAA" +
-  "CXNpbHVfZ3JhZAABCnN1bV9taWRkbGUAAg5wYWlyX2FnZ3JlZ2F0ZQADC3BhaXJfc3ByZWFkAAQK9QUFQAACQANAIANF" +
-  "DQEgAiAA/QACACAB/QACAP3mAf0LAgAgAEEQaiEAIAFBEGohASACQRBqIQIgA0EBayEDDAALCwuPAQECewJAA0AgBEUN" +
-  "ASAA/QACACEFQwAAAD/9EyAB/QACACAF/ecBIAX94AFDYEKiDf0T/UP9UiEGIAMgAv0AAgAgBv3mAUMAAIA//RMgBUMA" +
-  "AIA//RMgBv3lAf3mAf3kAf3mAf0LAgAgAEEQaiEAIAFBEGohASACQRBqIQIgA0EQaiEDIARBAWshBAwACwsLlgEDBH8B" +
-  "ewF/IARBBHQhCgJAA0AgAkUNAUEAIQYCQANAIAYgBEYNASAAIAZBBHRqIQggCP0AAgAhCUEBIQcCQANAIAcgA08NASAI" +
-  "IApqIQggCSAI/QACAP3kASEJIAdBAWohBwwACwsgASAJ/QsCACABQRBqIQEgBkEBaiEGDAALCyAAIAogA2xqIQAgAkEB" +
-  "ayECDAALCwvOAQMEfwF7An8gBUEEdCELAkADQCADRQ0BQQAhBgJAA0AgBiAERg0BIAEgBiAEbEECdGohDEEAIQgCQANA" +
-  "IAggBUYNASAAIAhBBHRqIQlDAAAAAP0TIQpBACEHAkADQCAHIARGDQEgCiAMIAdBAnRqKgIA/RMgCf0AAgD95gH95AEh" +
-  "CiAJIAtqIQkgB0EBaiEHDAALCyACIAr9CwIAIAJBEGohAiAIQQFqIQgMAAsLIAAgCyAEbGohACAGQQFqIQYMAAsLIANB" +
-  "AWshAwwACwsLuAEDA38BewN/IAVBBHQhDAJAA0AgA0UNAUEAIQYCQANAIAYgBEYNASABIAYgBGxBAnRqIQtBACEHAkAD" +
-  "QCAHIARGDQEgCyoCAP0TIQkgACEKQQAhCAJAA0AgCCAFRg0BIAIgCSAK/QACAP3mAf0LAgAgCkEQaiEKIAJBEGohAiAI" +
-  "QQFqIQgMAAsLIAtBBGohCyAHQQFqIQcMAAsLIAAgDGohACAGQQFqIQYMAAsLIANBAWshAwwACwsL";
+  "AGFzbQEAAAABGQNgBH9/f38AYAV/f39/fwBgBn9/f39/fwACDwEDZW52Bm1lbW9yeQIAAAMHBgABAQICAgdKBgNtdWwA" +
+  "AAlzaWx1X2dyYWQAAQpzdW1fbWlkZGxlAAIOcGFpcl9hZ2dyZWdhdGUAAwtwYWlyX3NwcmVhZAAECHBhaXJfYWRkAAUK" +
+  "rQcGQAACQANAIANFDQEgAiAA/QACACAB/QACAP3mAf0LAgAgAEEQaiEAIAFBEGohASACQRBqIQIgA0EBayEDDAALCwuP" +
+  "AQECewJAA0AgBEUNASAA/QACACEFQwAAAD/9EyAB/QACACAF/ecBIAX94AFDYEKiDf0T/UP9UiEGIAMgAv0AAgAgBv3m" +
+  "AUMAAIA//RMgBUMAAIA//RMgBv3lAf3mAf3kAf3mAf0LAgAgAEEQaiEAIAFBEGohASACQRBqIQIgA0EQaiEDIARBAWsh" +
+  "BAwACwsLlgEDBH8BewF/IARBBHQhCgJAA0AgAkUNAUEAIQYCQANAIAYgBEYNASAAIAZBBHRqIQggCP0AAgAhCUEBIQcC" +
+  "QANAIAcgA08NASAIIApqIQggCSAI/QACAP3kASEJIAdBAWohBwwACwsgASAJ/QsCACABQRBqIQEgBkEBaiEGDAALCyAA" +
+  "IAogA2xqIQAgAkEBayECDAALCwvOAQMEfwF7An8gBUEEdCELAkADQCADRQ0BQQAhBgJAA0AgBiAERg0BIAEgBiAEbEEC" +
+  "dGohDEEAIQgCQANAIAggBUYNASAAIAhBBHRqIQlDAAAAAP0TIQpBACEHAkADQCAHIARGDQEgCiAMIAdBAnRqKgIA/RMg" +
+  "Cf0AAgD95gH95AEhCiAJIAtqIQkgB0EBaiEHDAALCyACIAr9CwIAIAJBEGohAiAIQQFqIQgMAAsLIAAgCyAEbGohACAG" +
+  "QQFqIQYMAAsLIANBAWshAwwACwsLuAEDA38BewN/IAVBBHQhDAJAA0AgA0UNAUEAIQYCQANAIAYgBEYNASABIAYgBGxB" +
+  "AnRqIQtBACEHAkADQCAHIARGDQEgCyoCAP0TIQkgACEKQQAhCAJAA0AgCCAFRg0BIAIgCSAK/QACAP3mAf0LAgAgCkEQ" +
+  "aiEKIAJBEGohAiAIQQFqIQgMAAsLIAtBBGohCyAHQQFqIQcMAAsLIAAgDGohACAGQQFqIQYMAAsLIANBAWshAwwACwsL" +
+  "tgEBBn8gBUEEdCELAkADQCADRQ0BQQAhBgJAA0AgBiAERg0BQQAhByABIQoCQANAIAcgBEYNASAAIQlBACEIAkADQCAI" +
+  "IAVGDQEgAiAJ/QACACAKIAhBBHRq/QACAP3kAf0LAgAgCUEQaiEJIAJBEGohAiAIQQFqIQgMAAsLIAogC2ohCiAHQQFq" +
+  "IQcMAAsLIAAgC2ohACAGQQFqIQYMAAsLIAEgCyAEbGohASADQQFrIQMMAAsLCw==";
 // END GENERATED
 
 type Exports = {
@@ -37,6 +40,7 @@ type Exports = {
   sum_middle(x: number, out: number, outer: number, reduce: number, inner4: number): void;
   pair_aggregate(x: number, w: number, out: number, batch: number, n: number, c4: number): void;
   pair_spread(dy: number, w: number, dx: number, batch: number, n: number, c4: number): void;
+  pair_add(r: number, s: number, out: number, batch: number, n: number, c4: number): void;
 };
 
 let memory: WebAssembly.Memory | undefined;
@@ -211,6 +215,35 @@ export function pairSpreadInto(
       const wij = w[i * n + j];
       const at = (bi * n + j) * c;
       for (let ch = 0; ch < c; ch++) dx[at + ch] = Math.fround(wij * dy[bi * c + ch]);
+    }
+  }
+}
+
+/**
+ * Receivers and senders broadcast over the pairs: `out[b, i, j, :] = r[b, i, :] + s[b, j, :]` for
+ * `r, s [batch, n, c]`. SIMD when `c` is a multiple of 4.
+ */
+export function pairAddInto(
+  r: Float32Array,
+  s: Float32Array,
+  out: Float32Array,
+  batch: number,
+  n: number,
+  c: number,
+): void {
+  const k = c % 4 === 0 ? simdFor(r, s, out) : undefined;
+  if (k) {
+    k.pair_add(r.byteOffset, s.byteOffset, out.byteOffset, batch, n, c >> 2);
+    return;
+  }
+  for (let b = 0; b < batch; b++) {
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < n; j++) {
+        const at = ((b * n + i) * n + j) * c;
+        const ri = (b * n + i) * c;
+        const sj = (b * n + j) * c;
+        for (let ch = 0; ch < c; ch++) out[at + ch] = Math.fround(r[ri + ch] + s[sj + ch]);
+      }
     }
   }
 }

@@ -4,6 +4,7 @@ import { tf } from "../tf.ts";
 import {
   bindSimdKernels,
   mulInto,
+  pairAddInto,
   pairAggregateInto,
   pairSpreadInto,
   setSimdKernels,
@@ -102,6 +103,27 @@ Deno.test("SIMD loops give the same bits as the JavaScript loops, tails included
         pairAggregateInto(x, w, dy, b, n, c);
       },
     );
+    const [simdAdd, jsAdd] = bothPaths(
+      [b * n * c, b * n * c, b * n * n * c],
+      ([r, s]) => {
+        wave(r, 6);
+        wave(s, 7);
+      },
+      ([r, s, out]) => pairAddInto(r, s, out, b, n, c),
+    );
+    assert.deepEqual(simdAdd[2], jsAdd[2], `pair add ${b}×${n}×${c}`);
+    for (let bi = 0; bi < b; bi++) {
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          for (let ch = 0; ch < c; ch++) {
+            const want = Math.fround(
+              jsAdd[0][(bi * n + i) * c + ch] + jsAdd[1][(bi * n + j) * c + ch],
+            );
+            assert.equal(jsAdd[2][((bi * n + i) * n + j) * c + ch], want);
+          }
+        }
+      }
+    }
     assert.deepEqual(simd[2], js[2], `pair aggregate ${b}×${n}×${c}`);
     assert.deepEqual(simd[3], js[3], `pair spread ${b}×${n}×${c}`);
     const [x, w, agg] = js;

@@ -10,7 +10,7 @@
  * @module
  */
 import { type Tensor, tf } from "../tf.ts";
-import { pairAggregate } from "../backend/pair_aggregate.ts";
+import { pairAggregate } from "../backend/graph_pairs.ts";
 
 /**
  * Adjacency mask of a graph with `n` nodes.

@@ -22,6 +22,7 @@
  * @module
  */
 import { type Tensor, tf, type Variable } from "../tf.ts";
+import { pairAdd } from "../backend/graph_pairs.ts";
 import { dense, silu } from "./nn.ts";
 import { applyFused, type FusedUnaryOp } from "../backend/fused_op.ts";
 import type { ParamFactory } from "./params.ts";
@@ -156,11 +157,11 @@ export function egcl(
     // φ_e's first layer as h_i·W_r + b + h_j·W_s + ‖x_i − x_j‖²·w_d (+ a_ij·W_a), the bias on
     // the receivers' rows
     const { receiver, sender, bias } = p.edgeIn;
-    const recv = dense(flat, { w: receiver, b: bias }).reshape([b, n, 1, hid]); // [B,N,1,H] (i)
-    const send = tf.matMul(flat, sender).reshape([b, 1, n, hid]); // [B,1,N,H] (j)
+    const recv = dense(flat, { w: receiver, b: bias }).reshape([b, n, hid]); // receivers (i)
+    const send = tf.matMul(flat, sender).reshape([b, n, hid]); // senders (j)
     const diff = pairDifferences(x); // [B,N,N,3], x_i − x_j
     const radial = diff.square().sum(-1, true); // [B,N,N,1]
-    let pre = recv.add(send).add(dense(radial, { w: p.edgeIn.distance }));
+    let pre = pairAdd(recv, send).add(dense(radial, { w: p.edgeIn.distance })); // [B,N,N,H]
     if (p.edgeIn.attr) pre = pre.add(dense(inputs.edgeAttr!, { w: p.edgeIn.attr })); // [B,N,N,H]
     const m = silu(dense(silu(pre), p.edgeOut)); // [B,N,N,H] messages m_ij
     const weight = dense(silu(dense(m, p.coordIn)), { w: p.coordOut }); // [B,N,N,1]

@@ -24,6 +24,7 @@
 import { tf, type Variable } from "../tf.ts";
 import { declineWhenThrows, type Model, type ModelContext, type ModelDefinition } from "./model.ts";
 import { ParamFactory } from "./params.ts";
+import { pairAdd } from "../backend/graph_pairs.ts";
 import { dense, type DenseParams, silu } from "./nn.ts";
 import { aggregateSum, denseGraph, disposeGraph, pairProducts } from "./_graph.ts";
 
@@ -130,9 +131,9 @@ export function createGnn(config: GnnConfig, ctx: ModelContext): Model {
           // the edge MLP's first layer on [h_i, h_j] as h_i·W_r + b + h_j·W_s: two node-level
           // products (the bias added to the receivers' rows) broadcast over the pairs
           const { receiver, sender, bias } = blk.edgeIn;
-          const recv = dense(flat, { w: receiver, b: bias }).reshape([b, n, 1, h]); // [B,N,1,H]
-          const send = tf.matMul(flat, sender).reshape([b, 1, n, h]); // [B,1,N,H]
-          let pre = recv.add(send); // [B,N,N,H]
+          const recv = dense(flat, { w: receiver, b: bias }).reshape([b, n, h]);
+          const send = tf.matMul(flat, sender).reshape([b, n, h]);
+          let pre = pairAdd(recv, send); // [B,N,N,H]
           if (attr) pre = pre.add(dense(attr, { w: blk.edgeIn.attr! }));
           const m = silu(dense(silu(pre), blk.edgeOut)); // [B,N,N,H]
           const agg = aggregateSum(m, graph); // [B,N,H]
