@@ -1,7 +1,9 @@
 /**
- * The fast paths change no results: a 20-step REMUL training trajectory with the project's wasm
- * kernels, the fused attention, layer norm and GELU and the flat Adam matches tfjs's shipped kernels, the composite
- * attention, layer norm and GELU, tfjs's Adam and per-variable clipping within 1e-4 relative, and the GELU without pow/tanh is the tanh-approximated GELU.
+ * The fast paths change no results: a 20-step REMUL training trajectory of the Transformer, the
+ * GNN and EGNN with the project's wasm kernels (SIMD loops included), the fused attention, layer
+ * norm, GELU, SiLU, pair kernels and the flat Adam matches tfjs's shipped kernels, the composite
+ * ops, tfjs's Adam and per-variable clipping within 1e-4 relative, and the GELU without pow/tanh
+ * is the tanh-approximated GELU.
  */
 import assert from "node:assert/strict";
 import { useTestBackend } from "../src/testing/test_backend.ts";
@@ -35,23 +37,29 @@ const CONFIG: TrainConfig = {
   validateEvery: 0,
 };
 
-async function setup() {
+/** The models whose fast kernels the trajectories cover, at small sizes. */
+const MODELS: Readonly<Record<string, Record<string, number>>> = {
+  transformer: { blocks: 2, channels: 32, heads: 4, mlpRatio: 2 },
+  gnn: { layers: 2, hidden: 16 },
+  egnn: { layers: 2, hidden: 16 },
+};
+
+async function setup(modelId: string) {
   const reg = createRegistries();
   const def = reg.datasets.get("nbody");
   const data = await def.load({ ...def.defaults, train: 32, val: 0, test: 4, ood: 0 }, {
     seed: 7,
     dataDir: ".",
   });
-  const model = reg.models.get("transformer").create(
-    { blocks: 2, channels: 32, heads: 4, mlpRatio: 2 },
-    { ...data, seed: 11 },
-  );
+  const model = reg.models.get(modelId).create(MODELS[modelId], { ...data, seed: 11 });
   return { data, model };
 }
 
 /** The training step as it was: tfjs's Adam, clipping per variable, tfjs's shipped kernels. */
-async function referenceTrajectory(): Promise<{ losses: number[]; params: Float32Array[] }> {
-  const { data, model } = await setup();
+async function referenceTrajectory(
+  modelId: string,
+): Promise<{ losses: number[]; params: Float32Array[] }> {
+  const { data, model } = await setup(modelId);
   const rng = new Rng(5);
   const optimizer = tf.train.adam(CONFIG.lr);
   const split = data.splits.train;
@@ -103,8 +111,10 @@ async function referenceTrajectory(): Promise<{ losses: number[]; params: Float3
   return { losses, params };
 }
 
-async function fastTrajectory(): Promise<{ losses: number[]; params: Float32Array[] }> {
-  const { data, model } = await setup();
+async function fastTrajectory(
+  modelId: string,
+): Promise<{ losses: number[]; params: Float32Array[] }> {
+  const { data, model } = await setup(modelId);
   const trainer = createTrainer(model, data, { kind: "constant", alpha: 1, beta: 1 }, CONFIG, 5);
   const losses: number[] = [];
   for (let step = 0; step < CONFIG.steps; step++) losses.push(await trainer.step());
@@ -114,48 +124,53 @@ async function fastTrajectory(): Promise<{ losses: number[]; params: Float32Arra
   return { losses, params };
 }
 
-Deno.test("20 REMUL steps on the fast kernels and flat Adam match tfjs's kernels and Adam within 1e-4", async () => {
-  if (!onWasm) return; // the comparison is with tfjs-backend-wasm's shipped kernels
-  const fast = await fastTrajectory();
-  const uninstall = [
-    uninstallWasmTranspose,
-    uninstallWasmSlice,
-    uninstallWasmShare,
-    uninstallWasmReduce,
-    uninstallWasmBlasMatMul,
-  ];
-  uninstall.forEach((f) => f());
-  setFusedAttention(false);
-  setFusedOps(false);
-  setFusedDense(false);
-  let reference: { losses: number[]; params: Float32Array[] };
-  try {
-    reference = await referenceTrajectory();
-  } finally {
-    setFusedAttention(true);
-    setFusedOps(true);
-    setFusedDense(true);
-    installWasmTranspose();
-    installWasmSlice();
-    installWasmShare();
-    installWasmReduce();
-    installWasmBlasMatMul();
-  }
-  assert.ok(reference.losses[19] < reference.losses[0], "the reference run learns");
-  for (let i = 0; i < CONFIG.steps; i++) {
-    const rel = Math.abs(fast.losses[i] - reference.losses[i]) / Math.abs(reference.losses[i]);
-    assert.ok(rel < 1e-4, `loss at step ${i + 1}: ${fast.losses[i]} vs ${reference.losses[i]}`);
-  }
-  let diff = 0;
-  let norm = 0;
-  fast.params.forEach((p, i) =>
-    p.forEach((v, k) => {
-      diff += (v - reference.params[i][k]) ** 2;
-      norm += reference.params[i][k] ** 2;
-    })
-  );
-  assert.ok(Math.sqrt(diff / norm) < 1e-4, `weights differ by ${Math.sqrt(diff / norm)} relative`);
-});
+for (const modelId of Object.keys(MODELS)) {
+  Deno.test(`${modelId}: 20 REMUL steps on the fast kernels and flat Adam match tfjs's kernels and Adam within 1e-4`, async () => {
+    if (!onWasm) return; // the comparison is with tfjs-backend-wasm's shipped kernels
+    const fast = await fastTrajectory(modelId);
+    const uninstall = [
+      uninstallWasmTranspose,
+      uninstallWasmSlice,
+      uninstallWasmShare,
+      uninstallWasmReduce,
+      uninstallWasmBlasMatMul,
+    ];
+    uninstall.forEach((f) => f());
+    setFusedAttention(false);
+    setFusedOps(false);
+    setFusedDense(false);
+    let reference: { losses: number[]; params: Float32Array[] };
+    try {
+      reference = await referenceTrajectory(modelId);
+    } finally {
+      setFusedAttention(true);
+      setFusedOps(true);
+      setFusedDense(true);
+      installWasmTranspose();
+      installWasmSlice();
+      installWasmShare();
+      installWasmReduce();
+      installWasmBlasMatMul();
+    }
+    assert.ok(reference.losses[19] < reference.losses[0], "the reference run learns");
+    for (let i = 0; i < CONFIG.steps; i++) {
+      const rel = Math.abs(fast.losses[i] - reference.losses[i]) / Math.abs(reference.losses[i]);
+      assert.ok(rel < 1e-4, `loss at step ${i + 1}: ${fast.losses[i]} vs ${reference.losses[i]}`);
+    }
+    let diff = 0;
+    let norm = 0;
+    fast.params.forEach((p, i) =>
+      p.forEach((v, k) => {
+        diff += (v - reference.params[i][k]) ** 2;
+        norm += reference.params[i][k] ** 2;
+      })
+    );
+    assert.ok(
+      Math.sqrt(diff / norm) < 1e-4,
+      `weights differ by ${Math.sqrt(diff / norm)} relative`,
+    );
+  });
+}
 
 Deno.test("GELU without pow/tanh is the tanh-approximated GELU, values and gradients", async () => {
   const x = tf.linspace(-6, 6, 241);
