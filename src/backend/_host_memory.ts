@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { tf } from "../tf.ts";
 import { f32View, type TensorInfo, type WasmBackend } from "./_wasm_heap.ts";
 
 /** A backend whose tensors are host memory. */
@@ -36,4 +37,56 @@ export function allocHost(
   const values = new Float32Array(shape.reduce((a, v) => a * v, 1));
   const info = (backend as CpuBackend).makeTensorInfo(shape, "float32", values);
   return { info, view: () => values };
+}
+
+/** The backends whose tensors are host memory. */
+export const HOST_BACKENDS: readonly HostBackendName[] = ["wasm", "cpu"];
+
+/**
+ * A kernel with one float32 output on a host backend, as data: the output's shape from the
+ * inputs, and the loop over the inputs' values. {@linkcode registerHostKernels} turns it into
+ * a registered kernel per backend.
+ */
+export interface HostKernel<I extends string = string, A = Record<string, never>> {
+  readonly name: string;
+  /** Shape of the output. */
+  outputShape(inputs: Readonly<Record<I, TensorInfo>>, attrs: A): number[];
+  /** Writes `out` from the inputs' values (views taken after the output is allocated). */
+  compute(
+    values: Readonly<Record<I, Float32Array>>,
+    out: Float32Array,
+    inputs: Readonly<Record<I, TensorInfo>>,
+    attrs: A,
+  ): void;
+}
+
+/**
+ * Registers each kernel on each host backend where no kernel of that name is registered yet:
+ * allocate the output, take the views, run the loop.
+ */
+export function registerHostKernels(
+  // deno-lint-ignore no-explicit-any
+  kernels: readonly HostKernel<any, any>[],
+  backends: readonly HostBackendName[] = HOST_BACKENDS,
+): void {
+  for (const backendName of backends) {
+    for (const k of kernels) {
+      if (tf.getKernel(k.name, backendName)) continue;
+      const kernelFunc = ({ inputs, backend, attrs }: {
+        inputs: Record<string, TensorInfo>;
+        backend: unknown;
+        attrs: unknown;
+      }) => {
+        const out = allocHost(backendName, backend, k.outputShape(inputs, attrs));
+        const view = out.view();
+        const values: Record<string, Float32Array> = {};
+        for (const [key, t] of Object.entries(inputs)) {
+          if (t !== undefined) values[key] = readHost(backendName, backend, t);
+        }
+        k.compute(values, view, inputs, attrs);
+        return out.info;
+      };
+      tf.registerKernel({ kernelName: k.name, backendName, kernelFunc: kernelFunc as never });
+    }
+  }
 }

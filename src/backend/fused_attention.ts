@@ -15,8 +15,8 @@
  * @module
  */
 import { type Tensor, tf } from "../tf.ts";
-import type { KernelConfig, TensorInfo } from "./_wasm_heap.ts";
-import { allocHost, type HostBackendName, readHost } from "./_host_memory.ts";
+import type { TensorInfo } from "./_wasm_heap.ts";
+import { type HostKernel, registerHostKernels } from "./_host_memory.ts";
 
 /** Kernel name of the forward pass. */
 export const FUSED_ATTENTION = "RemulFusedAttention";
@@ -205,41 +205,27 @@ function dims(qkv: TensorInfo, heads: number) {
   return { b, n, h: heads, d: c / heads, c };
 }
 
-function kernels(backendName: HostBackendName): KernelConfig[] {
-  const forward = ({ inputs, backend, attrs }: {
-    inputs: { qkv: TensorInfo };
-    backend: unknown;
-    attrs: Attrs;
-  }) => {
-    const { b, n, h, d, c } = dims(inputs.qkv, attrs.heads);
-    const out = allocHost(backendName, backend, [b, n, c]);
-    attentionForward(readHost(backendName, backend, inputs.qkv), out.view(), b, n, h, d);
-    return out.info;
-  };
-  const backward = ({ inputs, backend, attrs }: {
-    inputs: { qkv: TensorInfo; dy: TensorInfo };
-    backend: unknown;
-    attrs: Attrs;
-  }) => {
-    const { b, n, h, d } = dims(inputs.qkv, attrs.heads);
-    const out = allocHost(backendName, backend, [...inputs.qkv.shape]);
-    // views after the allocation (it may move the wasm heap)
-    attentionBackward(
-      readHost(backendName, backend, inputs.qkv),
-      readHost(backendName, backend, inputs.dy),
-      out.view(),
-      b,
-      n,
-      h,
-      d,
-    );
-    return out.info;
-  };
-  return [
-    { kernelName: FUSED_ATTENTION, backendName, kernelFunc: forward as never },
-    { kernelName: FUSED_ATTENTION_GRAD, backendName, kernelFunc: backward as never },
-  ];
-}
+const KERNELS: readonly HostKernel<"qkv" | "dy", Attrs>[] = [
+  {
+    name: FUSED_ATTENTION,
+    outputShape: ({ qkv }, { heads }) => {
+      const { b, n, c } = dims(qkv, heads);
+      return [b, n, c];
+    },
+    compute: (v, out, { qkv }, { heads }) => {
+      const { b, n, h, d } = dims(qkv, heads);
+      attentionForward(v.qkv, out, b, n, h, d);
+    },
+  },
+  {
+    name: FUSED_ATTENTION_GRAD,
+    outputShape: ({ qkv }) => [...qkv.shape],
+    compute: (v, out, { qkv }, { heads }) => {
+      const { b, n, h, d } = dims(qkv, heads);
+      attentionBackward(v.qkv, v.dy, out, b, n, h, d);
+    },
+  },
+];
 
 let installed = false;
 let enabled = true;
@@ -264,9 +250,7 @@ export function setFusedAttention(on: boolean): void {
 export function installFusedAttention(): void {
   if (installed) return;
   installed = true;
-  for (const k of [...kernels("wasm"), ...kernels("cpu")]) {
-    if (!tf.getKernel(k.kernelName, k.backendName)) tf.registerKernel(k);
-  }
+  registerHostKernels(KERNELS);
   if (!tf.getGradient(FUSED_ATTENTION)) {
     tf.registerGradient({
       kernelName: FUSED_ATTENTION,

@@ -10,7 +10,13 @@
  */
 import { type Tensor, tf } from "../tf.ts";
 import type { TensorInfo } from "./_wasm_heap.ts";
-import { allocHost, type HostBackendName, readHost } from "./_host_memory.ts";
+import {
+  allocHost,
+  HOST_BACKENDS,
+  type HostBackendName,
+  readHost,
+  registerHostKernels,
+} from "./_host_memory.ts";
 
 /** A fused op over float32 tensors with one input and one output of the same shape. */
 export interface FusedUnaryOp {
@@ -87,7 +93,7 @@ function register(op: FusedUnaryOp): void {
   if (registered.has(op.name)) return;
   registered.add(op.name);
   const grad = `${op.name}Grad`;
-  for (const backendName of op.backends ?? (["wasm", "cpu"] as const)) {
+  for (const backendName of op.backends ?? HOST_BACKENDS) {
     if (tf.getKernel(op.name, backendName)) continue;
     tf.registerKernel({
       kernelName: op.name,
@@ -102,27 +108,13 @@ function register(op: FusedUnaryOp): void {
         });
       }) as never,
     });
-    tf.registerKernel({
-      kernelName: grad,
-      backendName,
-      kernelFunc: (({ inputs, backend }: {
-        inputs: { x: TensorInfo; dy: TensorInfo; y?: TensorInfo };
-        backend: unknown;
-      }) => {
-        const { x, dy, y } = inputs;
-        const out = allocHost(backendName, backend, [...x.shape]);
-        const dx = out.view();
-        op.backward(
-          readHost(backendName, backend, x),
-          readHost(backendName, backend, dy),
-          dx,
-          x.shape.at(-1) ?? 1,
-          y && readHost(backendName, backend, y),
-        );
-        return out.info;
-      }) as never,
-    });
   }
+  registerHostKernels([{
+    name: grad,
+    outputShape: ({ x }: Record<"x", TensorInfo>) => [...x.shape],
+    compute: (v: Record<"x" | "dy" | "y", Float32Array>, out, { x }: Record<"x", TensorInfo>) =>
+      op.backward(v.x, v.dy, out, x.shape.at(-1) ?? 1, v.y),
+  }], op.backends ?? HOST_BACKENDS);
   if (!tf.getGradient(op.name)) {
     const reads = op.backwardReadsOutput === true;
     tf.registerGradient({

@@ -15,8 +15,7 @@
  */
 import { type Tensor, tf } from "../tf.ts";
 import { fusedOpsEnabled } from "./fused_op.ts";
-import { allocHost, type HostBackendName, readHost } from "./_host_memory.ts";
-import type { TensorInfo } from "./_wasm_heap.ts";
+import { type HostKernel, registerHostKernels } from "./_host_memory.ts";
 import { pairAddInto, pairAggregateInto, pairSpreadInto } from "./simd_kernels.ts";
 
 /** Kernel name of the aggregation (its gradient's is `RemulPairAggregateGrad`). */
@@ -25,81 +24,31 @@ const GRAD = "RemulPairAggregateGrad";
 /** Kernel name of the broadcast sum (its gradient is two middle-axis `Sum`s). */
 export const PAIR_ADD = "RemulPairAdd";
 
+const KERNELS: readonly HostKernel<"x" | "w" | "dy" | "r" | "s">[] = [
+  {
+    name: PAIR_AGGREGATE,
+    outputShape: ({ x }) => [x.shape[0], x.shape[1], x.shape[3]],
+    compute: ({ x, w }, out, { x: { shape: [b, n, , c] } }) =>
+      pairAggregateInto(x, w, out, b, n, c),
+  },
+  {
+    name: GRAD,
+    outputShape: ({ dy: { shape: [b, n, c] } }) => [b, n, n, c],
+    compute: ({ dy, w }, out, { dy: { shape: [b, n, c] } }) => pairSpreadInto(dy, w, out, b, n, c),
+  },
+  {
+    name: PAIR_ADD,
+    outputShape: ({ r: { shape: [b, n, c] } }) => [b, n, n, c],
+    compute: ({ r, s }, out, { r: { shape: [b, n, c] } }) => pairAddInto(r, s, out, b, n, c),
+  },
+];
+
 let registered = false;
 
 function register(): void {
   if (registered) return;
   registered = true;
-  for (const backendName of ["wasm", "cpu"] as const satisfies readonly HostBackendName[]) {
-    tf.registerKernel({
-      kernelName: PAIR_AGGREGATE,
-      backendName,
-      kernelFunc: (({ inputs, backend }: {
-        inputs: { x: TensorInfo; w: TensorInfo };
-        backend: unknown;
-      }) => {
-        const { x, w } = inputs;
-        const [b, n, , c] = x.shape;
-        const out = allocHost(backendName, backend, [b, n, c]);
-        const view = out.view();
-        pairAggregateInto(
-          readHost(backendName, backend, x),
-          readHost(backendName, backend, w),
-          view,
-          b,
-          n,
-          c,
-        );
-        return out.info;
-      }) as never,
-    });
-    tf.registerKernel({
-      kernelName: GRAD,
-      backendName,
-      kernelFunc: (({ inputs, backend }: {
-        inputs: { dy: TensorInfo; w: TensorInfo };
-        backend: unknown;
-      }) => {
-        const { dy, w } = inputs;
-        const [b, n, c] = dy.shape;
-        const out = allocHost(backendName, backend, [b, n, n, c]);
-        const view = out.view();
-        pairSpreadInto(
-          readHost(backendName, backend, dy),
-          readHost(backendName, backend, w),
-          view,
-          b,
-          n,
-          c,
-        );
-        return out.info;
-      }) as never,
-    });
-  }
-  for (const backendName of ["wasm", "cpu"] as const satisfies readonly HostBackendName[]) {
-    tf.registerKernel({
-      kernelName: PAIR_ADD,
-      backendName,
-      kernelFunc: (({ inputs, backend }: {
-        inputs: { r: TensorInfo; s: TensorInfo };
-        backend: unknown;
-      }) => {
-        const { r, s } = inputs;
-        const [b, n, c] = r.shape;
-        const out = allocHost(backendName, backend, [b, n, n, c]);
-        const view = out.view();
-        pairAddInto(
-          readHost(backendName, backend, r),
-          readHost(backendName, backend, s),
-          view,
-          b,
-          n,
-          c,
-        );
-        return out.info;
-      }) as never,
-    });
-  }
+  registerHostKernels(KERNELS);
   tf.registerGradient({
     kernelName: PAIR_ADD,
     gradFunc: (dy) => ({
