@@ -23,8 +23,10 @@ export const PAIR_AGGREGATE = "RemulPairAggregate";
 const GRAD = "RemulPairAggregateGrad";
 /** Kernel name of the broadcast sum (its gradient is two middle-axis `Sum`s). */
 export const PAIR_ADD = "RemulPairAdd";
+/** Kernel name of the broadcast sum with edge terms. */
+export const PAIR_ADD_EDGES = "RemulPairAddEdges";
 
-const KERNELS: readonly HostKernel<"x" | "w" | "dy" | "r" | "s">[] = [
+const KERNELS: readonly HostKernel<"x" | "w" | "dy" | "r" | "s" | "a">[] = [
   {
     name: PAIR_AGGREGATE,
     outputShape: ({ x }) => [x.shape[0], x.shape[1], x.shape[3]],
@@ -41,6 +43,12 @@ const KERNELS: readonly HostKernel<"x" | "w" | "dy" | "r" | "s">[] = [
     outputShape: ({ r: { shape: [b, n, c] } }) => [b, n, n, c],
     compute: ({ r, s }, out, { r: { shape: [b, n, c] } }) => pairAddInto(r, s, out, b, n, c),
   },
+  {
+    name: PAIR_ADD_EDGES,
+    outputShape: ({ r: { shape: [b, n, c] } }) => [b, n, n, c],
+    compute: ({ r, s, a, w }, out, { r: { shape: [b, n, c] }, w: { shape: [k] } }) =>
+      pairAddInto(r, s, out, b, n, c, { a, w, k }),
+  },
 ];
 
 let registered = false;
@@ -55,6 +63,21 @@ function register(): void {
       r: () => (dy as Tensor).sum(2),
       s: () => (dy as Tensor).sum(1),
     }),
+  });
+  tf.registerGradient({
+    kernelName: PAIR_ADD_EDGES,
+    inputsToSave: ["a", "w"],
+    gradFunc: (dy, saved) => {
+      const [a, w] = saved;
+      const g = dy as Tensor;
+      const [k, c] = w.shape;
+      return {
+        r: () => g.sum(2),
+        s: () => g.sum(1),
+        a: () => tf.matMul(g.reshape([-1, c]), w as tf.Tensor2D, false, true).reshape(a.shape),
+        w: () => tf.matMul(a.reshape([-1, k]), g.reshape([-1, c]), true, false),
+      };
+    },
   });
   tf.registerGradient({
     kernelName: PAIR_AGGREGATE,
@@ -112,16 +135,30 @@ export function pairAggregate(x: Tensor, w: Tensor): Tensor {
   return tf.engine().runKernel(PAIR_AGGREGATE, { x, w }, {}) as Tensor;
 }
 
+/** Edge terms of {@linkcode pairAdd}: per pair features `a [B, N, N, K]` times `w [K, C]`. */
+export interface PairEdgeTerms {
+  readonly features: Tensor;
+  readonly weight: Tensor;
+}
+
 /** {@linkcode pairAdd} from tfjs's own ops: the reference and the path on other backends. */
-export function pairAddComposite(r: Tensor, s: Tensor): Tensor {
-  return tf.tidy(() => r.expandDims(2).add(s.expandDims(1)));
+export function pairAddComposite(r: Tensor, s: Tensor, edges?: PairEdgeTerms): Tensor {
+  return tf.tidy(() => {
+    const sum = r.expandDims(2).add(s.expandDims(1));
+    if (!edges) return sum;
+    const [k, c] = edges.weight.shape;
+    const term = tf.matMul(edges.features.reshape([-1, k]), edges.weight as tf.Tensor2D);
+    return sum.add(term.reshape([...edges.features.shape.slice(0, 3), c]));
+  });
 }
 
 /**
- * `out[b, i, j, :] = r[b, i, :] + s[b, j, :]`.
+ * `out[b, i, j, :] = r[b, i, :] + s[b, j, :] (+ Σ_k a[b, i, j, k]·w[k, :])`: the first layer of
+ * an edge MLP on `[h_i, h_j, a_ij]`, with the node parts computed per node.
  *
  * @param r `[B, N, C]` float32, the receivers' rows.
  * @param s `[B, N, C]` float32, the senders' rows.
+ * @param edges optional edge features `[B, N, N, K]` and their weights `[K, C]`.
  * @returns `[B, N, N, C]`.
  *
  * @example
@@ -132,19 +169,38 @@ export function pairAddComposite(r: Tensor, s: Tensor): Tensor {
  * if ((await y.data()).join() !== "11,21,12,22") throw new Error();
  * ```
  */
-export function pairAdd(r: Tensor, s: Tensor): Tensor {
+export function pairAdd(r: Tensor, s: Tensor, edges?: PairEdgeTerms): Tensor {
   if (r.rank !== 3 || s.rank !== 3 || r.shape.some((d, i) => d !== s.shape[i])) {
     throw new Error(
       `pairAdd: expected r and s of one shape [B, N, C], got [${r.shape}], [${s.shape}]`,
     );
   }
+  const [b, n, c] = r.shape;
+  if (edges) {
+    const { features: a, weight: w } = edges;
+    if (
+      a.rank !== 4 || a.shape[0] !== b || a.shape[1] !== n || a.shape[2] !== n || w.rank !== 2 ||
+      w.shape[0] !== a.shape[3] || w.shape[1] !== c
+    ) {
+      throw new Error(
+        `pairAdd: expected edge features [${b}, ${n}, ${n}, K] and weights [K, ${c}], got [${a.shape}], [${w.shape}]`,
+      );
+    }
+  }
   register();
   const backend = tf.getBackend();
+  const tensors = edges ? [r, s, edges.features, edges.weight] : [r, s];
   if (
-    !fusedOpsEnabled() || r.dtype !== "float32" || s.dtype !== "float32" || r.size === 0 ||
+    !fusedOpsEnabled() || tensors.some((t) => t.dtype !== "float32") || r.size === 0 ||
     (backend !== "wasm" && backend !== "cpu")
   ) {
-    return pairAddComposite(r, s);
+    return pairAddComposite(r, s, edges);
   }
-  return tf.engine().runKernel(PAIR_ADD, { r, s }, {}) as Tensor;
+  return edges
+    ? tf.engine().runKernel(
+      PAIR_ADD_EDGES,
+      { r, s, a: edges.features, w: edges.weight },
+      {},
+    ) as Tensor
+    : tf.engine().runKernel(PAIR_ADD, { r, s }, {}) as Tensor;
 }

@@ -3,6 +3,7 @@ import { useTestBackend } from "../testing/test_backend.ts";
 import { tf } from "../tf.ts";
 import {
   PAIR_ADD,
+  PAIR_ADD_EDGES,
   PAIR_AGGREGATE,
   pairAdd,
   pairAddComposite,
@@ -90,5 +91,42 @@ Deno.test("pair broadcast sum equals expandDims-and-add, values and both gradien
   assert.throws(
     () => pairAdd(tf.ones([1, 2, 3]), tf.ones([1, 3, 3])),
     /pairAdd: expected r and s of one shape \[B, N, C\], got \[1,2,3\], \[1,3,3\]/,
+  );
+});
+
+Deno.test("pair broadcast sum with edge terms equals the composite, values and all four gradients", async () => {
+  for (const [b, n, c, k] of [[3, 4, 32, 3], [2, 5, 3, 1], [1, 2, 8, 2]]) {
+    const r = tf.randomNormal([b, n, c], 0, 1, "float32", 21);
+    const s = tf.randomNormal([b, n, c], 0, 1, "float32", 22);
+    const a = tf.randomNormal([b, n, n, k], 0, 1, "float32", 23);
+    const w = tf.randomNormal([k, c], 0, 1, "float32", 24);
+    const dy = tf.randomNormal([b, n, n, c], 0, 1, "float32", 25);
+    type F = (r: tf.Tensor, s: tf.Tensor, a: tf.Tensor, w: tf.Tensor) => tf.Tensor;
+    const ours: F = (p, q, e, v) => pairAdd(p, q, { features: e, weight: v });
+    const ref: F = (p, q, e, v) => pairAddComposite(p, q, { features: e, weight: v });
+    const [x, y] = await Promise.all([ours(r, s, a, w).data(), ref(r, s, a, w).data()]);
+    for (let i = 0; i < x.length; i++) assert.ok(Math.abs(x[i] - y[i]) < 1e-5, `value ${i}`);
+    const loss = (f: F) => (p: tf.Tensor, q: tf.Tensor, e: tf.Tensor, v: tf.Tensor) =>
+      f(p, q, e, v).mul(dy).sum();
+    const g1 = tf.grads(loss(ours))([r, s, a, w]);
+    const g2 = tf.grads(loss(ref))([r, s, a, w]);
+    for (let m = 0; m < 4; m++) {
+      const [u, v] = await Promise.all([g1[m].data(), g2[m].data()]);
+      for (let i = 0; i < u.length; i++) {
+        assert.ok(Math.abs(u[i] - v[i]) < 1e-4 * (1 + Math.abs(v[i])), `grad ${m} ${i}`);
+      }
+    }
+    if (["wasm", "cpu"].includes(tf.getBackend())) {
+      assert.deepEqual(await kernelsOf(() => ours(r, s, a, w)), [PAIR_ADD_EDGES]);
+    }
+    tf.dispose([r, s, a, w, dy, ...g1, ...g2]);
+  }
+  assert.throws(
+    () =>
+      pairAdd(tf.ones([1, 2, 4]), tf.ones([1, 2, 4]), {
+        features: tf.ones([1, 2, 2, 3]),
+        weight: tf.ones([2, 4]),
+      }),
+    /pairAdd: expected edge features \[1, 2, 2, K\] and weights \[K, 4\], got \[1,2,2,3\], \[2,4\]/,
   );
 });

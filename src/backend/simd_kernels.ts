@@ -16,22 +16,27 @@
 /** The embedded module: `deno task wasm` writes it from `simd_kernels.wat`; a test checks it. */
 // BEGIN GENERATED simd_kernels.wat
 const WASM_BASE64 =
-  "AGFzbQEAAAABGQNgBH9/f38AYAV/f39/fwBgBn9/f39/fwACDwEDZW52Bm1lbW9yeQIAAAMHBgABAQICAgdKBgNtdWwA" +
-  "AAlzaWx1X2dyYWQAAQpzdW1fbWlkZGxlAAIOcGFpcl9hZ2dyZWdhdGUAAwtwYWlyX3NwcmVhZAAECHBhaXJfYWRkAAUK" +
-  "rQcGQAACQANAIANFDQEgAiAA/QACACAB/QACAP3mAf0LAgAgAEEQaiEAIAFBEGohASACQRBqIQIgA0EBayEDDAALCwuP" +
-  "AQECewJAA0AgBEUNASAA/QACACEFQwAAAD/9EyAB/QACACAF/ecBIAX94AFDYEKiDf0T/UP9UiEGIAMgAv0AAgAgBv3m" +
-  "AUMAAIA//RMgBUMAAIA//RMgBv3lAf3mAf3kAf3mAf0LAgAgAEEQaiEAIAFBEGohASACQRBqIQIgA0EQaiEDIARBAWsh" +
-  "BAwACwsLlgEDBH8BewF/IARBBHQhCgJAA0AgAkUNAUEAIQYCQANAIAYgBEYNASAAIAZBBHRqIQggCP0AAgAhCUEBIQcC" +
-  "QANAIAcgA08NASAIIApqIQggCSAI/QACAP3kASEJIAdBAWohBwwACwsgASAJ/QsCACABQRBqIQEgBkEBaiEGDAALCyAA" +
-  "IAogA2xqIQAgAkEBayECDAALCwvOAQMEfwF7An8gBUEEdCELAkADQCADRQ0BQQAhBgJAA0AgBiAERg0BIAEgBiAEbEEC" +
-  "dGohDEEAIQgCQANAIAggBUYNASAAIAhBBHRqIQlDAAAAAP0TIQpBACEHAkADQCAHIARGDQEgCiAMIAdBAnRqKgIA/RMg" +
-  "Cf0AAgD95gH95AEhCiAJIAtqIQkgB0EBaiEHDAALCyACIAr9CwIAIAJBEGohAiAIQQFqIQgMAAsLIAAgCyAEbGohACAG" +
-  "QQFqIQYMAAsLIANBAWshAwwACwsLuAEDA38BewN/IAVBBHQhDAJAA0AgA0UNAUEAIQYCQANAIAYgBEYNASABIAYgBGxB" +
-  "AnRqIQtBACEHAkADQCAHIARGDQEgCyoCAP0TIQkgACEKQQAhCAJAA0AgCCAFRg0BIAIgCSAK/QACAP3mAf0LAgAgCkEQ" +
-  "aiEKIAJBEGohAiAIQQFqIQgMAAsLIAtBBGohCyAHQQFqIQcMAAsLIAAgDGohACAGQQFqIQYMAAsLIANBAWshAwwACwsL" +
-  "tgEBBn8gBUEEdCELAkADQCADRQ0BQQAhBgJAA0AgBiAERg0BQQAhByABIQoCQANAIAcgBEYNASAAIQlBACEIAkADQCAI" +
-  "IAVGDQEgAiAJ/QACACAKIAhBBHRq/QACAP3kAf0LAgAgCUEQaiEJIAJBEGohAiAIQQFqIQgMAAsLIAogC2ohCiAHQQFq" +
-  "IQcMAAsLIAAgC2ohACAGQQFqIQYMAAsLIAEgCyAEbGohASADQQFrIQMMAAsLCw==";
+  "AGFzbQEAAAABJQRgBH9/f38AYAV/f39/fwBgBn9/f39/fwBgCX9/f39/f39/fwACDwEDZW52Bm1lbW9yeQIAAAMIBwAB" +
+  "AQICAgMHWwcDbXVsAAAJc2lsdV9ncmFkAAEKc3VtX21pZGRsZQACDnBhaXJfYWdncmVnYXRlAAMLcGFpcl9zcHJlYWQA" +
+  "BAhwYWlyX2FkZAAFDnBhaXJfYWRkX2VkZ2VzAAYKxAkHQAACQANAIANFDQEgAiAA/QACACAB/QACAP3mAf0LAgAgAEEQ" +
+  "aiEAIAFBEGohASACQRBqIQIgA0EBayEDDAALCwuPAQECewJAA0AgBEUNASAA/QACACEFQwAAAD/9EyAB/QACACAF/ecB" +
+  "IAX94AFDYEKiDf0T/UP9UiEGIAMgAv0AAgAgBv3mAUMAAIA//RMgBUMAAIA//RMgBv3lAf3mAf3kAf3mAf0LAgAgAEEQ" +
+  "aiEAIAFBEGohASACQRBqIQIgA0EQaiEDIARBAWshBAwACwsLlgEDBH8BewF/IARBBHQhCgJAA0AgAkUNAUEAIQYCQANA" +
+  "IAYgBEYNASAAIAZBBHRqIQggCP0AAgAhCUEBIQcCQANAIAcgA08NASAIIApqIQggCSAI/QACAP3kASEJIAdBAWohBwwA" +
+  "CwsgASAJ/QsCACABQRBqIQEgBkEBaiEGDAALCyAAIAogA2xqIQAgAkEBayECDAALCwvOAQMEfwF7An8gBUEEdCELAkAD" +
+  "QCADRQ0BQQAhBgJAA0AgBiAERg0BIAEgBiAEbEECdGohDEEAIQgCQANAIAggBUYNASAAIAhBBHRqIQlDAAAAAP0TIQpB" +
+  "ACEHAkADQCAHIARGDQEgCiAMIAdBAnRqKgIA/RMgCf0AAgD95gH95AEhCiAJIAtqIQkgB0EBaiEHDAALCyACIAr9CwIA" +
+  "IAJBEGohAiAIQQFqIQgMAAsLIAAgCyAEbGohACAGQQFqIQYMAAsLIANBAWshAwwACwsLuAEDA38BewN/IAVBBHQhDAJA" +
+  "A0AgA0UNAUEAIQYCQANAIAYgBEYNASABIAYgBGxBAnRqIQtBACEHAkADQCAHIARGDQEgCyoCAP0TIQkgACEKQQAhCAJA" +
+  "A0AgCCAFRg0BIAIgCSAK/QACAP3mAf0LAgAgCkEQaiEKIAJBEGohAiAIQQFqIQgMAAsLIAtBBGohCyAHQQFqIQcMAAsL" +
+  "IAAgDGohACAGQQFqIQYMAAsLIANBAWshAwwACwsLtgEBBn8gBUEEdCELAkADQCADRQ0BQQAhBgJAA0AgBiAERg0BQQAh" +
+  "ByABIQoCQANAIAcgBEYNASAAIQlBACEIAkADQCAIIAVGDQEgAiAJ/QACACAKIAhBBHRq/QACAP3kAf0LAgAgCUEQaiEJ" +
+  "IAJBEGohAiAIQQFqIQgMAAsLIAogC2ohCiAHQQFqIQcMAAsLIAAgC2ohACAGQQFqIQYMAAsLIAEgCyAEbGohASADQQFr" +
+  "IQMMAAsLC5UCAwd/AXsCfyAHQQR0IQ8CQANAIAVFDQFBACEJAkADQCAJIAZGDQFBACEKIAEhDgJAA0AgCiAGRg0BIAAh" +
+  "DUEAIQsCQANAIAsgB0YNASAN/QACACAOIAtBBHRq/QACAP3kASEQQQAhDCACIRIgAyALQQR0aiERAkADQCAMIAhGDQEg" +
+  "ECASKgIA/RMgEf0AAgD95gH95AEhECASQQRqIRIgESAPaiERIAxBAWohDAwACwsgBCAQ/QsCACANQRBqIQ0gBEEQaiEE" +
+  "IAtBAWohCwwACwsgAiAIQQJ0aiECIA4gD2ohDiAKQQFqIQoMAAsLIAAgD2ohACAJQQFqIQkMAAsLIAEgDyAGbGohASAF" +
+  "QQFrIQUMAAsLCw==";
 // END GENERATED
 
 type Exports = {
@@ -41,6 +46,17 @@ type Exports = {
   pair_aggregate(x: number, w: number, out: number, batch: number, n: number, c4: number): void;
   pair_spread(dy: number, w: number, dx: number, batch: number, n: number, c4: number): void;
   pair_add(r: number, s: number, out: number, batch: number, n: number, c4: number): void;
+  pair_add_edges(
+    r: number,
+    s: number,
+    a: number,
+    w: number,
+    out: number,
+    batch: number,
+    n: number,
+    c4: number,
+    k: number,
+  ): void;
 };
 
 let memory: WebAssembly.Memory | undefined;
@@ -220,8 +236,9 @@ export function pairSpreadInto(
 }
 
 /**
- * Receivers and senders broadcast over the pairs: `out[b, i, j, :] = r[b, i, :] + s[b, j, :]` for
- * `r, s [batch, n, c]`. SIMD when `c` is a multiple of 4.
+ * Receivers and senders broadcast over the pairs, plus optional edge terms:
+ * `out[b, i, j, :] = r[b, i, :] + s[b, j, :] (+ Σ_k a[b, i, j, k]·w[k, :])` for `r, s [batch, n, c]`,
+ * `a [batch, n, n, k]`, `w [k, c]`, in float32 in that order. SIMD when `c` is a multiple of 4.
  */
 export function pairAddInto(
   r: Float32Array,
@@ -230,19 +247,44 @@ export function pairAddInto(
   batch: number,
   n: number,
   c: number,
+  edges?: { readonly a: Float32Array; readonly w: Float32Array; readonly k: number },
 ): void {
-  const k = c % 4 === 0 ? simdFor(r, s, out) : undefined;
+  const k = c % 4 === 0
+    ? (edges ? simdFor(r, s, out, edges.a, edges.w) : simdFor(r, s, out))
+    : undefined;
+  if (k && edges) {
+    const { a, w } = edges;
+    k.pair_add_edges(
+      r.byteOffset,
+      s.byteOffset,
+      a.byteOffset,
+      w.byteOffset,
+      out.byteOffset,
+      batch,
+      n,
+      c >> 2,
+      edges.k,
+    );
+    return;
+  }
   if (k) {
     k.pair_add(r.byteOffset, s.byteOffset, out.byteOffset, batch, n, c >> 2);
     return;
   }
+  const f = Math.fround;
+  const kk = edges?.k ?? 0;
   for (let b = 0; b < batch; b++) {
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < n; j++) {
-        const at = ((b * n + i) * n + j) * c;
+        const pair = (b * n + i) * n + j;
+        const at = pair * c;
         const ri = (b * n + i) * c;
         const sj = (b * n + j) * c;
-        for (let ch = 0; ch < c; ch++) out[at + ch] = Math.fround(r[ri + ch] + s[sj + ch]);
+        for (let ch = 0; ch < c; ch++) {
+          let v = f(r[ri + ch] + s[sj + ch]);
+          for (let e = 0; e < kk; e++) v = f(v + f(edges!.a[pair * kk + e] * edges!.w[e * c + ch]));
+          out[at + ch] = v;
+        }
       }
     }
   }

@@ -199,4 +199,62 @@
         (local.set $s (i32.add (local.get $s) (i32.mul (local.get $stride) (local.get $n))))
         (local.set $batch (i32.sub (local.get $batch) (i32.const 1)))
         (br $each_b))))
+;; The same with edge terms: out[b, i, j, :] = r[b, i, :] + s[b, j, :] + Σ_k a[b, i, j, k]·w[k, :]
+  ;; for a [B, N, N, K], w [K, C] (the edge features' part of the same layer), k in order.
+  (func (export "pair_add_edges") (param $r i32) (param $s i32) (param $a i32) (param $w i32)
+      (param $out i32) (param $batch i32) (param $n i32) (param $c4 i32) (param $kk i32)
+    (local $i i32) (local $j i32) (local $c i32) (local $k i32) (local $ri i32) (local $sj i32)
+    (local $stride i32) (local $v v128) (local $wk i32) (local $ak i32)
+    (local.set $stride (i32.shl (local.get $c4) (i32.const 4)))
+    (block $done
+      (loop $each_b
+        (br_if $done (i32.eqz (local.get $batch)))
+        (local.set $i (i32.const 0))
+        (block $i_done
+          (loop $each_i
+            (br_if $i_done (i32.eq (local.get $i) (local.get $n)))
+            (local.set $j (i32.const 0))
+            (local.set $sj (local.get $s))
+            (block $j_done
+              (loop $each_j
+                (br_if $j_done (i32.eq (local.get $j) (local.get $n)))
+                (local.set $ri (local.get $r))
+                (local.set $c (i32.const 0))
+                (block $c_done
+                  (loop $each_c
+                    (br_if $c_done (i32.eq (local.get $c) (local.get $c4)))
+                    (local.set $v
+                      (f32x4.add (v128.load align=4 (local.get $ri))
+                        (v128.load align=4 (i32.add (local.get $sj) (i32.shl (local.get $c) (i32.const 4))))))
+                    ;; + Σ_k a[k]·w[k, c-group]
+                    (local.set $k (i32.const 0))
+                    (local.set $ak (local.get $a))
+                    (local.set $wk (i32.add (local.get $w) (i32.shl (local.get $c) (i32.const 4))))
+                    (block $k_done
+                      (loop $each_k
+                        (br_if $k_done (i32.eq (local.get $k) (local.get $kk)))
+                        (local.set $v
+                          (f32x4.add (local.get $v)
+                            (f32x4.mul (f32x4.splat (f32.load (local.get $ak)))
+                              (v128.load align=4 (local.get $wk)))))
+                        (local.set $ak (i32.add (local.get $ak) (i32.const 4)))
+                        (local.set $wk (i32.add (local.get $wk) (local.get $stride)))
+                        (local.set $k (i32.add (local.get $k) (i32.const 1)))
+                        (br $each_k)))
+                    (v128.store align=4 (local.get $out) (local.get $v))
+                    (local.set $ri (i32.add (local.get $ri) (i32.const 16)))
+                    (local.set $out (i32.add (local.get $out) (i32.const 16)))
+                    (local.set $c (i32.add (local.get $c) (i32.const 1)))
+                    (br $each_c)))
+                ;; next pair: its K edge features
+                (local.set $a (i32.add (local.get $a) (i32.shl (local.get $kk) (i32.const 2))))
+                (local.set $sj (i32.add (local.get $sj) (local.get $stride)))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $each_j)))
+            (local.set $r (i32.add (local.get $r) (local.get $stride)))
+            (local.set $i (i32.add (local.get $i) (i32.const 1)))
+            (br $each_i)))
+        (local.set $s (i32.add (local.get $s) (i32.mul (local.get $stride) (local.get $n))))
+        (local.set $batch (i32.sub (local.get $batch) (i32.const 1)))
+        (br $each_b))))
 )

@@ -112,6 +112,27 @@ Deno.test("SIMD loops give the same bits as the JavaScript loops, tails included
       ([r, s, out]) => pairAddInto(r, s, out, b, n, c),
     );
     assert.deepEqual(simdAdd[2], jsAdd[2], `pair add ${b}×${n}×${c}`);
+    for (const k of [1, 3]) {
+      const [simdEdges, jsEdges] = bothPaths(
+        [b * n * c, b * n * c, b * n * n * k, k * c, b * n * n * c],
+        ([r, s, a, w]) => {
+          wave(r, 6);
+          wave(s, 7);
+          wave(a, 8);
+          wave(w, 9);
+        },
+        ([r, s, a, w, out]) => pairAddInto(r, s, out, b, n, c, { a, w, k }),
+      );
+      assert.deepEqual(simdEdges[4], jsEdges[4], `pair add with ${k} edge terms ${b}×${n}×${c}`);
+      const [r, s, a, w, out] = jsEdges;
+      const pair = b * n * n - 1; // the last pair
+      const [bi, i, j] = [b - 1, n - 1, n - 1];
+      for (let ch = 0; ch < c; ch++) {
+        let want = r[(bi * n + i) * c + ch] + s[(bi * n + j) * c + ch];
+        for (let e = 0; e < k; e++) want += a[pair * k + e] * w[e * c + ch];
+        assert.ok(Math.abs(out[pair * c + ch] - want) < 1e-5);
+      }
+    }
     for (let bi = 0; bi < b; bi++) {
       for (let i = 0; i < n; i++) {
         for (let j = 0; j < n; j++) {

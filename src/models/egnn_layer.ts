@@ -161,8 +161,14 @@ export function egcl(
     const send = tf.matMul(flat, sender).reshape([b, n, hid]); // senders (j)
     const diff = pairDifferences(x); // [B,N,N,3], x_i − x_j
     const radial = diff.square().sum(-1, true); // [B,N,N,1]
-    let pre = pairAdd(recv, send).add(dense(radial, { w: p.edgeIn.distance })); // [B,N,N,H]
-    if (p.edgeIn.attr) pre = pre.add(dense(inputs.edgeAttr!, { w: p.edgeIn.attr })); // [B,N,N,H]
+    // the pair terms in one kernel: distance and attributes as K edge features
+    const edges = p.edgeIn.attr
+      ? {
+        features: tf.concat([radial, inputs.edgeAttr!], -1),
+        weight: tf.concat([p.edgeIn.distance, p.edgeIn.attr], 0),
+      }
+      : { features: radial, weight: p.edgeIn.distance };
+    const pre = pairAdd(recv, send, edges); // [B,N,N,H]
     const m = silu(dense(silu(pre), p.edgeOut)); // [B,N,N,H] messages m_ij
     const weight = dense(silu(dense(m, p.coordIn)), { w: p.coordOut }); // [B,N,N,1]
     const trans = applyFused(CLIP_TRANSLATION, diff.mul(weight)); // [B,N,N,3]

@@ -133,8 +133,8 @@ export function createGnn(config: GnnConfig, ctx: ModelContext): Model {
           const { receiver, sender, bias } = blk.edgeIn;
           const recv = dense(flat, { w: receiver, b: bias }).reshape([b, n, h]);
           const send = tf.matMul(flat, sender).reshape([b, n, h]);
-          let pre = pairAdd(recv, send); // [B,N,N,H]
-          if (attr) pre = pre.add(dense(attr, { w: blk.edgeIn.attr! }));
+          const edges = attr ? { features: attr, weight: blk.edgeIn.attr! } : undefined;
+          const pre = pairAdd(recv, send, edges); // [B,N,N,H]
           const m = silu(dense(silu(pre), blk.edgeOut)); // [B,N,N,H]
           const agg = aggregateSum(m, graph); // [B,N,H]
           hid = hid.add(dense(silu(dense(tf.concat([hid, agg], -1), blk.nodeIn)), blk.nodeOut));
