@@ -27,6 +27,8 @@ export interface RemulLossParts {
   readonly objective: Tensor | null;
   /** `L_equi`, or `null` when β = 0 (not computed). */
   readonly equivariance: Tensor | null;
+  /** The model's own regulariser (`auxLoss`, weight 1), when it has one. */
+  readonly aux?: Tensor;
 }
 
 /** Options of {@linkcode remulLoss}. */
@@ -126,5 +128,5 @@ export function remulLoss(
   if (objective) total = total.add(objective.mul(alpha));
   if (equivariance) total = total.add(equivariance.mul(beta));
   if (aux) total = total.add(aux);
-  return { total, objective, equivariance };
+  return { total, objective, equivariance, aux };
 }

@@ -22,11 +22,14 @@ export interface TaskGradientOptions extends Omit<RemulLossOptions, "alpha" | "b
 
 /** What {@linkcode remulTaskGradients} returns; the caller disposes `grads`. */
 export interface TaskGradients {
-  /** `α·∇L_obj + β·∇L_equi` by variable name, ready for `optimizer.applyGradients`. */
+  /**
+   * `α·∇L_obj + β·∇L_equi (+ ∇aux)` by variable name, ready for `optimizer.applyGradients`; the
+   * model's regulariser keeps weight 1, as with constant weights.
+   */
   readonly grads: Record<string, Tensor>;
   /** Task losses and last-layer gradient norms, for {@linkcode gradNormStep}. */
   readonly observation: GradNormObservation;
-  /** `α·L_obj + β·L_equi` at the current weights. */
+  /** `α·L_obj + β·L_equi + aux` at the current weights (aux: the model's regulariser, if any). */
   readonly loss: number;
 }
 
@@ -37,8 +40,8 @@ function sqNorm(grads: Record<string, Tensor>, vars: readonly Variable[]): Tenso
 }
 
 /**
- * Computes both tasks' gradients for one batch (two forward/backward passes) and combines them
- * with the current weights.
+ * Computes both tasks' gradients for one batch (two forward/backward passes, a third for a model
+ * with its own regulariser) and combines them with the current weights.
  *
  * @param forward the model.
  * @param batch `inputs` (each `[B, ...]`) and `target` `[B, ...]`.
@@ -69,30 +72,37 @@ export async function remulTaskGradients(
 ): Promise<TaskGradients> {
   const { state } = options;
   const params = options.params as Variable[];
-  // safeVariableGrads: a loss that throws leaves nothing behind (tfjs's tape keeps copies)
-  const task = (alpha: number, beta: number) =>
-    safeVariableGrads(
-      () => remulLoss(forward, batch, { ...options, alpha, beta }).total as tf.Scalar,
-      params,
-    );
-  const obj = task(1, 0);
-  let equi: ReturnType<typeof task>;
+  // The task losses are L_obj and L_equi alone; a model's own regulariser (GATr's, RPP's and
+  // PER's `auxLoss`) keeps its weight of 1, as with constant weights, in a pass of its own on
+  // the batch as it is. safeVariableGrads: a loss that throws leaves nothing behind.
+  let hasAux = false;
+  const task = (alpha: number, beta: number, part: "objective" | "equivariance" | "aux") =>
+    safeVariableGrads(() => {
+      const parts = remulLoss(forward, batch, { ...options, alpha, beta });
+      if (parts.aux) hasAux = true;
+      return parts[part] as tf.Scalar;
+    }, params);
+  const passes: ReturnType<typeof task>[] = [];
   try {
-    equi = task(0, 1);
+    passes.push(task(1, 0, "objective"));
+    passes.push(task(0, 1, "equivariance"));
+    if (hasAux) passes.push(task(1, 0, "aux"));
   } catch (e) {
-    tf.dispose([obj.value, obj.grads]);
+    tf.dispose(passes.flatMap((p) => [p.value, p.grads]));
     throw e;
   }
+  const [obj, equi, aux] = passes;
   // A variable that does not affect a task's loss has no gradient in it (tfjs leaves it out):
-  // that task contributes zero. A variable in neither gets no entry (the optimiser skips it).
+  // that task contributes zero. A variable in none gets no entry (the optimiser skips it).
   const grads = tf.tidy(() => {
     const out: Record<string, Tensor> = {};
     for (const v of params) {
-      const go = obj.grads[v.name];
-      const ge = equi.grads[v.name];
-      if (go && ge) out[v.name] = go.mul(state.alpha).add(ge.mul(state.beta));
-      else if (go) out[v.name] = go.mul(state.alpha);
-      else if (ge) out[v.name] = ge.mul(state.beta);
+      const terms = [
+        obj.grads[v.name]?.mul(state.alpha),
+        equi.grads[v.name]?.mul(state.beta),
+        aux?.grads[v.name],
+      ].filter((t): t is Tensor => t !== undefined);
+      if (terms.length > 0) out[v.name] = terms.length === 1 ? terms[0] : tf.addN(terms);
     }
     return out;
   });
@@ -102,13 +112,14 @@ export async function remulTaskGradients(
       equi.value,
       sqNorm(obj.grads, options.lastLayer),
       sqNorm(equi.grads, options.lastLayer),
+      aux?.value ?? tf.scalar(0),
     ])
   );
-  const [lObj, lEqui, gObj2, gEqui2] = await packed.data();
-  tf.dispose([obj.value, equi.value, obj.grads, equi.grads, packed]);
+  const [lObj, lEqui, gObj2, gEqui2, auxValue] = await packed.data();
+  tf.dispose([...passes.flatMap((p) => [p.value, p.grads]), packed]);
   return {
     grads,
-    loss: state.alpha * lObj + state.beta * lEqui,
+    loss: state.alpha * lObj + state.beta * lEqui + auxValue,
     observation: {
       objective: lObj,
       equivariance: lEqui,
