@@ -210,10 +210,13 @@ const EQUIVARIANCE_ITEMS = 8192;
  * The largest batch of transformed copies sent through the model at once for E and E': 8192
  * items (2048 N-body samples of 4 bodies, 264 MoCap samples of 31 joints). A fixed sample count
  * let a 31-joint GATr or SE(3)-Transformer allocate past the wasm heap's reach (`memory access
- * out of bounds`) on 2048 × 31 tokens; the errors do not depend on the chunking.
+ * out of bounds`) on 2048 × 31 tokens; the errors do not depend on the chunking. Items per sample
+ * are the largest leading axis of the input fields with two or more axes (1 when there is none).
  */
 export function equivarianceBatch(dataset: Pick<Dataset, "inputs">): number {
-  const items = dataset.inputs[0]?.shape[0] ?? 1;
+  // items per sample: the leading axis of the per-item fields (`[N, k]`); a field of one axis is
+  // one vector per sample
+  const items = Math.max(1, ...dataset.inputs.map((f) => (f.shape.length >= 2 ? f.shape[0] : 1)));
   return Math.max(1, Math.floor(EQUIVARIANCE_ITEMS / Math.max(1, items)));
 }
 
