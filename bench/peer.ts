@@ -3,14 +3,14 @@
  * belongs to, so the numbers speak for the cases the benchmark runs. The model config, the batch
  * size, the learning rate and the gradient clip are read from the suites, never repeated here.
  *
- * - Transformer, GNN, EGNN: the N-body suite (`bench/nbody.ts`), on the N-body data set itself
- *   (4 bodies; per body mass [1], position [3], velocity [3]; target positions [3]).
+ * - Transformer, GATr, GNN, EGNN: the N-body suite (`bench/nbody.ts`), on the N-body data set
+ *   itself (4 bodies; per body mass [1], position [3], velocity [3]; target positions [3]).
  * - MLP: the MoCap suite (`bench/mocap.ts`), on N(0, 1) values shaped like CMU MoCap (31 joints,
  *   position and velocity [3] each, target positions [3]): the real data needs a download, and
  *   timing does not depend on the values.
  *
- * Run by default: Transformer small (3 blocks × 64 channels) and paper (10 × 384), and GNN, EGNN
- * and MLP small. `--configs` picks other scales.
+ * Run by default: Transformer small (3 blocks × 64 channels) and paper (10 × 384), and GATr
+ * (3 blocks × (8 mv + 32 s), 4 heads), GNN, EGNN and MLP small. `--configs` picks other scales.
  *
  * @module
  */
@@ -69,6 +69,7 @@ const mocapShaped: PeerWorkload["dataset"] = (samples, seed) =>
 
 const DEFAULTS: Readonly<Record<string, readonly Scale[]>> = {
   transformer: ["small", "paper"],
+  gatr: ["small"],
   gnn: ["small"],
   egnn: ["small"],
   mlp: ["small"],
@@ -76,7 +77,7 @@ const DEFAULTS: Readonly<Record<string, readonly Scale[]>> = {
 
 /** Every workload the peer comparison knows, in table order. */
 export const PEER_WORKLOADS: readonly PeerWorkload[] = [
-  ...["transformer", "gnn", "egnn"].flatMap((m) =>
+  ...["transformer", "gatr", "gnn", "egnn"].flatMap((m) =>
     SCALES.map((s) => fromSuite(nbodySuite, m, s, "nbody", DEFAULTS[m].includes(s), nbodyData))
   ),
   ...SCALES.map((s) =>

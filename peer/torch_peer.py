@@ -2,7 +2,7 @@
 """PyTorch twins of remul-bench's models, and the PyTorch side of `deno task peer`.
 
 Written from the TypeScript definitions in src/models/ (transformer.ts, nn.ts, gnn.ts, egnn.ts,
-egnn_layer.ts, mlp.ts, _graph.ts): same layers, same parameter shapes in the same order, weights
+egnn_layer.ts, mlp.ts, _graph.ts, gatr/*.ts): same layers, same parameter shapes in the same order, weights
 stored as `[in, out]` like ours, so our initial weights load here one tensor at a time and the two
 sides can be checked to compute the same forward output before anything is timed.
 
@@ -16,7 +16,10 @@ shape). Every answer is one JSON line on stdout; progress goes to stderr.
   parameter count; keep the training split (`train/<field>`, `train/target`) and the test batch
   (`test/<field>`); load `probe/<i>` (a second weight set, if sent) and return the prediction on
   the test batch, then load `weights/<i>` (our initial parameters, in order, shape-checked) and
-  return the prediction again. The model keeps the initial weights for timing.
+  return the prediction again (and each time the auxiliary loss, for models that have one:
+  GATr's regulariser). The model keeps the initial weights for timing. Arrays
+  `constants/<name>` are constant tables the model takes from our side instead of rebuilding
+  them (GATr's algebra, see the GATr section below).
 - op "time": time `1 + warmup + repeats` training steps with α=1, β=0 (plain) and then with
   α=1, β=1 (REMUL: the batch and a rotated copy in one forward pass of 2B), each with a fresh Adam
   (lr, eps 1e-7 as tfjs) and global-norm gradient clipping, exactly as src/training/train.ts steps;
@@ -147,7 +150,7 @@ def field_size(spec):
 class Transformer(PeerModel):
     """src/models/transformer.ts: linear embed, pre-LN blocks, linear head."""
 
-    def __init__(self, cfg, inputs, target, edges):
+    def __init__(self, cfg, inputs, target, edges, consts=None):
         super().__init__()
         c, heads = cfg["channels"], cfg["heads"]
         if c % heads:
@@ -176,7 +179,7 @@ class Transformer(PeerModel):
 class Gnn(PeerModel):
     """src/models/gnn.ts: embed, GCL layers with sum aggregation and residual, 2-layer decoder."""
 
-    def __init__(self, cfg, inputs, target, edges):
+    def __init__(self, cfg, inputs, target, edges, consts=None):
         super().__init__()
         h = cfg["hidden"]
         n = inputs[0]["shape"][0]
@@ -227,7 +230,7 @@ class Gnn(PeerModel):
 class Egnn(PeerModel):
     """src/models/egnn.ts + egnn_layer.ts: EGNN with velocities (E_GCL_vel), dense pairs."""
 
-    def __init__(self, cfg, inputs, target, edges):
+    def __init__(self, cfg, inputs, target, edges, consts=None):
         super().__init__()
         h = cfg["hidden"]
         layers = cfg["layers"]
@@ -313,7 +316,7 @@ class Egnn(PeerModel):
 class Mlp(PeerModel):
     """src/models/mlp.ts: flattened fields, swish hidden layers, linear head."""
 
-    def __init__(self, cfg, inputs, target, edges):
+    def __init__(self, cfg, inputs, target, edges, consts=None):
         super().__init__()
         self.names = [f["name"] for f in inputs]
         self.target_shape = list(target["shape"])
@@ -331,7 +334,237 @@ class Mlp(PeerModel):
         return dense(x, *self.head).reshape(b, *self.target_shape)
 
 
-MODELS = {"transformer": Transformer, "gnn": Gnn, "egnn": Egnn, "mlp": Mlp}
+# --- GATr (mirror src/models/gatr/) ----------------------------------------------------------
+#
+# The algebra's constant tables are not rebuilt here: our side sends them with the load request
+# (src/peer/constants.ts, arrays `constants/<name>`), exactly the Float32Arrays src/models/gatr/
+# algebra.ts derives, so both sides use the same numbers:
+#   gatr/geometricProduct [16 out, 16 left, 16 right]  (GEOMETRIC_PRODUCT)
+#   gatr/join             [16, 16, 16]                 (JOIN: dual(dual(x) ∧ dual(y)))
+#   gatr/linearBasis      [9, 16 out, 16 in]           (LINEAR_BASIS, the 9 equivariant maps)
+#   gatr/innerMask        [16], 1 on the blades without e0 (INNER_PRODUCT_INDICES)
+# What follows is the same math with torch ops, on multivectors in GATr's public layout
+# [..., channels, 16] (component order of algebra.ts: 1, e0, e1, e2, e3, e01, e02, e03, e12, e13,
+# e23, e012, e013, e023, e123, e0123). Our side runs the same maps in factored and blade-major
+# block forms (_layout.ts, equi_linear.ts, bilinear.ts); here they are the dense tables, as the
+# reference GATr applies them (einsum with the product table; the equivariant linear map as one
+# [16·C_in, 16·C_out] matrix assembled from the weights and the basis on every call).
+
+GATR_REG_WEIGHT = 0.01  # gatr.ts
+GATR_NORM_EPS = 0.01  # normalization.ts LAYER_NORM_EPS
+GATR_ATTN_EPS = 1e-3  # geometric_attention.ts ATTENTION_NORMALIZER_EPS
+GATR_POINT_THRESHOLD = 1e-3  # embedding.ts POINT_EXTRACTION_THRESHOLD
+GATR_ATTN_IP = [0, 2, 3, 4, 8, 9, 10]  # 1, e1, e2, e3, e12, e13, e23 (geometric_attention.ts)
+E012, E013, E023, E123 = 11, 12, 13, 14
+
+
+class EquiLinear:
+    """equi_linear_layer.ts: mv→mv (9 basis maps, w [C_out, C_in, 9]), scalars→component 0
+    (s2mv, with bias) or a bias on component 0, component 0→scalars (mv2s, with bias),
+    scalars→scalars (s2s, no bias). Parameters created in our creation order: w, then s2mv.w,
+    s2mv.b (or bias), then s2s.w, mv2s.w, mv2s.b."""
+
+    def __init__(self, p, in_mv, out_mv, in_s, out_s):
+        self.in_mv, self.out_mv, self.in_s, self.out_s = in_mv, out_mv, in_s, out_s
+        self.w = p.uniform((out_mv, in_mv, 9), 1.0 / math.sqrt(in_mv))
+        self.bias = self.s2mv_w = self.s2mv_b = self.s2s_w = self.mv2s_w = self.mv2s_b = None
+        if in_s > 0:
+            self.s2mv_w = p.uniform((in_s, out_mv), 1.0 / math.sqrt(in_s))
+            self.s2mv_b = p.uniform((out_mv,), 1.0 / math.sqrt(in_s + in_mv))
+        else:
+            self.bias = p.uniform((out_mv,), 0.0)
+        if out_s > 0:
+            if in_s > 0:
+                self.s2s_w = p.uniform((in_s, out_s), 1.0 / math.sqrt(2 * in_s))
+            self.mv2s_w = p.uniform((in_mv, out_s), 1.0 / math.sqrt(in_mv))
+            self.mv2s_b = p.uniform((out_s,), 1.0 / math.sqrt(in_mv + in_s))
+
+    def __call__(self, basis, mv, s):
+        """mv [..., C_in, 16], s [..., S_in] (or None) -> mv [..., C_out, 16], s [..., S_out]."""
+        lead = mv.shape[:-2]
+        # K[(i, p), (o, q)] = Σ_b W[o, i, b] basis[b, q, p]
+        k = torch.einsum("oib,bqp->ipoq", self.w, basis).reshape(16 * self.in_mv, 16 * self.out_mv)
+        y = (mv.reshape(-1, 16 * self.in_mv) @ k).reshape(*lead, self.out_mv, 16)
+        scalar = dense(s, self.s2mv_w, self.s2mv_b) if self.in_s > 0 else self.bias  # [..., C_out]
+        y = y + F.pad(scalar.unsqueeze(-1), (0, 15))  # onto component 0 only
+        s_out = None
+        if self.out_s > 0:
+            s_out = dense(mv[..., 0], self.mv2s_w, self.mv2s_b)
+            if self.in_s > 0:
+                s_out = s_out + dense(s, self.s2s_w)
+        return y, s_out
+
+
+def gatr_layer_norms(mv, s, inner):
+    """normalization.ts: the equivariant layer norm x / sqrt(max(mean_c ⟨x_c, x_c⟩, 0.01)) on the
+    multivectors; nn.ts's layer norm (no affine) on the scalars."""
+    sq = (mv.square() * inner).sum((-1, -2), keepdim=True) / mv.shape[-2]
+    return mv * torch.rsqrt(sq.clamp(min=GATR_NORM_EPS)), layer_norm(s)
+
+
+def gatr_attention_features(x):
+    """geometric_attention.ts, per multivector x [..., 16]: the inner-product part (7) and the
+    distance part [Σ ã², w̃², w̃·ã] (5) of the query form, t̃ = t · t₃ / (t₃² + ε)."""
+    ip = x[..., GATR_ATTN_IP]
+    a = x[..., E012:E023 + 1]  # e012, e013, e023
+    w = x[..., E123:E123 + 1]
+    w2 = w.square()
+    r2 = w2 / (w2 + GATR_ATTN_EPS).square()
+    dist = torch.cat([a.square().sum(-1, keepdim=True), w2, w * a], -1) * r2
+    return ip, dist
+
+
+class GatrAttention:
+    """attention_layer.ts + geometric_attention.ts: multi-query geometric self-attention. Queries
+    H·c mv and H·s scalars (head-major), one shared key and value head (c, s); the projections as
+    one EquiLinear (our fused qkv); distance weights exp(log_w [H, c]); scale 1/sqrt(12c + s)."""
+
+    def __init__(self, p, mv_ch, s_ch, heads):
+        self.h = heads
+        self.c = max((2 * mv_ch) // heads, 1)
+        self.s = max((2 * s_ch) // heads, 4)
+        h, c, s = self.h, self.c, self.s
+        self.qkv = EquiLinear(p, mv_ch, h * c + 2 * c, s_ch, h * s + 2 * s)
+        self.out = EquiLinear(p, h * c, mv_ch, h * s, s_ch)
+        self.log_w = p.uniform((h, c), 0.0)
+
+    def __call__(self, basis, mv, s):
+        h, c, sc = self.h, self.c, self.s
+        b, n = mv.shape[0], mv.shape[1]
+        qkv_mv, qkv_s = self.qkv(basis, mv, s)
+        q_mv, k_mv, v_mv = qkv_mv.split([h * c, c, c], 2)
+        q_s, k_s, v_s = qkv_s.split([h * sc, sc, sc], 2)
+        d = 12 * c + sc
+        scale = 1.0 / math.sqrt(d)
+        q_ip, q_dist = gatr_attention_features(q_mv.reshape(b, n, h, c, 16))
+        q_dist = q_dist * self.log_w.exp().unsqueeze(-1)  # [B, N, H, c, 5]
+        q = torch.cat([torch.cat([q_ip, q_dist], -1).reshape(b, n, h, 12 * c),
+                       q_s.reshape(b, n, h, sc)], -1) * scale  # [B, N, H, D]
+        k_ip, k_dist = gatr_attention_features(k_mv)  # [B, N, c, ·]
+        # key form [ip, −w̃², −Σ ã², 2 w̃·ã]: φ(q)·ψ(k) = −‖q̃_a k̃₃ − k̃_a q̃₃‖²
+        k_dist = torch.cat([-k_dist[..., 1:2], -k_dist[..., 0:1], 2 * k_dist[..., 2:5]], -1)
+        k = torch.cat([torch.cat([k_ip, k_dist], -1).reshape(b, n, 12 * c), k_s], -1)  # [B, N, D]
+        attn = torch.softmax(q.reshape(b, n * h, d) @ k.transpose(1, 2), -1)  # [B, N·H, N]
+        v = torch.cat([v_mv.reshape(b, n, 16 * c), v_s], -1)  # [B, N, 16c + s]
+        o = (attn @ v).reshape(b, n, h, 16 * c + sc)
+        o_mv = o[..., :16 * c].reshape(b, n, h * c, 16)
+        o_s = o[..., 16 * c:].reshape(b, n, h * sc)
+        return self.out(basis, o_mv, o_s)
+
+
+class GatrMlp:
+    """mlp.ts + geometric_bilinear_layer.ts: EquiLinear(C → 4·C, S → 0) for L, R, JL, JR (our
+    fused four parts), gp = L R and join(JL, JR)·ref_e123 per channel, EquiLinear(2C → 2C,
+    S → 2S) on [gp, join] with the normed scalars, gated tanh-GELU on multivectors (gate:
+    their component 0) and exact GELU on scalars, EquiLinear(2C → C, 2S → S)."""
+
+    def __init__(self, p, mv_ch, s_ch):
+        self.c = mv_ch
+        self.inputs = EquiLinear(p, mv_ch, 4 * mv_ch, s_ch, 0)
+        self.bilinear_out = EquiLinear(p, 2 * mv_ch, 2 * mv_ch, s_ch, 2 * s_ch)
+        self.out = EquiLinear(p, 2 * mv_ch, mv_ch, 2 * s_ch, s_ch)
+
+    def __call__(self, consts, mv, s, e123):
+        c = self.c
+        y, _ = self.inputs(consts["basis"], mv, s)
+        l, r, jl, jr = y.split([c, c, c, c], -2)
+        gp = torch.einsum("ijk,...j,...k->...i", consts["gp"], l, r)
+        jn = torch.einsum("ijk,...j,...k->...i", consts["join"], jl, jr) * e123.reshape(-1, 1, 1, 1)
+        h_mv, h_s = self.bilinear_out(consts["basis"], torch.cat([gp, jn], -2), s)
+        h_mv = F.gelu(h_mv[..., 0:1], approximate="tanh") * h_mv
+        h_s = F.gelu(h_s)  # exact (erf) GELU on the scalars
+        return self.out(consts["basis"], h_mv, h_s)
+
+
+class Gatr(PeerModel):
+    """gatr.ts + net.ts + block.ts: the N-body wrapper's embedding (per multivector channel k:
+    point(k-th position) + translator(k-th vector), plus scalar(first column of the first scalar
+    field) in channel 0; other scalar columns as auxiliary scalars, else one channel of zeros),
+    EquiLinear in, blocks (pre-norm attention, pre-norm geometric MLP, residuals on both streams),
+    EquiLinear out, extract_point of channel 0 (no residual). Forward returns the prediction and
+    the regulariser 0.01·mean_batch Σ_nodes[(|e123| − 1)² + s²]."""
+
+    def __init__(self, cfg, inputs, target, edges, consts=None):
+        super().__init__()
+        if not consts or "gatr/geometricProduct" not in consts:
+            raise ValueError("gatr: the algebra tables (constants/gatr/*) were not sent")
+        for key, name in [("gp", "geometricProduct"), ("join", "join"), ("basis", "linearBasis"),
+                          ("inner", "innerMask")]:
+            self.register_buffer(key, consts[f"gatr/{name}"])
+        if target["kind"] != "position":
+            raise ValueError("gatr: the target must be a position field")
+        self.positions = [f["name"] for f in inputs if f["kind"] == "position"]
+        self.vectors = [f["name"] for f in inputs if f["kind"] == "vector"]
+        scalars = [f for f in inputs if f["kind"] == "scalar"]
+        self.scalar = scalars[0]["name"] if scalars else None
+        self.aux = []  # (name, first column, width)
+        for i, f in enumerate(scalars):
+            start = 1 if i == 0 else 0
+            if f["shape"][1] > start:
+                self.aux.append((f["name"], start, f["shape"][1] - start))
+        in_mv = max(len(self.positions), len(self.vectors))
+        in_s = max(sum(w for _, _, w in self.aux), 1)
+        self.length_scale = cfg["lengthScale"]
+        self.vector_scale = cfg["vectorScale"]
+        mv_ch, s_ch, heads = cfg["mvChannels"], cfg["sChannels"], cfg["heads"]
+        p = Params()
+        self.linear_in = EquiLinear(p, in_mv, mv_ch, in_s, s_ch)
+        self.blocks = [(GatrAttention(p, mv_ch, s_ch, heads), GatrMlp(p, mv_ch, s_ch))
+                       for _ in range(cfg["blocks"])]
+        self.linear_out = EquiLinear(p, mv_ch, 1, s_ch, 1)
+        self.finish(p)
+
+    def embed(self, fields):
+        b, n = fields[self.positions[0]].shape[:2]
+        channels = []
+        for k in range(max(len(self.positions), len(self.vectors))):
+            x = torch.zeros(b, n, 16)
+            if k < len(self.positions):
+                p = fields[self.positions[k]]
+                if self.length_scale != 1:
+                    p = p / self.length_scale
+                # point: e012 = −z, e013 = y, e023 = −x, e123 = 1 (components 11..14)
+                x = x + F.pad(torch.stack([-p[..., 2], p[..., 1], -p[..., 0], torch.ones_like(p[..., 0])],
+                                          -1), (E012, 15 - E123))
+            if k < len(self.vectors):
+                v = fields[self.vectors[k]]
+                if self.vector_scale != 1:
+                    v = v / self.vector_scale
+                # translator 1 − ½ e0 t: scalar 1, e01, e02, e03 = −t/2
+                x = x + F.pad(torch.cat([torch.ones_like(v[..., :1]), v.new_zeros(*v.shape[:-1], 4),
+                                         -0.5 * v], -1), (0, 8))
+            if k == 0 and self.scalar:
+                x = x + F.pad(fields[self.scalar][..., 0:1], (0, 15))
+            channels.append(x)
+        mv = torch.stack(channels, 2)  # [B, N, C_in, 16]
+        if self.aux:
+            s = torch.cat([fields[name][..., a:a + w] for name, a, w in self.aux], -1)
+        else:
+            s = torch.zeros(b, n, 1)
+        return mv, s
+
+    def forward(self, fields):
+        consts = {"gp": self.gp, "join": self.join, "basis": self.basis}
+        mv, s = self.embed(fields)
+        e123 = mv.mean((1, 2))[:, E123]  # join reference ("data" mode): [B]
+        mv, s = self.linear_in(self.basis, mv, s)
+        for attn, mlp in self.blocks:
+            a_mv, a_s = attn(self.basis, *gatr_layer_norms(mv, s, self.inner))
+            mv, s = mv + a_mv, s + a_s
+            m_mv, m_s = mlp(consts, *gatr_layer_norms(mv, s, self.inner), e123)
+            mv, s = mv + m_mv, s + m_s
+        mv, s = self.linear_out(self.basis, mv, s)
+        o = mv[:, :, 0, :]  # [B, N, 16]
+        w = o[..., E123:E123 + 1]
+        reg = (w.abs() - 1).square().sum((1, 2)) + s.square().sum((1, 2))
+        safe = torch.where(w.abs() > GATR_POINT_THRESHOLD, w, torch.full_like(w, GATR_POINT_THRESHOLD))
+        points = torch.stack([-o[..., E023], o[..., E013], -o[..., E012]], -1) / safe
+        if self.length_scale != 1:
+            points = points * self.length_scale
+        return points, reg.mean() * GATR_REG_WEIGHT
+
+
+MODELS = {"transformer": Transformer, "gnn": Gnn, "egnn": Egnn, "mlp": Mlp, "gatr": Gatr}
 
 
 # --- training step (mirror src/training/train.ts and remul_loss.ts) --------------------------
@@ -380,8 +613,14 @@ def rotate(x, rotations):
     return torch.bmm(x.reshape(shape[0], -1, 3), rotations.transpose(1, 2)).reshape(shape)
 
 
+def unpack(out):
+    """A model's output: the prediction, or (prediction, auxiliary loss) as GATr's."""
+    return out if isinstance(out, tuple) else (out, None)
+
+
 def remul_loss(model, inputs, target, alpha, beta, rotations, specs, target_spec):
-    """alpha * mse(f(x), y) + beta * mse(f(g x), g y); both terms in one 2B forward pass."""
+    """alpha * mse(f(x), y) + beta * mse(f(g x), g y) (+ the model's auxiliary loss, as
+    remul_loss.ts adds it); both terms in one 2B forward pass."""
     b = target.shape[0]
     if beta != 0:
         gx = {s["name"]: inputs[s["name"]] if s["kind"] == "scalar" else rotate(inputs[s["name"]], rotations)
@@ -389,11 +628,15 @@ def remul_loss(model, inputs, target, alpha, beta, rotations, specs, target_spec
         gy = target if target_spec["kind"] == "scalar" else rotate(target, rotations)
     if alpha != 0 and beta != 0:
         joint = {s["name"]: torch.cat([inputs[s["name"]], gx[s["name"]]], 0) for s in specs}
-        out = model(joint)
-        return alpha * F.mse_loss(out[:b], target) + beta * F.mse_loss(out[b:], gy)
-    if alpha != 0:
-        return alpha * F.mse_loss(model(inputs), target)
-    return beta * F.mse_loss(model(gx), gy)
+        out, aux = unpack(model(joint))
+        loss = alpha * F.mse_loss(out[:b], target) + beta * F.mse_loss(out[b:], gy)
+    elif alpha != 0:
+        out, aux = unpack(model(inputs))
+        loss = alpha * F.mse_loss(out, target)
+    else:
+        out, aux = unpack(model(gx))
+        loss = beta * F.mse_loss(out, gy)
+    return loss if aux is None else loss + aux
 
 
 def time_training(state, req, alpha, beta):
@@ -439,7 +682,7 @@ def time_inference(state, req):
     with torch.no_grad():
         for i in range(req["inferenceWarmup"] + req["inferenceRepeats"]):
             t0 = time.perf_counter()
-            y = model(batch)
+            y, _ = unpack(model(batch))
             _ = y.contiguous()
             if i >= req["inferenceWarmup"]:
                 times.append((time.perf_counter() - t0) * 1000.0)
@@ -468,7 +711,9 @@ def op_load(req, arrays):
         raise ValueError(f"no PyTorch model for {req['model']!r}; known: {', '.join(MODELS)}")
     torch.manual_seed(req["seed"])
     edges = req.get("edges")
-    model = cls(req["config"], req["inputs"], req["target"], edges)
+    # constant tables our side sends (e.g. GATr's algebra), by name without the prefix
+    consts = {k[len("constants/"):]: v for k, v in arrays.items() if k.startswith("constants/")}
+    model = cls(req["config"], req["inputs"], req["target"], edges, consts)
     params = list(model.parameters())
     count = sum(p.numel() for p in params)
     answer = {"params": count, "paramTensors": len(params)}
@@ -496,10 +741,16 @@ def op_load(req, arrays):
         if "probe/0" in arrays:
             for i, p in enumerate(params):
                 p.copy_(arrays[f"probe/{i}"])
-            answer["probePrediction"] = finite_list(model(state["test"]))
+            y, aux = unpack(model(state["test"]))
+            answer["probePrediction"] = finite_list(y)
+            if aux is not None:
+                answer["probeAuxLoss"] = finite_list(aux)[0]
         for p, w in zip(params, weights):
             p.copy_(w)
-        answer["prediction"] = finite_list(model(state["test"]))
+        y, aux = unpack(model(state["test"]))
+        answer["prediction"] = finite_list(y)
+        if aux is not None:
+            answer["auxLoss"] = finite_list(aux)[0]
     return state, answer
 
 

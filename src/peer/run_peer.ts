@@ -12,16 +12,17 @@ import { type BackendChoice, initBackend } from "../backend/backend.ts";
 import { loadNativeBlas } from "../backend/native_blas.ts";
 import { resolveConfig } from "../core/config.ts";
 import { deriveSeed } from "../core/hash.ts";
-import { disposeBatch, makeBatch } from "../data/dataset.ts";
+import { type Dataset, disposeBatch, makeBatch } from "../data/dataset.ts";
 import { inferenceTime } from "../metrics/evaluate.ts";
 import { summarizeTimes, type TimingSummary } from "../metrics/timing.ts";
 import { trainStepTime } from "../metrics/train_step_time.ts";
-import { countParams } from "../models/model.ts";
+import { countParams, type Model } from "../models/model.ts";
 import { createModel, createRegistries } from "../registry.ts";
 import { tf, type Variable } from "../tf.ts";
 import { Rng } from "../core/rng.ts";
 import { type TorchHello, TorchPeer, type TorchPython } from "./torch_peer.ts";
 import type { PeerWorkload } from "./workload.ts";
+import { peerConstants } from "./constants.ts";
 
 /**
  * Largest relative forward difference accepted: max |ours − PyTorch| / max |ours| on the test
@@ -54,9 +55,12 @@ export interface PeerRecord
   readonly params: { readonly ours: number; readonly torch: number };
   /**
    * max |ours − torch| / max |ours| of the forward pass on the test batch with the same weights
-   * (the larger of the initial and the probe weight sets).
+   * (the larger of the initial and the probe weight sets; for models with an auxiliary loss, also
+   * its relative difference).
    */
   readonly forwardRelDiff: number;
+  /** The same, for each weight set: our initial weights and the probe weights. */
+  readonly forwardRelDiffs: Pick<TwinCheck, "initial" | "probe" | "aux">;
   /** Our timings. */
   readonly ours: PeerSideTimes;
   /** PyTorch's timings. */
@@ -139,7 +143,11 @@ function maxAbs(values: ArrayLike<number | null>): number {
   return m;
 }
 
-function forwardRelDiff(ours: Float32Array, torch: readonly (number | null)[]): number {
+/**
+ * max |ours − PyTorch| / max |ours| of two predictions (Infinity when the lengths differ or
+ * PyTorch's has a non-finite value, sent as null).
+ */
+export function forwardRelDiff(ours: Float32Array, torch: readonly (number | null)[]): number {
   if (ours.length !== torch.length) return Infinity;
   let d = 0;
   for (let i = 0; i < ours.length; i++) {
@@ -181,6 +189,110 @@ function side(
   };
 }
 
+/** What {@linkcode loadTwin} found. */
+export interface TwinCheck {
+  /** Trainable scalars of the PyTorch model, counted there. */
+  readonly torchParams: number;
+  /** Why our weights did not load into it (shapes differ), if they did not. */
+  readonly error?: string;
+  /** {@link forwardRelDiff} with our initial weights. */
+  readonly initial: number;
+  /** {@link forwardRelDiff} with the probe weights ({@link probeWeights}). */
+  readonly probe: number;
+  /**
+   * For models with an auxiliary loss (GATr's regulariser, part of the training loss): its
+   * relative difference |ours − PyTorch| / |ours| with each weight set.
+   */
+  readonly aux?: { readonly initial: number; readonly probe: number };
+}
+
+/** The largest relative difference of a {@link TwinCheck}, predictions and auxiliary losses. */
+export function twinRelDiff(t: TwinCheck): number {
+  return Math.max(t.initial, t.probe, t.aux?.initial ?? 0, t.aux?.probe ?? 0);
+}
+
+/**
+ * Builds a model's PyTorch twin with our initial weights, our data and the constant tables it
+ * takes from us (`constants.ts`), and compares its forward output on the test batch (the first
+ * `batch` test samples) with ours, with our initial weights and with a probe weight set. Our
+ * model keeps its initial weights.
+ *
+ * @param torch a running PyTorch side.
+ * @param id model id.
+ * @param config the resolved model config.
+ * @param model our model, built from `dataset` with `config`.
+ * @param dataset the data set (training split and at least `batch` test samples).
+ * @param batch samples of the test batch.
+ * @param seed seed of the PyTorch side and of the probe weights.
+ * @returns the twin's parameter count and the relative forward differences.
+ * @throws Error when the PyTorch side cannot build the model.
+ */
+export async function loadTwin(
+  torch: TorchPeer,
+  id: string,
+  config: Readonly<Record<string, unknown>>,
+  model: Model,
+  dataset: Dataset,
+  batch: number,
+  seed: number,
+): Promise<TwinCheck> {
+  const test = dataset.splits.test;
+  const testBatch = makeBatch(dataset, test, [...Array(batch).keys()]);
+  const predict = async () => {
+    const [y, aux] = tf.tidy(() => {
+      const out = model.forward(testBatch.inputs);
+      return out.auxLoss ? [out.prediction, out.auxLoss] : [out.prediction];
+    });
+    const values = (await y.data()) as Float32Array;
+    const auxLoss = aux ? (await aux.data())[0] : undefined;
+    tf.dispose([y, aux]);
+    return { values, auxLoss };
+  };
+  const weights = await Promise.all(
+    model.params.map(async (v) => ({ values: (await v.data()) as Float32Array, shape: v.shape })),
+  );
+  const probe = probeWeights(weights.map((w) => w.shape), deriveSeed(seed, "probe"));
+  setWeights(model.params, probe);
+  const ourProbe = await predict();
+  setWeights(model.params, weights.map((w) => w.values));
+  const ourPrediction = await predict();
+  disposeBatch(testBatch);
+  const testInputs: Record<string, Float32Array> = {};
+  for (const f of dataset.inputs) {
+    const size = f.shape.reduce((a, b) => a * b, 1);
+    testInputs[f.name] = test.inputs[f.name].subarray(0, batch * size);
+  }
+  const loaded = await torch.load({
+    model: id,
+    config,
+    inputs: dataset.inputs,
+    target: dataset.target,
+    edges: dataset.edges,
+    rotations: dataset.trainRotations,
+    seed,
+    weights,
+    probe,
+    constants: peerConstants(id),
+    train: dataset.splits.train.inputs,
+    trainTarget: dataset.splits.train.target,
+    trainSize: dataset.splits.train.size,
+    test: testInputs,
+    testSize: batch,
+  });
+  const auxDiff = (ours: number, torch: number | null | undefined) =>
+    typeof torch === "number" ? Math.abs(ours - torch) / Math.max(Math.abs(ours), 1e-12) : Infinity;
+  return {
+    torchParams: loaded.params,
+    error: loaded.error,
+    initial: forwardRelDiff(ourPrediction.values, loaded.prediction ?? []),
+    probe: forwardRelDiff(ourProbe.values, loaded.probePrediction ?? []),
+    aux: ourPrediction.auxLoss === undefined ? undefined : {
+      initial: auxDiff(ourPrediction.auxLoss, loaded.auxLoss),
+      probe: auxDiff(ourProbe.auxLoss!, loaded.probeAuxLoss),
+    },
+  };
+}
+
 /**
  * Runs the comparison, one workload at a time: ours is built and its initial weights and forward
  * output are handed to PyTorch, which must agree; then ours is timed, then PyTorch.
@@ -211,66 +323,36 @@ export async function runPeer(
       const model = createModel(w.model, { ...dataset, seed, config, registries });
       try {
         const params = countParams(model);
-        const test = dataset.splits.test;
-        const testBatch = makeBatch(dataset, test, [...Array(batch).keys()]);
-        const predict = async () => {
-          const y = tf.tidy(() => model.forward(testBatch.inputs).prediction);
-          const values = (await y.data()) as Float32Array;
-          y.dispose();
-          return values;
-        };
-        const weights = await Promise.all(
-          model.params.map(async (v) => ({
-            values: (await v.data()) as Float32Array,
-            shape: v.shape,
-          })),
-        );
-        const probe = probeWeights(weights.map((w) => w.shape), deriveSeed(seed, "probe"));
-        setWeights(model.params, probe);
-        const ourProbe = await predict();
-        setWeights(model.params, weights.map((w) => w.values));
-        const ourPrediction = await predict();
-        disposeBatch(testBatch);
-        const testInputs: Record<string, Float32Array> = {};
-        for (const f of dataset.inputs) {
-          const size = f.shape.reduce((a, b) => a * b, 1);
-          testInputs[f.name] = test.inputs[f.name].subarray(0, batch * size);
-        }
         options.onProgress?.(`${label}: ${params} parameters; loading them into PyTorch`);
-        const loaded = await torch.load({
-          model: w.model,
-          config,
-          inputs: dataset.inputs,
-          target: dataset.target,
-          edges: dataset.edges,
-          rotations: dataset.trainRotations,
-          seed,
-          weights,
-          probe,
-          train: dataset.splits.train.inputs,
-          trainTarget: dataset.splits.train.target,
-          trainSize: dataset.splits.train.size,
-          test: testInputs,
-          testSize: batch,
-        });
-        if (loaded.params !== params) {
+        const twin = await loadTwin(torch, w.model, config, model, dataset, batch, seed);
+        if (twin.torchParams !== params) {
           throw new Error(
-            `${label}: parameter counts differ: ours ${params}, PyTorch ${loaded.params}`,
+            `${label}: parameter counts differ: ours ${params}, PyTorch ${twin.torchParams}`,
           );
         }
-        if (loaded.error) throw new Error(`${label}: weights do not load: ${loaded.error}`);
-        const rel = Math.max(
-          forwardRelDiff(ourPrediction, loaded.prediction ?? []),
-          forwardRelDiff(ourProbe, loaded.probePrediction ?? []),
-        );
+        if (twin.error) throw new Error(`${label}: weights do not load: ${twin.error}`);
+        const rel = twinRelDiff(twin);
         if (!(rel <= FORWARD_TOLERANCE)) {
           throw new Error(
             `${label}: forward outputs differ with the same weights: max |ours − PyTorch| / ` +
-              `max |ours| = ${rel.toExponential(2)} (tolerance ${FORWARD_TOLERANCE})`,
+              `max |ours| = ${rel.toExponential(2)} (tolerance ${FORWARD_TOLERANCE}; initial ` +
+              `weights ${twin.initial.toExponential(2)}, probe ${twin.probe.toExponential(2)}` +
+              (twin.aux
+                ? `; auxiliary loss ${twin.aux.initial.toExponential(2)}, ` +
+                  `probe ${twin.aux.probe.toExponential(2)}`
+                : "") +
+              ")",
           );
         }
+        const test = dataset.splits.test;
         options.onProgress?.(
-          `${label}: same forward output (rel. difference ${rel.toExponential(1)}); timing ours`,
+          `${label}: same forward output (rel. difference ${twin.initial.toExponential(1)} ` +
+            `with our initial weights, ${twin.probe.toExponential(1)} with probe weights` +
+            (twin.aux
+              ? `; auxiliary loss ${twin.aux.initial.toExponential(1)}, ` +
+                `${twin.aux.probe.toExponential(1)}`
+              : "") +
+            "); timing ours",
         );
         const timing = { batchSize: batch, lr: w.lr, gradClip: w.gradClip, warmup, repeats, seed };
         const plain = await trainStepTime(model, dataset, {
@@ -315,8 +397,9 @@ export async function runPeer(
           batch,
           lr: w.lr,
           gradClip: w.gradClip,
-          params: { ours: params, torch: loaded.params },
+          params: { ours: params, torch: twin.torchParams },
           forwardRelDiff: rel,
+          forwardRelDiffs: { initial: twin.initial, probe: twin.probe, aux: twin.aux },
           ours,
           torch: theirs,
           ratio: {

@@ -7,6 +7,7 @@
  */
 import type { FieldSpec } from "../symmetry/field.ts";
 import type { RotationSpec } from "../symmetry/rotation.ts";
+import type { PeerConstant } from "./constants.ts";
 
 /** The script that holds the PyTorch models and their timing loop. */
 export const TORCH_PEER_SCRIPT: string = new URL("../../peer/torch_peer.py", import.meta.url)
@@ -91,7 +92,7 @@ export interface TorchHello {
 
 /** A model for the PyTorch side to build, with our initial weights and the data. */
 export interface TorchLoadRequest {
-  /** Model id (`transformer`, `gnn`, `egnn`, `mlp`). */
+  /** Model id (`transformer`, `gnn`, `egnn`, `mlp`, `gatr`). */
   readonly model: string;
   /** The resolved model config (every key). */
   readonly config: Readonly<Record<string, unknown>>;
@@ -109,6 +110,11 @@ export interface TorchLoadRequest {
   readonly weights: readonly { values: Float32Array; shape: readonly number[] }[];
   /** A second weight set (same shapes) for the forward check, if any. */
   readonly probe?: readonly Float32Array[];
+  /**
+   * Constant tables the twin uses instead of rebuilding them (GATr's algebra, `constants.ts`),
+   * sent as arrays `constants/<name>`.
+   */
+  readonly constants?: Readonly<Record<string, PeerConstant>>;
   /** Training split, `[size, ...shape]` per input field, flat. */
   readonly train: Readonly<Record<string, Float32Array>>;
   /** Training targets, flat. */
@@ -131,6 +137,10 @@ export interface TorchLoadAnswer {
   readonly prediction?: readonly (number | null)[];
   /** Its prediction with the probe weights, when they were sent. */
   readonly probePrediction?: readonly (number | null)[];
+  /** Its auxiliary loss (GATr's regulariser) with our initial weights, for models that have one. */
+  readonly auxLoss?: number | null;
+  /** The same with the probe weights. */
+  readonly probeAuxLoss?: number | null;
   /** Why the weights did not load (shapes differ), if they did not. */
   readonly error?: string;
 }
@@ -305,6 +315,11 @@ export class TorchPeer {
         name: `probe/${i}`,
         values,
         shape: r.weights[i].shape,
+      })),
+      ...Object.entries(r.constants ?? {}).map(([name, c]) => ({
+        name: `constants/${name}`,
+        values: c.values,
+        shape: c.shape,
       })),
       ...r.inputs.map((f) => ({
         name: `train/${f.name}`,

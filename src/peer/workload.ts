@@ -14,7 +14,7 @@ import type { RotationSpec } from "../symmetry/rotation.ts";
 
 /** One model × configuration the peer comparison times on both sides. */
 export interface PeerWorkload {
-  /** Model id in the registry (`transformer`, `gnn`, `egnn`, `mlp`). */
+  /** Model id in the registry (`transformer`, `gatr`, `gnn`, `egnn`, `mlp`). */
   readonly model: string;
   /** Name of the configuration: the scale of the suite it comes from (`smoke`, `small`, `paper`). */
   readonly config: string;
