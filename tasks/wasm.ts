@@ -1,23 +1,36 @@
 /**
- * `deno task wasm [--check]`: assembles `src/backend/simd_kernels.wat` with wabt (npm) and writes
- * the module's bytes into `src/backend/simd_kernels.ts` (between its `BEGIN GENERATED` and
+ * `deno task wasm [--check]`: assembles the project's WebAssembly text sources
+ * (`src/backend/simd_kernels.wat`, `src/backend/simd_relaxed.wat`) with wabt (npm) and writes each
+ * module's bytes into `src/backend/simd_kernels.ts` (between its `BEGIN GENERATED <file>` and
  * `END GENERATED` lines). `--check` only compares, exiting 1 when the embedded bytes differ from
- * the source. The harness itself never needs wabt: it runs the embedded bytes.
+ * the sources. The harness itself never needs wabt: it runs the embedded bytes.
  *
  * @module
  */
 import { parseArgs } from "node:util";
 
-const SOURCE = new URL("../src/backend/simd_kernels.wat", import.meta.url);
-const TARGET = new URL("../src/backend/simd_kernels.ts", import.meta.url);
-const BLOCK = /(\/\/ BEGIN GENERATED simd_kernels\.wat\n)[^]*?(\/\/ END GENERATED)/;
+const DIR = new URL("../src/backend/", import.meta.url);
+const TARGET = new URL("simd_kernels.ts", DIR);
 
-/** The module assembled from the `.wat` source, as base64. */
-export async function assembleSimdKernels(): Promise<string> {
+/** The sources and the constant each is embedded as. */
+export const WASM_SOURCES = [
+  { file: "simd_kernels.wat", constant: "WASM_BASE64" },
+  { file: "simd_relaxed.wat", constant: "RELAXED_BASE64" },
+] as const;
+
+type Source = (typeof WASM_SOURCES)[number];
+
+function block(file: string): RegExp {
+  const name = file.replace(/\./g, "\\.");
+  return new RegExp(`(// BEGIN GENERATED ${name}\\n)[^]*?(// END GENERATED)`);
+}
+
+/** A source assembled (SIMD and relaxed SIMD enabled), as base64. */
+export async function assembleWasm(source: Source): Promise<string> {
   const { default: initWabt } = await import("npm:wabt@1.0.39");
   const wabt = await initWabt();
-  const text = await Deno.readTextFile(SOURCE);
-  const module = wabt.parseWat("simd_kernels.wat", text, { simd: true });
+  const text = await Deno.readTextFile(new URL(source.file, DIR));
+  const module = wabt.parseWat(source.file, text, { simd: true, relaxed_simd: true });
   try {
     module.validate();
     const { buffer } = module.toBinary({});
@@ -29,31 +42,41 @@ export async function assembleSimdKernels(): Promise<string> {
   }
 }
 
-/** The base64 embedded in `simd_kernels.ts` now. */
-export async function embeddedSimdKernels(): Promise<string> {
+/** The base64 embedded in `simd_kernels.ts` now for a source. */
+export async function embeddedWasm(source: Source): Promise<string> {
   const text = await Deno.readTextFile(TARGET);
-  const block = text.match(BLOCK)?.[0];
-  if (block === undefined || !block.includes("WASM_BASE64")) {
-    throw new Error(`${TARGET.pathname}: no generated WASM_BASE64 block`);
+  const found = text.match(block(source.file))?.[0];
+  if (found === undefined || !found.includes(source.constant)) {
+    throw new Error(`${TARGET.pathname}: no generated ${source.constant} block`);
   }
-  return [...block.matchAll(/"([^"]*)"/g)].map((m) => m[1]).join("");
+  return [...found.matchAll(/"([^"]*)"/g)].map((m) => m[1]).join("");
 }
 
 if (import.meta.main) {
   const { values } = parseArgs({ args: Deno.args, options: { check: { type: "boolean" } } });
-  const fresh = await assembleSimdKernels();
-  if (values.check) {
-    const same = fresh === await embeddedSimdKernels();
-    console.log(
-      same ? "simd_kernels.ts is up to date" : "simd_kernels.ts differs: run deno task wasm",
-    );
-    Deno.exit(same ? 0 : 1);
+  let text = await Deno.readTextFile(TARGET);
+  let stale = 0;
+  for (const source of WASM_SOURCES) {
+    const fresh = await assembleWasm(source);
+    if (values.check) {
+      if (fresh !== await embeddedWasm(source)) stale++;
+      continue;
+    }
+    const lines = fresh.match(/.{1,92}/g) ?? [""];
+    const literal = lines.length === 1
+      ? `const ${source.constant} = "${lines[0]}";\n`
+      : `const ${source.constant} =\n${lines.map((l) => `  "${l}"`).join(" +\n")};\n`;
+    if (!block(source.file).test(text)) {
+      throw new Error(`simd_kernels.ts: no block for ${source.file}`);
+    }
+    text = text.replace(block(source.file), (_m, a, b) => `${a}${literal}${b}`);
+    console.log(`${source.file}: ${fresh.length} base64 characters`);
   }
-  const text = await Deno.readTextFile(TARGET);
-  const lines = fresh.match(/.{1,92}/g) ?? [""];
-  const literal = lines.length === 1
-    ? `const WASM_BASE64 = "${lines[0]}";\n`
-    : `const WASM_BASE64 =\n${lines.map((l) => `  "${l}"`).join(" +\n")};\n`;
-  await Deno.writeTextFile(TARGET, text.replace(BLOCK, (_m, a, b) => `${a}${literal}${b}`));
-  console.log(`wrote ${fresh.length} base64 characters to simd_kernels.ts`);
+  if (values.check) {
+    console.log(
+      stale ? "simd_kernels.ts differs: run deno task wasm" : "simd_kernels.ts is up to date",
+    );
+    Deno.exit(stale ? 1 : 0);
+  }
+  await Deno.writeTextFile(TARGET, text);
 }

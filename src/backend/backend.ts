@@ -17,7 +17,7 @@ import { installWasmSlice } from "./wasm_slice.ts";
 import { installWasmConcatTile } from "./wasm_concat_tile.ts";
 import { installWasmShare } from "./wasm_share.ts";
 import { installWasmReduce } from "./wasm_reduce.ts";
-import { bindSimdKernels } from "./simd_kernels.ts";
+import { bindSimdKernels, relaxedSimdBound } from "./simd_kernels.ts";
 import { installWebGpuDeviceFix } from "./webgpu_device_fix.ts";
 import { installWebGpuAddNFix } from "./webgpu_addn_fix.ts";
 import { installWebGpuFusedKernels } from "./webgpu_fused_kernels.ts";
@@ -180,7 +180,13 @@ export async function initBackend(
       (tf.backend() as unknown as { wasm: { asm: { memory: WebAssembly.Memory } } })
         .wasm.asm;
     if (bindSimdKernels(memory)) {
-      kernels.push("SiLU, short middle-axis sums: WebAssembly SIMD loops on the wasm heap");
+      const exp = relaxedSimdBound()
+        ? "its exp in relaxed SIMD"
+        : "its exp in JavaScript (no relaxed SIMD here)";
+      kernels.push(
+        `RemulSilu (${exp}), RemulPairAdd, RemulPairAggregate, short middle-axis sums: ` +
+          "WebAssembly SIMD loops on the wasm heap",
+      );
     }
   }
   if (name === "webgpu") {

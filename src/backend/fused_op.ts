@@ -10,23 +10,14 @@
  */
 import { type Tensor, tf } from "../tf.ts";
 import type { TensorInfo } from "./_wasm_heap.ts";
-import {
-  allocHost,
-  HOST_BACKENDS,
-  type HostBackendName,
-  readHost,
-  registerHostKernels,
-} from "./_host_memory.ts";
+import { HOST_BACKENDS, registerHostKernels } from "./_host_memory.ts";
 
 /** A fused op over float32 tensors with one input and one output of the same shape. */
 export interface FusedUnaryOp {
   /** Kernel name (the gradient's is `${name}Grad`). */
   readonly name: string;
-  /**
-   * `out = f(x)`, elementwise or along the last axis (`inner` is its length); `pre` holds the
-   * values of the {@linkcode FusedUnaryOp.pre} kernel applied to `x`, when the op names one.
-   */
-  forward(x: Float32Array, out: Float32Array, inner: number, pre?: Float32Array): void;
+  /** `out = f(x)`, elementwise or along the last axis (`inner` is its length). */
+  forward(x: Float32Array, out: Float32Array, inner: number): void;
   /** `dx = J(x)ᵀ·dy`; `y` is the forward pass's output when the op sets `backwardReadsOutput`. */
   backward(
     x: Float32Array,
@@ -42,12 +33,6 @@ export interface FusedUnaryOp {
    * SIMD kernels beat a JavaScript loop (transcendental functions: `Math.exp` costs some 15 ns).
    */
   readonly backends?: readonly ("wasm" | "cpu")[];
-  /**
-   * A unary tfjs kernel (e.g. `Sigmoid`) that the forward pass runs on `x` first, on the same
-   * backend, and whose values it reads: the transcendental part then runs in the backend's own
-   * (SIMD) kernel and the loop only does arithmetic. Its output is freed before the kernel returns.
-   */
-  readonly pre?: string;
   /** The gradient keeps the output `y` and the backward pass reads it (e.g. to skip an `exp`). */
   readonly backwardReadsOutput?: boolean;
 }
@@ -65,51 +50,16 @@ export function fusedOpsEnabled(): boolean {
   return enabled;
 }
 
-type Disposer = { disposeData(dataId: object): void };
-
-/**
- * Runs `fn` with the values of the op's `pre` kernel on `x` (if it names one), then frees them.
- * The pre-kernel runs before `fn` allocates, so `fn`'s views stay valid. Forward pass only.
- */
-function withPre<T>(
-  op: FusedUnaryOp,
-  backendName: HostBackendName,
-  backend: unknown,
-  x: TensorInfo,
-  fn: (pre: () => Float32Array | undefined) => T,
-): T {
-  if (op.pre === undefined) return fn(() => undefined);
-  const kernel = tf.getKernel(op.pre, backendName);
-  if (!kernel) throw new Error(`${op.name}: backend ${backendName} has no ${op.pre} kernel`);
-  const p = kernel.kernelFunc({ inputs: { x }, backend, attrs: {} } as never) as TensorInfo;
-  try {
-    return fn(() => readHost(backendName, backend, p));
-  } finally {
-    (backend as Disposer).disposeData(p.dataId);
-  }
-}
-
 function register(op: FusedUnaryOp): void {
   if (registered.has(op.name)) return;
   registered.add(op.name);
   const grad = `${op.name}Grad`;
-  for (const backendName of op.backends ?? HOST_BACKENDS) {
-    if (tf.getKernel(op.name, backendName)) continue;
-    tf.registerKernel({
-      kernelName: op.name,
-      backendName,
-      kernelFunc: (({ inputs, backend }: { inputs: { x: TensorInfo }; backend: unknown }) => {
-        const { x } = inputs;
-        return withPre(op, backendName, backend, x, (pre) => {
-          const out = allocHost(backendName, backend, [...x.shape]);
-          const view = out.view();
-          op.forward(readHost(backendName, backend, x), view, x.shape.at(-1) ?? 1, pre());
-          return out.info;
-        });
-      }) as never,
-    });
-  }
   registerHostKernels([{
+    name: op.name,
+    outputShape: ({ x }: Record<"x", TensorInfo>) => [...x.shape],
+    compute: (v: Record<"x", Float32Array>, out, { x }: Record<"x", TensorInfo>) =>
+      op.forward(v.x, out, x.shape.at(-1) ?? 1),
+  }, {
     name: grad,
     outputShape: ({ x }: Record<"x", TensorInfo>) => [...x.shape],
     compute: (v: Record<"x" | "dy" | "y", Float32Array>, out, { x }: Record<"x", TensorInfo>) =>

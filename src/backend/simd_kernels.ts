@@ -16,31 +16,41 @@
 /** The embedded module: `deno task wasm` writes it from `simd_kernels.wat`; a test checks it. */
 // BEGIN GENERATED simd_kernels.wat
 const WASM_BASE64 =
-  "AGFzbQEAAAABJQRgBH9/f38AYAV/f39/fwBgBn9/f39/fwBgCX9/f39/f39/fwACDwEDZW52Bm1lbW9yeQIAAAMIBwAB" +
-  "AQICAgMHWwcDbXVsAAAJc2lsdV9ncmFkAAEKc3VtX21pZGRsZQACDnBhaXJfYWdncmVnYXRlAAMLcGFpcl9zcHJlYWQA" +
-  "BAhwYWlyX2FkZAAFDnBhaXJfYWRkX2VkZ2VzAAYKxAkHQAACQANAIANFDQEgAiAA/QACACAB/QACAP3mAf0LAgAgAEEQ" +
-  "aiEAIAFBEGohASACQRBqIQIgA0EBayEDDAALCwuPAQECewJAA0AgBEUNASAA/QACACEFQwAAAD/9EyAB/QACACAF/ecB" +
-  "IAX94AFDYEKiDf0T/UP9UiEGIAMgAv0AAgAgBv3mAUMAAIA//RMgBUMAAIA//RMgBv3lAf3mAf3kAf3mAf0LAgAgAEEQ" +
-  "aiEAIAFBEGohASACQRBqIQIgA0EQaiEDIARBAWshBAwACwsLlgEDBH8BewF/IARBBHQhCgJAA0AgAkUNAUEAIQYCQANA" +
-  "IAYgBEYNASAAIAZBBHRqIQggCP0AAgAhCUEBIQcCQANAIAcgA08NASAIIApqIQggCSAI/QACAP3kASEJIAdBAWohBwwA" +
-  "CwsgASAJ/QsCACABQRBqIQEgBkEBaiEGDAALCyAAIAogA2xqIQAgAkEBayECDAALCwvOAQMEfwF7An8gBUEEdCELAkAD" +
-  "QCADRQ0BQQAhBgJAA0AgBiAERg0BIAEgBiAEbEECdGohDEEAIQgCQANAIAggBUYNASAAIAhBBHRqIQlDAAAAAP0TIQpB" +
-  "ACEHAkADQCAHIARGDQEgCiAMIAdBAnRqKgIA/RMgCf0AAgD95gH95AEhCiAJIAtqIQkgB0EBaiEHDAALCyACIAr9CwIA" +
-  "IAJBEGohAiAIQQFqIQgMAAsLIAAgCyAEbGohACAGQQFqIQYMAAsLIANBAWshAwwACwsLuAEDA38BewN/IAVBBHQhDAJA" +
-  "A0AgA0UNAUEAIQYCQANAIAYgBEYNASABIAYgBGxBAnRqIQtBACEHAkADQCAHIARGDQEgCyoCAP0TIQkgACEKQQAhCAJA" +
-  "A0AgCCAFRg0BIAIgCSAK/QACAP3mAf0LAgAgCkEQaiEKIAJBEGohAiAIQQFqIQgMAAsLIAtBBGohCyAHQQFqIQcMAAsL" +
-  "IAAgDGohACAGQQFqIQYMAAsLIANBAWshAwwACwsLtgEBBn8gBUEEdCELAkADQCADRQ0BQQAhBgJAA0AgBiAERg0BQQAh" +
-  "ByABIQoCQANAIAcgBEYNASAAIQlBACEIAkADQCAIIAVGDQEgAiAJ/QACACAKIAhBBHRq/QACAP3kAf0LAgAgCUEQaiEJ" +
-  "IAJBEGohAiAIQQFqIQgMAAsLIAogC2ohCiAHQQFqIQcMAAsLIAAgC2ohACAGQQFqIQYMAAsLIAEgCyAEbGohASADQQFr" +
-  "IQMMAAsLC5UCAwd/AXsCfyAHQQR0IQ8CQANAIAVFDQFBACEJAkADQCAJIAZGDQFBACEKIAEhDgJAA0AgCiAGRg0BIAAh" +
-  "DUEAIQsCQANAIAsgB0YNASAN/QACACAOIAtBBHRq/QACAP3kASEQQQAhDCACIRIgAyALQQR0aiERAkADQCAMIAhGDQEg" +
-  "ECASKgIA/RMgEf0AAgD95gH95AEhECASQQRqIRIgESAPaiERIAxBAWohDAwACwsgBCAQ/QsCACANQRBqIQ0gBEEQaiEE" +
-  "IAtBAWohCwwACwsgAiAIQQJ0aiECIA4gD2ohDiAKQQFqIQoMAAsLIAAgD2ohACAJQQFqIQkMAAsLIAEgDyAGbGohASAF" +
-  "QQFrIQUMAAsLCw==";
+  "AGFzbQEAAAABHgNgBX9/f39/AGAGf39/f39/AGAJf39/f39/f39/AAIPAQNlbnYGbWVtb3J5AgAAAwcGAAABAQECB1UG" +
+  "CXNpbHVfZ3JhZAAACnN1bV9taWRkbGUAAQ5wYWlyX2FnZ3JlZ2F0ZQACC3BhaXJfc3ByZWFkAAMIcGFpcl9hZGQABA5w" +
+  "YWlyX2FkZF9lZGdlcwAFCoMJBo8BAQJ7AkADQCAERQ0BIAD9AAIAIQVDAAAAP/0TIAH9AAIAIAX95wEgBf3gAUNgQqIN" +
+  "/RP9Q/1SIQYgAyAC/QACACAG/eYBQwAAgD/9EyAFQwAAgD/9EyAG/eUB/eYB/eQB/eYB/QsCACAAQRBqIQAgAUEQaiEB" +
+  "IAJBEGohAiADQRBqIQMgBEEBayEEDAALCwuWAQMEfwF7AX8gBEEEdCEKAkADQCACRQ0BQQAhBgJAA0AgBiAERg0BIAAg" +
+  "BkEEdGohCCAI/QACACEJQQEhBwJAA0AgByADTw0BIAggCmohCCAJIAj9AAIA/eQBIQkgB0EBaiEHDAALCyABIAn9CwIA" +
+  "IAFBEGohASAGQQFqIQYMAAsLIAAgCiADbGohACACQQFrIQIMAAsLC84BAwR/AXsCfyAFQQR0IQsCQANAIANFDQFBACEG" +
+  "AkADQCAGIARGDQEgASAGIARsQQJ0aiEMQQAhCAJAA0AgCCAFRg0BIAAgCEEEdGohCUMAAAAA/RMhCkEAIQcCQANAIAcg" +
+  "BEYNASAKIAwgB0ECdGoqAgD9EyAJ/QACAP3mAf3kASEKIAkgC2ohCSAHQQFqIQcMAAsLIAIgCv0LAgAgAkEQaiECIAhB" +
+  "AWohCAwACwsgACALIARsaiEAIAZBAWohBgwACwsgA0EBayEDDAALCwu4AQMDfwF7A38gBUEEdCEMAkADQCADRQ0BQQAh" +
+  "BgJAA0AgBiAERg0BIAEgBiAEbEECdGohC0EAIQcCQANAIAcgBEYNASALKgIA/RMhCSAAIQpBACEIAkADQCAIIAVGDQEg" +
+  "AiAJIAr9AAIA/eYB/QsCACAKQRBqIQogAkEQaiECIAhBAWohCAwACwsgC0EEaiELIAdBAWohBwwACwsgACAMaiEAIAZB" +
+  "AWohBgwACwsgA0EBayEDDAALCwu2AQEGfyAFQQR0IQsCQANAIANFDQFBACEGAkADQCAGIARGDQFBACEHIAEhCgJAA0Ag" +
+  "ByAERg0BIAAhCUEAIQgCQANAIAggBUYNASACIAn9AAIAIAogCEEEdGr9AAIA/eQB/QsCACAJQRBqIQkgAkEQaiECIAhB" +
+  "AWohCAwACwsgCiALaiEKIAdBAWohBwwACwsgACALaiEAIAZBAWohBgwACwsgASALIARsaiEBIANBAWshAwwACwsLlQID" +
+  "B38BewJ/IAdBBHQhDwJAA0AgBUUNAUEAIQkCQANAIAkgBkYNAUEAIQogASEOAkADQCAKIAZGDQEgACENQQAhCwJAA0Ag" +
+  "CyAHRg0BIA39AAIAIA4gC0EEdGr9AAIA/eQBIRBBACEMIAIhEiADIAtBBHRqIRECQANAIAwgCEYNASAQIBIqAgD9EyAR" +
+  "/QACAP3mAf3kASEQIBJBBGohEiARIA9qIREgDEEBaiEMDAALCyAEIBD9CwIAIA1BEGohDSAEQRBqIQQgC0EBaiELDAAL" +
+  "CyACIAhBAnRqIQIgDiAPaiEOIApBAWohCgwACwsgACAPaiEAIAlBAWohCQwACwsgASAPIAZsaiEBIAVBAWshBQwACwsL";
+// END GENERATED
+/** The relaxed-SIMD module (`simd_relaxed.wat`): SiLU's forward pass with fused multiply-adds. */
+// BEGIN GENERATED simd_relaxed.wat
+const RELAXED_BASE64 =
+  "AGFzbQEAAAABBwFgA39/fwACDwEDZW52Bm1lbW9yeQIAAAMCAQAHCAEEc2lsdQAACvUCAfICARR7QzuquD/9EyELQ38A" +
+  "QEv9EyEMQwByMb/9EyENQ46+v7X9EyEOQ2ELtjr9EyEKQ4mICDz9EyEPQ6uqKj39EyEQQ6uqKj79EyERQwAAAD/9EyES" +
+  "QwAAgD/9EyET/QwAAACAAAAAgAAAAIAAAACAIRRDAACuwv0TIRX9DAAAAAAAAAAAAAAAAAAAAAAhFgJAA0AgAkUNASAA" +
+  "/QACACEDIAMgFP1QIBX96wEhBCAEIAsgDP2FAiEFIAVBF/2rASEGIAUgDP3lASEFIAUgDSAE/YUCIQcgBSAOIAf9hQIh" +
+  "ByAKIAcgD/2FAiEIIAggByAQ/YUCIQggCCAHIBH9hQIhCCAIIAcgEv2FAiEIIAggByAT/YUCIQggCCAHIBP9hQIhCCAG" +
+  "IAj95gEhCSAJIAkgE/3kAf3nASEJIBMgCf3lASAJIAMgFv1E/VIhCSABIAMgCf3mAf0LAgAgAEEQaiEAIAFBEGohASAC" +
+  "QQFrIQIMAAsLCw==";
 // END GENERATED
 
+type RelaxedExports = { silu(x: number, y: number, n4: number): void };
+
 type Exports = {
-  mul(x: number, s: number, y: number, n4: number): void;
   silu_grad(x: number, y: number, dy: number, dx: number, n4: number): void;
   sum_middle(x: number, out: number, outer: number, reduce: number, inner4: number): void;
   pair_aggregate(x: number, w: number, out: number, batch: number, n: number, c4: number): void;
@@ -61,6 +71,7 @@ type Exports = {
 
 let memory: WebAssembly.Memory | undefined;
 let kernels: Exports | undefined;
+let relaxed: RelaxedExports | undefined;
 let enabled = true;
 
 function decode(b64: string): Uint8Array {
@@ -72,21 +83,30 @@ function decode(b64: string): Uint8Array {
 
 /**
  * Binds the SIMD loops to a wasm memory (tfjs-backend-wasm's). Returns false, and leaves the
- * JavaScript loops in charge, where WebAssembly SIMD is unavailable.
+ * JavaScript loops in charge, where WebAssembly SIMD is unavailable; where only relaxed SIMD is,
+ * SiLU's forward loop falls back to JavaScript alone.
  */
 export function bindSimdKernels(mem: WebAssembly.Memory): boolean {
   if (memory === mem && kernels) return true;
+  const instantiate = (b64: string) =>
+    new WebAssembly.Instance(new WebAssembly.Module(decode(b64) as BufferSource), {
+      env: { memory: mem },
+    }).exports;
   try {
-    const module = new WebAssembly.Module(decode(WASM_BASE64) as BufferSource);
-    const instance = new WebAssembly.Instance(module, { env: { memory: mem } });
-    kernels = instance.exports as unknown as Exports;
+    kernels = instantiate(WASM_BASE64) as unknown as Exports;
     memory = mem;
-    return true;
   } catch {
     kernels = undefined;
+    relaxed = undefined;
     memory = undefined;
     return false;
   }
+  try {
+    relaxed = instantiate(RELAXED_BASE64) as unknown as RelaxedExports;
+  } catch {
+    relaxed = undefined; // an engine without relaxed SIMD: SiLU's JavaScript loop
+  }
+  return true;
 }
 
 /** Turns the SIMD loops off (or on) in this thread; the JavaScript loops then run (tests). */
@@ -103,25 +123,26 @@ function simdFor(...views: Float32Array[]): Exports | undefined {
 }
 
 /**
- * `y = x·s`, elementwise.
- *
- * @example
- * ```ts
- * import { mulInto } from "./simd_kernels.ts";
- * const y = new Float32Array(2);
- * mulInto(new Float32Array([2, 3]), new Float32Array([4, 5]), y);
- * if (y[1] !== 15) throw new Error();
- * ```
+ * SiLU, `y = x·σ(x)`, elementwise. On the bound heap the relaxed-SIMD loop
+ * ({@link ./simd_relaxed.wat}; relative error below 4e-7), elsewhere a
+ * JavaScript loop with `Math.exp`.
  */
-export function mulInto(x: Float32Array, s: Float32Array, y: Float32Array): void {
+export function siluInto(x: Float32Array, y: Float32Array): void {
   const n = x.length;
-  const k = simdFor(x, s, y);
   let i = 0;
-  if (k) {
+  if (enabled && relaxed && memory && x.buffer === memory.buffer && y.buffer === memory.buffer) {
     i = n & ~3;
-    k.mul(x.byteOffset, s.byteOffset, y.byteOffset, i >> 2);
+    relaxed.silu(x.byteOffset, y.byteOffset, i >> 2);
   }
-  for (; i < n; i++) y[i] = Math.fround(x[i] * s[i]);
+  for (; i < n; i++) {
+    const v = x[i];
+    y[i] = v / (1 + Math.exp(-v));
+  }
+}
+
+/** True where {@linkcode siluInto} runs the relaxed-SIMD loop on the bound heap. */
+export function relaxedSimdBound(): boolean {
+  return relaxed !== undefined;
 }
 
 const TINY = Math.fround(1e-30);

@@ -1,26 +1,14 @@
 ;; Loops in WebAssembly SIMD on tfjs-backend-wasm's own heap (the memory is imported: pointers
 ;; are the tensors' byte offsets), for the arithmetic of the project's fused kernels, where a
-;; JavaScript loop costs 2–3 ns an element and this about 0.2. Transcendental functions stay in
-;; tfjs's own kernels (its Sigmoid beat a SIMD exp written here, 1.8 against 3 ns an element).
+;; JavaScript loop costs 2–3 ns an element and this about 0.2. SiLU's forward pass, which needs an
+;; `exp`, is in `simd_relaxed.wat` (with plain SIMD, without fused multiply-adds, an `exp` written
+;; here lost to tfjs's own Sigmoid kernel).
 ;;
 ;; Source of `simd_kernels.ts`'s embedded module: `deno task wasm` assembles this file (wabt) and
 ;; rewrites the bytes there; a test checks that they match. Every function works on whole groups
 ;; of four floats (`n4` groups); the caller does the remaining 0–3 elements.
 (module
   (import "env" "memory" (memory 0))
-
-  ;; y = x·s, where s = σ(x) from tfjs's own Sigmoid kernel (SiLU's forward pass)
-  (func (export "mul") (param $x i32) (param $s i32) (param $y i32) (param $n4 i32)
-    (block $done
-      (loop $next
-        (br_if $done (i32.eqz (local.get $n4)))
-        (v128.store align=4 (local.get $y)
-          (f32x4.mul (v128.load align=4 (local.get $x)) (v128.load align=4 (local.get $s))))
-        (local.set $x (i32.add (local.get $x) (i32.const 16)))
-        (local.set $s (i32.add (local.get $s) (i32.const 16)))
-        (local.set $y (i32.add (local.get $y) (i32.const 16)))
-        (local.set $n4 (i32.sub (local.get $n4) (i32.const 1)))
-        (br $next))))
 
   ;; SiLU's gradient from its input and output: s = σ(x) = y/x (½ where |x| < 1e-30, where the
   ;; quotient loses its meaning), dx = dy·s·(1 + x·(1 − s))

@@ -9,7 +9,7 @@ import { type Tensor, tf } from "../tf.ts";
 import { fusedAttention } from "../backend/fused_attention.ts";
 import { fusedDense } from "../backend/fused_dense.ts";
 import { applyFused, type FusedUnaryOp } from "../backend/fused_op.ts";
-import { mulInto, siluGradInto } from "../backend/simd_kernels.ts";
+import { siluGradInto, siluInto } from "../backend/simd_kernels.ts";
 
 /** A dense layer's parameters: weight `[in, out]`, optional bias `[out]`. */
 export interface DenseParams {
@@ -154,17 +154,18 @@ export function silu(x: Tensor): Tensor {
 }
 
 /**
- * SiLU as one kernel each way. `σ(x)` comes from the backend's own `Sigmoid` kernel (a JavaScript
- * loop with `exp`, or a SIMD `exp` written for this, was slower), the rest from SIMD loops on
- * the wasm heap ({@link ../backend/simd_kernels.ts}): `y = x·σ`, `dx = dy·σ·(1 + x·(1 − σ))`
- * with `σ = y/x` recovered from the saved output, so the backward pass runs no `Sigmoid`.
+ * SiLU as one kernel each way, as WebAssembly SIMD loops on the wasm heap
+ * ({@link ../backend/simd_kernels.ts}): forward `y = x·σ(x)` with a relaxed-SIMD `exp` (1.7×
+ * faster than tfjs's `Sigmoid` and `Multiply` on `[64, 4, 4, 32]` in an in-process A/B; relative
+ * error below 4e-7),
+ * backward `dx = dy·σ·(1 + x·(1 − σ))` with `σ = y/x` recovered from the saved output, so the
+ * backward pass needs no `exp`. JavaScript loops with `Math.exp` on cpu.
  */
 export const SILU: FusedUnaryOp = {
   name: "RemulSilu",
-  pre: "Sigmoid",
   backwardReadsOutput: true,
-  forward(x, out, _inner, s) {
-    mulInto(x, s!, out);
+  forward(x, out) {
+    siluInto(x, out);
   },
   backward(x, dy, dx, _inner, y) {
     siluGradInto(x, y!, dy, dx);
