@@ -53,10 +53,11 @@ function convCounts(
     perEdge += (2 * d + 1) * fin[d];
     if (o.xij && d === 1 && fin[d] > 1) perEdge += 2 * 3 * fin[d];
   }
-  // Radial networks: two batched hidden layers (~18 activations of width W per pair), then
-  // a per-pair output layer (matMul + bias).
+  // Radial networks: two batched hidden layers (~10 activations of width W per pair with the
+  // fused layer norm; 18 when it was composed of tfjs ops), then a per-pair output layer
+  // (matMul + bias).
   const pairs = fiberDegrees(fin).length * fiberDegrees(fout).length;
-  perEdge += 18 * pairs * o.width;
+  perEdge += 10 * pairs * o.width;
   params += (o.edgeDim + 1) * pairs * o.width + pairs * o.width * (o.width + 5);
   for (const dOut of fiberDegrees(fout)) {
     let k = 0;

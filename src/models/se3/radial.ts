@@ -10,7 +10,7 @@
  */
 import { type Tensor, tf, type Variable } from "../../tf.ts";
 import type { ParamFactory } from "../params.ts";
-import { dense } from "../nn.ts";
+import { dense, layerNorm } from "../nn.ts";
 
 /** Parameters of the radial networks of one convolution (P pairs). */
 export interface RadialParams {
@@ -69,9 +69,9 @@ export function createRadial(
   };
 }
 
+/** LayerNorm over the last axis (ε 1e-5, biased variance, as PyTorch's) with its affine map. */
 function layerNormAffine(x: Tensor, gamma: Tensor, beta: Tensor): Tensor {
-  const { mean, variance } = tf.moments(x, -1, true);
-  return x.sub(mean).mul(tf.rsqrt(variance.add(1e-5))).mul(gamma).add(beta);
+  return layerNorm(x).mul(gamma).add(beta);
 }
 
 /**

@@ -15,7 +15,7 @@
 import { type Tensor, tf, type Variable } from "../../tf.ts";
 import type { ParamFactory } from "../params.ts";
 import { describeFiber, type Features, type Fiber, fiberDegrees } from "./fiber.ts";
-import { dense } from "../nn.ts";
+import { dense, layerNorm } from "../nn.ts";
 
 /** Weights of a 1×1 self-interaction: `[C_in, C_out]` per output degree. */
 export interface Linear1x1Params {
@@ -134,8 +134,7 @@ export function attentiveSelfInteraction(
       const k = v.shape[0];
       let g: Tensor = tf.matMul(v, v, true, false).reshape([k, cin * cin]); // invariant Gram
       g = g.sign().mul(g.abs().maximum(1e-12));
-      const { mean, variance } = tf.moments(g, -1, true);
-      g = g.sub(mean).mul(tf.rsqrt(variance.add(1e-5))).mul(net.gamma).add(net.beta);
+      g = layerNorm(g).mul(net.gamma).add(net.beta); // ε 1e-5, biased variance, affine
       g = tf.leakyRelu(g, 0.01);
       const logits = dense(g, { w: net.w, b: net.b }).reshape([k, cout, cin]);
       const att = tf.softmax(logits, -1); // [K, Cout, Cin]
