@@ -16,25 +16,35 @@
 /** The embedded module: `deno task wasm` writes it from `simd_kernels.wat`; a test checks it. */
 // BEGIN GENERATED simd_kernels.wat
 const WASM_BASE64 =
-  "AGFzbQEAAAABHgNgBX9/f39/AGAGf39/f39/AGAJf39/f39/f39/AAIPAQNlbnYGbWVtb3J5AgAAAwcGAAABAQECB1UG" +
-  "CXNpbHVfZ3JhZAAACnN1bV9taWRkbGUAAQ5wYWlyX2FnZ3JlZ2F0ZQACC3BhaXJfc3ByZWFkAAMIcGFpcl9hZGQABA5w" +
-  "YWlyX2FkZF9lZGdlcwAFCoMJBo8BAQJ7AkADQCAERQ0BIAD9AAIAIQVDAAAAP/0TIAH9AAIAIAX95wEgBf3gAUNgQqIN" +
-  "/RP9Q/1SIQYgAyAC/QACACAG/eYBQwAAgD/9EyAFQwAAgD/9EyAG/eUB/eYB/eQB/eYB/QsCACAAQRBqIQAgAUEQaiEB" +
-  "IAJBEGohAiADQRBqIQMgBEEBayEEDAALCwuWAQMEfwF7AX8gBEEEdCEKAkADQCACRQ0BQQAhBgJAA0AgBiAERg0BIAAg" +
-  "BkEEdGohCCAI/QACACEJQQEhBwJAA0AgByADTw0BIAggCmohCCAJIAj9AAIA/eQBIQkgB0EBaiEHDAALCyABIAn9CwIA" +
-  "IAFBEGohASAGQQFqIQYMAAsLIAAgCiADbGohACACQQFrIQIMAAsLC84BAwR/AXsCfyAFQQR0IQsCQANAIANFDQFBACEG" +
-  "AkADQCAGIARGDQEgASAGIARsQQJ0aiEMQQAhCAJAA0AgCCAFRg0BIAAgCEEEdGohCUMAAAAA/RMhCkEAIQcCQANAIAcg" +
-  "BEYNASAKIAwgB0ECdGoqAgD9EyAJ/QACAP3mAf3kASEKIAkgC2ohCSAHQQFqIQcMAAsLIAIgCv0LAgAgAkEQaiECIAhB" +
-  "AWohCAwACwsgACALIARsaiEAIAZBAWohBgwACwsgA0EBayEDDAALCwu4AQMDfwF7A38gBUEEdCEMAkADQCADRQ0BQQAh" +
-  "BgJAA0AgBiAERg0BIAEgBiAEbEECdGohC0EAIQcCQANAIAcgBEYNASALKgIA/RMhCSAAIQpBACEIAkADQCAIIAVGDQEg" +
-  "AiAJIAr9AAIA/eYB/QsCACAKQRBqIQogAkEQaiECIAhBAWohCAwACwsgC0EEaiELIAdBAWohBwwACwsgACAMaiEAIAZB" +
-  "AWohBgwACwsgA0EBayEDDAALCwu2AQEGfyAFQQR0IQsCQANAIANFDQFBACEGAkADQCAGIARGDQFBACEHIAEhCgJAA0Ag" +
-  "ByAERg0BIAAhCUEAIQgCQANAIAggBUYNASACIAn9AAIAIAogCEEEdGr9AAIA/eQB/QsCACAJQRBqIQkgAkEQaiECIAhB" +
-  "AWohCAwACwsgCiALaiEKIAdBAWohBwwACwsgACALaiEAIAZBAWohBgwACwsgASALIARsaiEBIANBAWshAwwACwsLlQID" +
-  "B38BewJ/IAdBBHQhDwJAA0AgBUUNAUEAIQkCQANAIAkgBkYNAUEAIQogASEOAkADQCAKIAZGDQEgACENQQAhCwJAA0Ag" +
-  "CyAHRg0BIA39AAIAIA4gC0EEdGr9AAIA/eQBIRBBACEMIAIhEiADIAtBBHRqIRECQANAIAwgCEYNASAQIBIqAgD9EyAR" +
-  "/QACAP3mAf3kASEQIBJBBGohEiARIA9qIREgDEEBaiEMDAALCyAEIBD9CwIAIA1BEGohDSAEQRBqIQQgC0EBaiELDAAL" +
-  "CyACIAhBAnRqIQIgDiAPaiEOIApBAWohCgwACwsgACAPaiEAIAlBAWohCQwACwsgASAPIAZsaiEBIAVBAWshBQwACwsL";
+  "AGFzbQEAAAABLwZgBX9/f39/AGAGf39/f39/AGAJf39/f39/f39/AGABewF9YAJ/fwBgBH9/f38AAg8BA2VudgZtZW1v" +
+  "cnkCAAADCwoAAAEBAQIDBAUABhECfQFDAAAAAAt9AUMAAAAACwd0CAlzaWx1X2dyYWQAAApzdW1fbWlkZGxlAAEOcGFp" +
+  "cl9hZ2dyZWdhdGUAAgtwYWlyX3NwcmVhZAADCHBhaXJfYWRkAAQOcGFpcl9hZGRfZWRnZXMABQpsYXllcl9ub3JtAAgP" +
+  "bGF5ZXJfbm9ybV9ncmFkAAkK2w0KjwEBAnsCQANAIARFDQEgAP0AAgAhBUMAAAA//RMgAf0AAgAgBf3nASAF/eABQ2BC" +
+  "og39E/1D/VIhBiADIAL9AAIAIAb95gFDAACAP/0TIAVDAACAP/0TIAb95QH95gH95AH95gH9CwIAIABBEGohACABQRBq" +
+  "IQEgAkEQaiECIANBEGohAyAEQQFrIQQMAAsLC5YBAwR/AXsBfyAEQQR0IQoCQANAIAJFDQFBACEGAkADQCAGIARGDQEg" +
+  "ACAGQQR0aiEIIAj9AAIAIQlBASEHAkADQCAHIANPDQEgCCAKaiEIIAkgCP0AAgD95AEhCSAHQQFqIQcMAAsLIAEgCf0L" +
+  "AgAgAUEQaiEBIAZBAWohBgwACwsgACAKIANsaiEAIAJBAWshAgwACwsLzgEDBH8BewJ/IAVBBHQhCwJAA0AgA0UNAUEA" +
+  "IQYCQANAIAYgBEYNASABIAYgBGxBAnRqIQxBACEIAkADQCAIIAVGDQEgACAIQQR0aiEJQwAAAAD9EyEKQQAhBwJAA0Ag" +
+  "ByAERg0BIAogDCAHQQJ0aioCAP0TIAn9AAIA/eYB/eQBIQogCSALaiEJIAdBAWohBwwACwsgAiAK/QsCACACQRBqIQIg" +
+  "CEEBaiEIDAALCyAAIAsgBGxqIQAgBkEBaiEGDAALCyADQQFrIQMMAAsLC7gBAwN/AXsDfyAFQQR0IQwCQANAIANFDQFB" +
+  "ACEGAkADQCAGIARGDQEgASAGIARsQQJ0aiELQQAhBwJAA0AgByAERg0BIAsqAgD9EyEJIAAhCkEAIQgCQANAIAggBUYN" +
+  "ASACIAkgCv0AAgD95gH9CwIAIApBEGohCiACQRBqIQIgCEEBaiEIDAALCyALQQRqIQsgB0EBaiEHDAALCyAAIAxqIQAg" +
+  "BkEBaiEGDAALCyADQQFrIQMMAAsLC7YBAQZ/IAVBBHQhCwJAA0AgA0UNAUEAIQYCQANAIAYgBEYNAUEAIQcgASEKAkAD" +
+  "QCAHIARGDQEgACEJQQAhCAJAA0AgCCAFRg0BIAIgCf0AAgAgCiAIQQR0av0AAgD95AH9CwIAIAlBEGohCSACQRBqIQIg" +
+  "CEEBaiEIDAALCyAKIAtqIQogB0EBaiEHDAALCyAAIAtqIQAgBkEBaiEGDAALCyABIAsgBGxqIQEgA0EBayEDDAALCwuV" +
+  "AgMHfwF7An8gB0EEdCEPAkADQCAFRQ0BQQAhCQJAA0AgCSAGRg0BQQAhCiABIQ4CQANAIAogBkYNASAAIQ1BACELAkAD" +
+  "QCALIAdGDQEgDf0AAgAgDiALQQR0av0AAgD95AEhEEEAIQwgAiESIAMgC0EEdGohEQJAA0AgDCAIRg0BIBAgEioCAP0T" +
+  "IBH9AAIA/eYB/eQBIRAgEkEEaiESIBEgD2ohESAMQQFqIQwMAAsLIAQgEP0LAgAgDUEQaiENIARBEGohBCALQQFqIQsM" +
+  "AAsLIAIgCEECdGohAiAOIA9qIQ4gCkEBaiEKDAALCyAAIA9qIQAgCUEBaiEJDAALCyABIA8gBmxqIQEgBUEBayEFDAAL" +
+  "CwsZACAA/R8AIAD9HwGSIAD9HwIgAP0fA5KSC7UBAwJ/A3sBfSABQQJ0syEHQwAAAAD9EyEEIAAhAyABIQICQANAIAJF" +
+  "DQEgBCAD/QACAP3kASEEIANBEGohAyACQQFrIQIMAAsLIAQQBiAHlSQAIwD9EyEGQwAAAAD9EyEEIAAhAyABIQICQANA" +
+  "IAJFDQEgA/0AAgAgBv3lASEFIAQgBSAF/eYB/eQBIQQgA0EQaiEDIAJBAWshAgwACwtDAACAPyAEEAYgB5VDrMUnN5KR" +
+  "lSQBC2gCAX8CewJAA0AgAkUNASAAIAMQByMA/RMhBSMB/RMhBiADIQQCQANAIARFDQEgASAA/QACACAF/eUBIAb95gH9" +
+  "CwIAIABBEGohACABQRBqIQEgBEEBayEEDAALCyACQQFrIQIMAAsLC5wCAwN/CHsBfSAEQQJ0syEQAkADQCADRQ0BIAAg" +
+  "BBAHIwD9EyEIIwH9EyEJQwAAAAD9EyEMQwAAAAD9EyENIAAhBiABIQcgBCEFAkADQCAFRQ0BIAf9AAIAIQsgBv0AAgAg" +
+  "CP3lASAJ/eYBIQogDCAL/eQBIQwgDSALIAr95gH95AEhDSAGQRBqIQYgB0EQaiEHIAVBAWshBQwACwsgDBAGIBCV/RMh" +
+  "DiANEAYgEJX9EyEPIAQhBQJAA0AgBUUNASAA/QACACAI/eUBIAn95gEhCiACIAkgAf0AAgAgDv3lASAKIA/95gH95QH9" +
+  "5gH9CwIAIABBEGohACABQRBqIQEgAkEQaiECIAVBAWshBQwACwsgA0EBayEDDAALCws=";
 // END GENERATED
 /** The relaxed-SIMD module (`simd_relaxed.wat`): SiLU's forward pass with fused multiply-adds. */
 // BEGIN GENERATED simd_relaxed.wat
@@ -56,6 +66,8 @@ type Exports = {
   pair_aggregate(x: number, w: number, out: number, batch: number, n: number, c4: number): void;
   pair_spread(dy: number, w: number, dx: number, batch: number, n: number, c4: number): void;
   pair_add(r: number, s: number, out: number, batch: number, n: number, c4: number): void;
+  layer_norm(x: number, y: number, rows: number, c4: number): void;
+  layer_norm_grad(x: number, dy: number, dx: number, rows: number, c4: number): void;
   pair_add_edges(
     r: number,
     s: number,
@@ -307,6 +319,85 @@ export function pairAddInto(
           out[at + ch] = v;
         }
       }
+    }
+  }
+}
+
+const LN_EPS = Math.fround(1e-5);
+const lanes = new Float32Array(4);
+
+/** Four lane sums added (l0 + l1) + (l2 + l3), as the SIMD loop does. */
+function laneTotal(): number {
+  const f = Math.fround;
+  return f(f(lanes[0] + lanes[1]) + f(lanes[2] + lanes[3]));
+}
+
+/** μ and 1/√(σ² + ε) of `x[r .. r + c)` in the SIMD loop's float32 order (c a multiple of 4). */
+function rowStats(x: Float32Array, r: number, c: number): [number, number] {
+  const f = Math.fround;
+  lanes.fill(0);
+  for (let i = 0; i < c; i++) lanes[i & 3] = f(lanes[i & 3] + x[r + i]);
+  const mean = f(laneTotal() / c);
+  lanes.fill(0);
+  for (let i = 0; i < c; i++) {
+    const d = f(x[r + i] - mean);
+    lanes[i & 3] = f(lanes[i & 3] + f(d * d));
+  }
+  const inv = f(1 / f(Math.sqrt(f(f(laneTotal() / c) + LN_EPS))));
+  return [mean, inv];
+}
+
+/**
+ * Layer norm over rows of `c` floats (ε 1e-5, biased variance): `y = (x − μ)·(1/√(σ² + ε))`,
+ * each row's statistics as four float32 lane sums. SIMD on the bound heap; `c` must be a
+ * multiple of 4 (callers with other widths keep their own loop).
+ */
+export function layerNormInto(x: Float32Array, y: Float32Array, rows: number, c: number): void {
+  if (c % 4 !== 0) throw new Error(`layerNormInto: row width ${c} is not a multiple of 4`);
+  const k = simdFor(x, y);
+  if (k) {
+    k.layer_norm(x.byteOffset, y.byteOffset, rows, c >> 2);
+    return;
+  }
+  const f = Math.fround;
+  for (let r = 0; r < rows * c; r += c) {
+    const [mean, inv] = rowStats(x, r, c);
+    for (let i = 0; i < c; i++) y[r + i] = f(f(x[r + i] - mean) * inv);
+  }
+}
+
+/** Its gradient: with `ŷ = (x − μ)·inv`, `dx = inv·((dy − mean(dy)) − ŷ·mean(dy·ŷ))`. */
+export function layerNormGradInto(
+  x: Float32Array,
+  dy: Float32Array,
+  dx: Float32Array,
+  rows: number,
+  c: number,
+): void {
+  if (c % 4 !== 0) throw new Error(`layerNormGradInto: row width ${c} is not a multiple of 4`);
+  const k = simdFor(x, dy, dx);
+  if (k) {
+    k.layer_norm_grad(x.byteOffset, dy.byteOffset, dx.byteOffset, rows, c >> 2);
+    return;
+  }
+  const f = Math.fround;
+  const sums = new Float32Array(4);
+  for (let r = 0; r < rows * c; r += c) {
+    const [mean, inv] = rowStats(x, r, c);
+    lanes.fill(0);
+    sums.fill(0);
+    for (let i = 0; i < c; i++) {
+      const g = dy[r + i];
+      const yh = f(f(x[r + i] - mean) * inv);
+      lanes[i & 3] = f(lanes[i & 3] + g);
+      sums[i & 3] = f(sums[i & 3] + f(g * yh));
+    }
+    const mg = f(laneTotal() / c);
+    lanes.set(sums);
+    const mgy = f(laneTotal() / c);
+    for (let i = 0; i < c; i++) {
+      const yh = f(f(x[r + i] - mean) * inv);
+      dx[r + i] = f(inv * f(f(dy[r + i] - mg) - f(yh * mgy)));
     }
   }
 }

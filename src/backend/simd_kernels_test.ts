@@ -3,6 +3,8 @@ import { useTestBackend } from "../testing/test_backend.ts";
 import { tf } from "../tf.ts";
 import {
   bindSimdKernels,
+  layerNormGradInto,
+  layerNormInto,
   pairAddInto,
   pairAggregateInto,
   pairSpreadInto,
@@ -154,6 +156,41 @@ Deno.test("SIMD loops give the same bits as the JavaScript loops, tails included
       }
     }
   }
+});
+
+Deno.test("layer norm's SIMD loops give the same bits as their JavaScript twins, and are layer norm", () => {
+  for (const [rows, c] of [[3, 4], [5, 32], [2, 384]]) {
+    const n = rows * c;
+    const [simd, js] = bothPaths([n, n, n, n], ([x, , dy]) => {
+      wave(x, 10);
+      for (let i = 0; i < n; i++) x[i] = Math.fround(x[i] * 3 + 5); // an offset, as activations have
+      wave(dy, 11);
+    }, ([x, y, dy, dx]) => {
+      layerNormInto(x, y, rows, c);
+      layerNormGradInto(x, dy, dx, rows, c);
+    });
+    assert.deepEqual(simd[1], js[1], `layer norm ${rows}×${c}`);
+    assert.deepEqual(simd[3], js[3], `layer norm grad ${rows}×${c}`);
+    const [x, y, dy, dx] = js;
+    for (let r = 0; r < rows; r++) {
+      const row = Array.from(x.subarray(r * c, (r + 1) * c));
+      const mean = row.reduce((a, v) => a + v, 0) / c;
+      const inv = 1 / Math.sqrt(row.reduce((a, v) => a + (v - mean) ** 2, 0) / c + 1e-5);
+      const yh = row.map((v) => (v - mean) * inv);
+      const g = Array.from(dy.subarray(r * c, (r + 1) * c));
+      const mg = g.reduce((a, v) => a + v, 0) / c;
+      const mgy = g.reduce((a, v, i) => a + v * yh[i], 0) / c;
+      for (let i = 0; i < c; i++) {
+        assert.ok(Math.abs(y[r * c + i] - yh[i]) < 2e-5, `ŷ ${r},${i}`);
+        const want = inv * (g[i] - mg - yh[i] * mgy);
+        assert.ok(Math.abs(dx[r * c + i] - want) < 2e-5 * (1 + Math.abs(want)), `dx ${r},${i}`);
+      }
+    }
+  }
+  assert.throws(
+    () => layerNormInto(new Float32Array(6), new Float32Array(6), 2, 3),
+    /not a multiple of 4/,
+  );
 });
 
 Deno.test("SiLU's relaxed-SIMD loop is x·σ(x) within 4e-7 relative, tails included", () => {
