@@ -46,19 +46,29 @@ const WASM_BASE64 =
   "DiANEAYgEJX9EyEPIAQhBQJAA0AgBUUNASAA/QACACAI/eUBIAn95gEhCiACIAkgAf0AAgAgDv3lASAKIA/95gH95QH9" +
   "5gH9CwIAIABBEGohACABQRBqIQEgAkEQaiECIAVBAWshBQwACwsgA0EBayEDDAALCws=";
 // END GENERATED
-/** The relaxed-SIMD module (`simd_relaxed.wat`): SiLU's forward pass with fused multiply-adds. */
+/** The relaxed-SIMD module (`simd_relaxed.wat`): gated activations with fused multiply-adds. */
 // BEGIN GENERATED simd_relaxed.wat
 const RELAXED_BASE64 =
-  "AGFzbQEAAAABBwFgA39/fwACDwEDZW52Bm1lbW9yeQIAAAMCAQAHCAEEc2lsdQAACvUCAfICARR7QzuquD/9EyELQ38A" +
-  "QEv9EyEMQwByMb/9EyENQ46+v7X9EyEOQ2ELtjr9EyEKQ4mICDz9EyEPQ6uqKj39EyEQQ6uqKj79EyERQwAAAD/9EyES" +
-  "QwAAgD/9EyET/QwAAACAAAAAgAAAAIAAAACAIRRDAACuwv0TIRX9DAAAAAAAAAAAAAAAAAAAAAAhFgJAA0AgAkUNASAA" +
-  "/QACACEDIAMgFP1QIBX96wEhBCAEIAsgDP2FAiEFIAVBF/2rASEGIAUgDP3lASEFIAUgDSAE/YUCIQcgBSAOIAf9hQIh" +
-  "ByAKIAcgD/2FAiEIIAggByAQ/YUCIQggCCAHIBH9hQIhCCAIIAcgEv2FAiEIIAggByAT/YUCIQggCCAHIBP9hQIhCCAG" +
-  "IAj95gEhCSAJIAkgE/3kAf3nASEJIBMgCf3lASAJIAMgFv1E/VIhCSABIAMgCf3mAf0LAgAgAEEQaiEAIAFBEGohASAC" +
-  "QQFrIQIMAAsLCw==";
+  "AGFzbQEAAAABEgJgBX9/f319AGAGf39/f319AAIPAQNlbnYGbWVtb3J5AgAAAwMCAAEHFAIEZ2F0ZQAACWdhdGVfZ3Jh" +
+  "ZAABCvMGApgDARd7IAP9EyEaIAT9EyEbQzuquD/9EyENQ38AQEv9EyEOQwByMb/9EyEPQ46+v7X9EyEQQ2ELtjr9EyEM" +
+  "Q4mICDz9EyERQ6uqKj39EyESQ6uqKj79EyETQwAAAD/9EyEUQwAAgD/9EyEV/QwAAACAAAAAgAAAAIAAAACAIRZDAACu" +
+  "wv0TIRf9DAAAAAAAAAAAAAAAAAAAAAAhGAJAA0AgAkUNASAA/QACACEZIBkgGv3mASAZIBn95gEgGyAV/YUC/eYBIQUg" +
+  "BSAW/VAgF/3rASEGIAYgDSAO/YUCIQcgB0EX/asBIQggByAO/eUBIQcgByAPIAb9hQIhCSAHIBAgCf2FAiEJIAwgCSAR" +
+  "/YUCIQogCiAJIBL9hQIhCiAKIAkgE/2FAiEKIAogCSAU/YUCIQogCiAJIBX9hQIhCiAKIAkgFf2FAiEKIAggCv3mASEL" +
+  "IAsgCyAV/eQB/ecBIQsgFSAL/eUBIAsgBSAY/UT9UiELIAEgGSAL/eYB/QsCACAAQRBqIQAgAUEQaiEBIAJBAWshAgwA" +
+  "CwsL1gMBGHsgBP0TIRsgBf0TIRxDAABAQCAFlP0TIR1DO6q4P/0TIQ5DfwBAS/0TIQ9DAHIxv/0TIRBDjr6/tf0TIRFD" +
+  "YQu2Ov0TIQ1DiYgIPP0TIRJDq6oqPf0TIRNDq6oqPv0TIRRDAAAAP/0TIRVDAACAP/0TIRb9DAAAAIAAAACAAAAAgAAA" +
+  "AIAhF0MAAK7C/RMhGP0MAAAAAAAAAAAAAAAAAAAAACEZAkADQCADRQ0BIAD9AAIAIRogGiAb/eYBIBogGv3mASAcIBb9" +
+  "hQL95gEhBiAGIBf9UCAY/esBIQcgByAOIA/9hQIhCCAIQRf9qwEhCSAIIA/95QEhCCAIIBAgB/2FAiEKIAggESAK/YUC" +
+  "IQogDSAKIBL9hQIhCyALIAogE/2FAiELIAsgCiAU/YUCIQsgCyAKIBX9hQIhCyALIAogFv2FAiELIAsgCiAW/YUCIQsg" +
+  "CSAL/eYBIQwgDCAMIBb95AH95wEhDCAWIAz95QEgDCAGIBn9RP1SIQwgAiAB/QACACAaIAz95gEgFiAM/eUB/eYBIBsg" +
+  "GiAa/eYBIB0gFv2FAv3mASAM/YUC/eYB/QsCACAAQRBqIQAgAUEQaiEBIAJBEGohAiADQQFrIQMMAAsLCw==";
 // END GENERATED
 
-type RelaxedExports = { silu(x: number, y: number, n4: number): void };
+type RelaxedExports = {
+  gate(x: number, y: number, n4: number, c: number, k3: number): void;
+  gate_grad(x: number, dy: number, dx: number, n4: number, c: number, k3: number): void;
+};
 
 type Exports = {
   silu_grad(x: number, y: number, dy: number, dx: number, n4: number): void;
@@ -134,25 +144,71 @@ function simdFor(...views: Float32Array[]): Exports | undefined {
   return kernels;
 }
 
+/** Parameters `c`, `k₃` of a gated activation `y = u·σ(c·u·(1 + k₃u²))`. */
+export interface Gate {
+  readonly c: number;
+  readonly k3: number;
+}
+
+/** SiLU: `u·σ(u)`. */
+export const SILU_GATE: Gate = { c: 1, k3: 0 };
+/** GELU, tanh approximation: `u·σ(2√(2/π)·(u + 0.044715u³))`. */
+export const GELU_GATE: Gate = { c: 2 * Math.sqrt(2 / Math.PI), k3: 0.044715 };
+
+function relaxedFor(...views: Float32Array[]): RelaxedExports | undefined {
+  if (!enabled || !relaxed || !memory) return undefined;
+  for (const v of views) if (v.buffer !== memory.buffer) return undefined;
+  return relaxed;
+}
+
 /**
- * SiLU, `y = x·σ(x)`, elementwise. On the bound heap the relaxed-SIMD loop
- * ({@link ./simd_relaxed.wat}; relative error below 4e-7), elsewhere a
+ * A gated activation `y = u·σ(c·u·(1 + k₃u²))`, elementwise (SiLU, GELU). On the bound heap the
+ * relaxed-SIMD loop ({@link ./simd_relaxed.wat}; SiLU's relative error below 4e-7), elsewhere a
  * JavaScript loop with `Math.exp`.
  */
-export function siluInto(x: Float32Array, y: Float32Array): void {
+export function gateInto(x: Float32Array, y: Float32Array, gate: Gate): void {
   const n = x.length;
+  const { c, k3 } = gate;
   let i = 0;
-  if (enabled && relaxed && memory && x.buffer === memory.buffer && y.buffer === memory.buffer) {
+  const k = relaxedFor(x, y);
+  if (k) {
     i = n & ~3;
-    relaxed.silu(x.byteOffset, y.byteOffset, i >> 2);
+    k.gate(x.byteOffset, y.byteOffset, i >> 2, c, k3);
   }
   for (; i < n; i++) {
-    const v = x[i];
-    y[i] = v / (1 + Math.exp(-v));
+    const u = x[i];
+    y[i] = u / (1 + Math.exp(-c * u * (1 + k3 * u * u)));
   }
 }
 
-/** True where {@linkcode siluInto} runs the relaxed-SIMD loop on the bound heap. */
+/** Its gradient: `dx = dy·(σ + u·σ(1 − σ)·c·(1 + 3k₃u²))` with σ at the gate's argument. */
+export function gateGradInto(
+  x: Float32Array,
+  dy: Float32Array,
+  dx: Float32Array,
+  gate: Gate,
+): void {
+  const n = x.length;
+  const { c, k3 } = gate;
+  let i = 0;
+  const k = relaxedFor(x, dy, dx);
+  if (k) {
+    i = n & ~3;
+    k.gate_grad(x.byteOffset, dy.byteOffset, dx.byteOffset, i >> 2, c, k3);
+  }
+  for (; i < n; i++) {
+    const u = x[i];
+    const s = 1 / (1 + Math.exp(-c * u * (1 + k3 * u * u)));
+    dx[i] = dy[i] * (s + u * s * (1 - s) * c * (1 + 3 * k3 * u * u));
+  }
+}
+
+/** SiLU, `y = x·σ(x)`: {@linkcode gateInto} with {@linkcode SILU_GATE}. */
+export function siluInto(x: Float32Array, y: Float32Array): void {
+  gateInto(x, y, SILU_GATE);
+}
+
+/** True where {@linkcode gateInto} runs the relaxed-SIMD loop on the bound heap. */
 export function relaxedSimdBound(): boolean {
   return relaxed !== undefined;
 }

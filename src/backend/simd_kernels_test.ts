@@ -3,6 +3,9 @@ import { useTestBackend } from "../testing/test_backend.ts";
 import { tf } from "../tf.ts";
 import {
   bindSimdKernels,
+  gateGradInto,
+  gateInto,
+  GELU_GATE,
   layerNormGradInto,
   layerNormInto,
   pairAddInto,
@@ -10,6 +13,7 @@ import {
   pairSpreadInto,
   relaxedSimdBound,
   setSimdKernels,
+  SILU_GATE,
   siluGradInto,
   siluInto,
   sumMiddleInto,
@@ -211,6 +215,39 @@ Deno.test("SiLU's relaxed-SIMD loop is x·σ(x) within 4e-7 relative, tails incl
       if (Math.abs(want) < 1e-30) assert.ok(err < 1e-30, `${label} silu(${x}) = ${y[i]}`);
       else {
         assert.ok(err <= 4e-7 * Math.abs(want), `${label} silu(${x}) = ${y[i]}, want ${want}`);
+      }
+    }
+  }
+});
+
+Deno.test("the relaxed-SIMD gates (SiLU, GELU) and their gradients agree with float64 within float32's conditioning", () => {
+  const n = 2003;
+  for (const gate of [SILU_GATE, GELU_GATE]) {
+    const [simd, js] = bothPaths([n, n, n, n], ([x, , dy]) => {
+      for (let i = 0; i < n; i++) x[i] = Math.fround(-30 + (60 * i) / (n - 1));
+      wave(dy, 12);
+    }, ([x, y, dy, dx]) => {
+      gateInto(x, y, gate);
+      gateGradInto(x, dy, dx, gate);
+    });
+    for (const [label, [x, y, dy, dx]] of [["simd", simd], ["js", js]] as const) {
+      for (let i = 0; i < n; i++) {
+        const u = x[i];
+        const a = gate.c * u * (1 + gate.k3 * u * u);
+        const sg = 1 / (1 + Math.exp(-a));
+        const want = u * sg;
+        const g = dy[i] * (sg + u * sg * (1 - sg) * gate.c * (1 + 3 * gate.k3 * u * u));
+        const what = `${label} c=${gate.c.toFixed(3)} at ${u}`;
+        // the argument a is itself rounded to float32: e^a inherits a relative error of ~|a|·2^-24
+        const tol = 1e-6 * (1 + Math.abs(a));
+        assert.ok(
+          Math.abs(y[i] - want) <= tol * Math.abs(want) + 1e-30,
+          `${what}: ${y[i]} vs ${want}`,
+        );
+        assert.ok(
+          Math.abs(dx[i] - g) <= tol * (Math.abs(g) + Math.abs(dy[i])),
+          `${what}: d ${dx[i]} vs ${g}`,
+        );
       }
     }
   }

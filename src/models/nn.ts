@@ -10,6 +10,9 @@ import { fusedAttention } from "../backend/fused_attention.ts";
 import { fusedDense } from "../backend/fused_dense.ts";
 import { applyFused, type FusedUnaryOp } from "../backend/fused_op.ts";
 import {
+  gateGradInto,
+  gateInto,
+  GELU_GATE,
   layerNormGradInto,
   layerNormInto,
   siluGradInto,
@@ -115,37 +118,28 @@ export const LAYER_NORM: FusedUnaryOp = {
 
 /**
  * GELU, tanh approximation (PyTorch `approximate="tanh"`). Elementwise. One fused kernel each
- * way on cpu and webgpu (WGSL, {@link ../backend/webgpu_gelu.ts}); elsewhere
- * `x·σ(2√(2/π)·(x + 0.044715·x³))`, the same function (`½(1 + tanh z) = σ(2z)`), without `pow`
- * or `tanh`, the two slowest elementwise kernels of tfjs-backend-wasm (on wasm these six SIMD
- * kernels beat one JavaScript loop: measured 0.26 vs 1.2 ms forward on `[128, 4, 128]`).
+ * way on wasm and cpu ({@link GELU}) and on webgpu (WGSL, {@link ../backend/webgpu_gelu.ts});
+ * elsewhere `x·σ(2√(2/π)·(x + 0.044715·x³))`, the same function (`½(1 + tanh z) = σ(2z)`),
+ * without `pow` or `tanh`, the two slowest elementwise kernels of tfjs-backend-wasm.
  */
 export function gelu(x: Tensor): Tensor {
   return applyFused(GELU, x);
 }
 
-const GELU_C = 2 * Math.sqrt(2 / Math.PI);
+const GELU_C = GELU_GATE.c;
 
-/** GELU (tanh approximation) as one kernel. */
+/**
+ * GELU as one kernel each way: on the wasm heap one relaxed-SIMD loop each way
+ * ({@link ../backend/simd_kernels.ts}, the same `exp` as SiLU's; before it, tfjs's six SIMD
+ * kernels beat a JavaScript loop with `Math.exp`, which is what cpu runs).
+ */
 export const GELU: FusedUnaryOp = {
   name: "RemulGelu",
-  backends: ["cpu"],
   forward(x, out) {
-    for (let i = 0; i < x.length; i++) {
-      const v = x[i];
-      const z = GELU_C * (v + 0.044715 * v * v * v);
-      out[i] = v / (1 + Math.exp(-z));
-    }
+    gateInto(x, out, GELU_GATE);
   },
   backward(x, dy, dx) {
-    // d/dx [x·σ(z)] = σ(z) + x·σ(z)(1 − σ(z))·z', z' = c(1 + 3·0.044715·x²)
-    for (let i = 0; i < x.length; i++) {
-      const v = x[i];
-      const z = GELU_C * (v + 0.044715 * v * v * v);
-      const s = 1 / (1 + Math.exp(-z));
-      const dz = GELU_C * (1 + 3 * 0.044715 * v * v);
-      dx[i] = dy[i] * (s + v * s * (1 - s) * dz);
-    }
+    gateGradInto(x, dy, dx, GELU_GATE);
   },
   composite(x) {
     return tf.tidy(() => {
