@@ -99,7 +99,7 @@ Deno.test({
   fn: async () => {
     await useTestBackend();
     const found = await findTorchPython(Deno.env.get("REMUL_PYTHON") || undefined);
-    assert.ok(found.found);
+    assert.ok(found.found, `no Python with torch: ${JSON.stringify(found)}`);
     const torch = await TorchPeer.start(found.python.python, 1);
     const field = (name: string, kind: FieldSpec["kind"], n: number, k = 3): FieldSpec => ({
       name,
