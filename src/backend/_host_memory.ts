@@ -51,13 +51,19 @@ export interface HostKernel<I extends string = string, A = Record<string, never>
   readonly name: string;
   /** Shape of the output. */
   outputShape(inputs: Readonly<Record<I, TensorInfo>>, attrs: A): number[];
-  /** Writes `out` from the inputs' values (views taken after the output is allocated). */
+  /**
+   * Writes `out` from the inputs' values (views taken after the output is allocated); `scratch`
+   * is working memory of {@linkcode HostKernel.scratch} floats on the same heap, when asked for.
+   */
   compute(
     values: Readonly<Record<I, Float32Array>>,
     out: Float32Array,
     inputs: Readonly<Record<I, TensorInfo>>,
     attrs: A,
+    scratch?: Float32Array,
   ): void;
+  /** Floats of working memory the loop needs (freed when it returns); none by default. */
+  scratch?(inputs: Readonly<Record<I, TensorInfo>>, attrs: A): number;
 }
 
 /**
@@ -78,12 +84,18 @@ export function registerHostKernels(
         attrs: unknown;
       }) => {
         const out = allocHost(backendName, backend, k.outputShape(inputs, attrs));
-        const view = out.view();
-        const values: Record<string, Float32Array> = {};
-        for (const [key, t] of Object.entries(inputs)) {
-          if (t !== undefined) values[key] = readHost(backendName, backend, t);
+        const floats = k.scratch?.(inputs, attrs) ?? 0;
+        const temp = floats > 0 ? allocHost(backendName, backend, [floats]) : undefined;
+        try {
+          const view = out.view(); // views after every allocation (the wasm heap may move)
+          const values: Record<string, Float32Array> = {};
+          for (const [key, t] of Object.entries(inputs)) {
+            if (t !== undefined) values[key] = readHost(backendName, backend, t);
+          }
+          k.compute(values, view, inputs, attrs, temp?.view());
+        } finally {
+          if (temp) (backend as { disposeData(id: object): void }).disposeData(temp.info.dataId);
         }
-        k.compute(values, view, inputs, attrs);
         return out.info;
       };
       tf.registerKernel({ kernelName: k.name, backendName, kernelFunc: kernelFunc as never });

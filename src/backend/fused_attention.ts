@@ -17,6 +17,7 @@
 import { type Tensor, tf } from "../tf.ts";
 import type { TensorInfo } from "./_wasm_heap.ts";
 import { type HostKernel, registerHostKernels } from "./_host_memory.ts";
+import { attentionGradSimd, attentionScratch, attentionSimd } from "./simd_kernels.ts";
 
 /** Kernel name of the forward pass. */
 export const FUSED_ATTENTION = "RemulFusedAttention";
@@ -212,17 +213,23 @@ const KERNELS: readonly HostKernel<"qkv" | "dy", Attrs>[] = [
       const { b, n, c } = dims(qkv, heads);
       return [b, n, c];
     },
-    compute: (v, out, { qkv }, { heads }) => {
+    scratch: ({ qkv }) => attentionScratch(qkv.shape[1]),
+    compute: (v, out, { qkv }, { heads }, scratch) => {
       const { b, n, h, d } = dims(qkv, heads);
-      attentionForward(v.qkv, out, b, n, h, d);
+      if (!attentionSimd(v.qkv, out, { b, n, h, d }, scratch)) {
+        attentionForward(v.qkv, out, b, n, h, d);
+      }
     },
   },
   {
     name: FUSED_ATTENTION_GRAD,
     outputShape: ({ qkv }) => [...qkv.shape],
-    compute: (v, out, { qkv }, { heads }) => {
+    scratch: ({ qkv }) => attentionScratch(qkv.shape[1]),
+    compute: (v, out, { qkv }, { heads }, scratch) => {
       const { b, n, h, d } = dims(qkv, heads);
-      attentionBackward(v.qkv, v.dy, out, b, n, h, d);
+      if (!attentionGradSimd(v.qkv, v.dy, out, { b, n, h, d }, scratch)) {
+        attentionBackward(v.qkv, v.dy, out, b, n, h, d);
+      }
     },
   },
 ];

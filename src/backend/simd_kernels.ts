@@ -49,23 +49,58 @@ const WASM_BASE64 =
 /** The relaxed-SIMD module (`simd_relaxed.wat`): gated activations with fused multiply-adds. */
 // BEGIN GENERATED simd_relaxed.wat
 const RELAXED_BASE64 =
-  "AGFzbQEAAAABEgJgBX9/f319AGAGf39/f319AAIPAQNlbnYGbWVtb3J5AgAAAwMCAAEHFAIEZ2F0ZQAACWdhdGVfZ3Jh" +
-  "ZAABCvMGApgDARd7IAP9EyEaIAT9EyEbQzuquD/9EyENQ38AQEv9EyEOQwByMb/9EyEPQ46+v7X9EyEQQ2ELtjr9EyEM" +
-  "Q4mICDz9EyERQ6uqKj39EyESQ6uqKj79EyETQwAAAD/9EyEUQwAAgD/9EyEV/QwAAACAAAAAgAAAAIAAAACAIRZDAACu" +
-  "wv0TIRf9DAAAAAAAAAAAAAAAAAAAAAAhGAJAA0AgAkUNASAA/QACACEZIBkgGv3mASAZIBn95gEgGyAV/YUC/eYBIQUg" +
-  "BSAW/VAgF/3rASEGIAYgDSAO/YUCIQcgB0EX/asBIQggByAO/eUBIQcgByAPIAb9hQIhCSAHIBAgCf2FAiEJIAwgCSAR" +
-  "/YUCIQogCiAJIBL9hQIhCiAKIAkgE/2FAiEKIAogCSAU/YUCIQogCiAJIBX9hQIhCiAKIAkgFf2FAiEKIAggCv3mASEL" +
-  "IAsgCyAV/eQB/ecBIQsgFSAL/eUBIAsgBSAY/UT9UiELIAEgGSAL/eYB/QsCACAAQRBqIQAgAUEQaiEBIAJBAWshAgwA" +
-  "CwsL1gMBGHsgBP0TIRsgBf0TIRxDAABAQCAFlP0TIR1DO6q4P/0TIQ5DfwBAS/0TIQ9DAHIxv/0TIRBDjr6/tf0TIRFD" +
-  "YQu2Ov0TIQ1DiYgIPP0TIRJDq6oqPf0TIRNDq6oqPv0TIRRDAAAAP/0TIRVDAACAP/0TIRb9DAAAAIAAAACAAAAAgAAA" +
-  "AIAhF0MAAK7C/RMhGP0MAAAAAAAAAAAAAAAAAAAAACEZAkADQCADRQ0BIAD9AAIAIRogGiAb/eYBIBogGv3mASAcIBb9" +
-  "hQL95gEhBiAGIBf9UCAY/esBIQcgByAOIA/9hQIhCCAIQRf9qwEhCSAIIA/95QEhCCAIIBAgB/2FAiEKIAggESAK/YUC" +
-  "IQogDSAKIBL9hQIhCyALIAogE/2FAiELIAsgCiAU/YUCIQsgCyAKIBX9hQIhCyALIAogFv2FAiELIAsgCiAW/YUCIQsg" +
-  "CSAL/eYBIQwgDCAMIBb95AH95wEhDCAWIAz95QEgDCAGIBn9RP1SIQwgAiAB/QACACAaIAz95gEgFiAM/eUB/eYBIBsg" +
-  "GiAa/eYBIB0gFv2FAv3mASAM/YUC/eYB/QsCACAAQRBqIQAgAUEQaiEBIAJBEGohAiADQQFrIQMMAAsLCw==";
+  "AGFzbQEAAAABTgpgBX9/f319AGAGf39/f319AGABewF7YAF7AX1gA39/fwF9YAR9f39/AGACf38AYAd/f39/f31/AGAH" +
+  "f39/f39/fwBgCH9/f39/f39/AAIPAQNlbnYGbWVtb3J5AgAAAwsKAAECAwQFBgcICQcxBARnYXRlAAAJZ2F0ZV9ncmFk" +
+  "AAEJYXR0ZW50aW9uAAgOYXR0ZW50aW9uX2dyYWQACQr7EgqYAwEXeyAD/RMhGiAE/RMhG0M7qrg//RMhDUN/AEBL/RMh" +
+  "DkMAcjG//RMhD0OOvr+1/RMhEENhC7Y6/RMhDEOJiAg8/RMhEUOrqio9/RMhEkOrqio+/RMhE0MAAAA//RMhFEMAAIA/" +
+  "/RMhFf0MAAAAgAAAAIAAAACAAAAAgCEWQwAArsL9EyEX/QwAAAAAAAAAAAAAAAAAAAAAIRgCQANAIAJFDQEgAP0AAgAh" +
+  "GSAZIBr95gEgGSAZ/eYBIBsgFf2FAv3mASEFIAUgFv1QIBf96wEhBiAGIA0gDv2FAiEHIAdBF/2rASEIIAcgDv3lASEH" +
+  "IAcgDyAG/YUCIQkgByAQIAn9hQIhCSAMIAkgEf2FAiEKIAogCSAS/YUCIQogCiAJIBP9hQIhCiAKIAkgFP2FAiEKIAog" +
+  "CSAV/YUCIQogCiAJIBX9hQIhCiAIIAr95gEhCyALIAsgFf3kAf3nASELIBUgC/3lASALIAUgGP1E/VIhCyABIBkgC/3m" +
+  "Af0LAgAgAEEQaiEAIAFBEGohASACQQFrIQIMAAsLC9YDARh7IAT9EyEbIAX9EyEcQwAAQEAgBZT9EyEdQzuquD/9EyEO" +
+  "Q38AQEv9EyEPQwByMb/9EyEQQ46+v7X9EyERQ2ELtjr9EyENQ4mICDz9EyESQ6uqKj39EyETQ6uqKj79EyEUQwAAAD/9" +
+  "EyEVQwAAgD/9EyEW/QwAAACAAAAAgAAAAIAAAACAIRdDAACuwv0TIRj9DAAAAAAAAAAAAAAAAAAAAAAhGQJAA0AgA0UN" +
+  "ASAA/QACACEaIBogG/3mASAaIBr95gEgHCAW/YUC/eYBIQYgBiAX/VAgGP3rASEHIAcgDiAP/YUCIQggCEEX/asBIQkg" +
+  "CCAP/eUBIQggCCAQIAf9hQIhCiAIIBEgCv2FAiEKIA0gCiAS/YUCIQsgCyAKIBP9hQIhCyALIAogFP2FAiELIAsgCiAV" +
+  "/YUCIQsgCyAKIBb9hQIhCyALIAogFv2FAiELIAkgC/3mASEMIAwgDCAW/eQB/ecBIQwgFiAM/eUBIAwgBiAZ/UT9UiEM" +
+  "IAIgAf0AAgAgGiAM/eYBIBYgDP3lAf3mASAbIBogGv3mASAdIBb9hQL95gEgDP2FAv3mAf0LAgAgAEEQaiEAIAFBEGoh" +
+  "ASACQRBqIQIgA0EBayEDDAALCwvKAQEEeyAAQwAArsL9E/3rASEAIABDO6q4P/0TQ38AQEv9E/2FAiEBIAFBF/2rASEC" +
+  "IAFDfwBAS/0T/eUBIQEgAUMAcjG//RMgAP2FAiEDIAFDjr6/tf0TIAP9hQIhA0NhC7Y6/RMgA0OJiAg8/RP9hQIhBCAE" +
+  "IANDq6oqPf0T/YUCIQQgBCADQ6uqKj79E/2FAiEEIAQgA0MAAAA//RP9hQIhBCAEIANDAACAP/0T/YUCIQQgBCADQwAA" +
+  "gD/9E/2FAiEEIAIgBP3mAQsZACAA/R8AIAD9HwGSIAD9HwIgAP0fA5KSC0YBAXtDAAAAAP0TIQMCQANAIAJFDQEgAP0A" +
+  "AgAgAf0AAgAgA/2FAiEDIABBEGohACABQRBqIQEgAkEBayECDAALCyADEAMLQwEBeyAA/RMhBAJAA0AgA0UNASACIAQg" +
+  "Af0AAgAgAv0AAgD9hQL9CwIAIAFBEGohASACQRBqIQIgA0EBayEDDAALCws1AAJAA0AgAUUNASAA/QwAAAAAAAAAAAAA" +
+  "AAAAAAAA/QsCACAAQRBqIQAgAUEBayEBDAALCwuwAgcBfwN9An8CewF9AX8Be0MAAID/IQlBACEHAkADQCAHIANGDQEg" +
+  "BSAAIAEgByACbGogBBAElCEIIAYgB0ECdGogCDgCACAJIAiXIQkgB0EBaiEHDAALCyADQQNqQQJ2IRACQANAIAcgEEEC" +
+  "dEYNASAGIAdBAnRqIAk4AgAgB0EBaiEHDAALCyAJ/RMhDSAGIQsgECEMAkADQCAMRQ0BIAsgC/0AAgAgDf3lARAC/QsC" +
+  "ACALQRBqIQsgDEEBayEMDAALC0MAAAAAIQpBACEHAkADQCAHIANGDQEgCiAGIAdBAnRqKgIAkiEKIAdBAWohBwwACwtD" +
+  "AACAPyAKlSEPQQAhBwJAA0AgByADRg0BIAYgB0ECdGohCyALIAsqAgAgD5Q4AgAgB0EBaiEHDAALCwuEAgMMfwF9AX8g" +
+  "BUEEdCESIAQgEmwhFCAUQQNsIQtDAACAPyAFQQJ0s5GVIRNBACEHAkADQCAHIAJGDQEgACAHIANsIAtsaiENQQAhCAJA" +
+  "A0AgCCAERg0BIA0gCCASbGohDiAOIBRqIQ8gDyAUaiEQQQAhCQJAA0AgCSADRg0BIA4gCSALbGogDyALIAMgBSATIAYQ" +
+  "ByABIAcgA2wgCWogFGxqIAggEmxqIREgESAFEAZBACEKAkADQCAKIANGDQEgBiAKQQJ0aioCACAQIAogC2xqIBEgBRAF" +
+  "IApBAWohCgwACwsgCUEBaiEJDAALCyAIQQFqIQgMAAsLIAdBAWohBwwACwsLpwQFEH8BfQN/A30BfyAGQQR0IQ0gBSAN" +
+  "bCEOIA5BA2whDCAEQQNqQQJ2QQR0IRkgByAEIBlsaiEfQwAAgD8gBkECdLORlSEYQQAhCAJAA0AgCCADRg0BIAAgCCAE" +
+  "bCAMbGohDyACIAggBGwgDGxqIRBBACEJAkADQCAJIAVGDQEgDyAJIA1saiERIBEgDmohEiASIA5qIRMgECAJIA1saiEU" +
+  "IBQgDmohFSAVIA5qIRZBACEKAkADQCAKIARGDQEgFCAKIAxsaiAGEAYgFSAKIAxsaiAGEAYgFiAKIAxsaiAGEAYgCkEB" +
+  "aiEKDAALC0EAIQoCQANAIAogBEYNASAHIAogGWxqIRogHyAKIBlsaiEbIBEgCiAMbGogEiAMIAQgBiAYIBoQByABIAgg" +
+  "BGwgCmogDmwgCSANbGpqIRdDAAAAACEcQQAhCwJAA0AgCyAERg0BIBogC0ECdGoqAgAhHSAdIBcgFiALIAxsaiAGEAUg" +
+  "FyATIAsgDGxqIAYQBCEeIBsgC0ECdGogHjgCACAcIB0gHpSSIRwgC0EBaiELDAALC0EAIQsCQANAIAsgBEYNASAaIAtB" +
+  "AnRqKgIAIBsgC0ECdGoqAgAgHJOUIBiUIR4gHiASIAsgDGxqIBQgCiAMbGogBhAFIB4gESAKIAxsaiAVIAsgDGxqIAYQ" +
+  "BSALQQFqIQsMAAsLIApBAWohCgwACwsgCUEBaiEJDAALCyAIQQFqIQgMAAsLCw==";
 // END GENERATED
 
 type RelaxedExports = {
+  attention(qkv: number, out: number, b: number, n: number, h: number, d4: number, s: number): void;
+  attention_grad(
+    qkv: number,
+    g: number,
+    dqkv: number,
+    b: number,
+    n: number,
+    h: number,
+    d4: number,
+    s: number,
+  ): void;
   gate(x: number, y: number, n4: number, c: number, k3: number): void;
   gate_grad(x: number, dy: number, dx: number, n4: number, c: number, k3: number): void;
 };
@@ -456,4 +491,54 @@ export function layerNormGradInto(
       dx[r + i] = f(inv * f(f(dy[r + i] - mg) - f(yh * mgy)));
     }
   }
+}
+
+/** Floats of scratch {@linkcode attentionSimd} and {@linkcode attentionGradSimd} need. */
+export function attentionScratch(n: number): number {
+  return 2 * n * (Math.ceil(n / 4) * 4);
+}
+
+/**
+ * Attention over the tokens of every (sample, head) on the fused projection `qkv [B, N, 3, H, D]`
+ * into `out [B, N, H, D]`, as a relaxed-SIMD loop ({@link ./simd_relaxed.wat}; float32
+ * accumulation), when every view lies on the bound heap and `D` is a multiple of 4. Returns false
+ * (and does nothing) otherwise: the caller runs its own loop.
+ */
+export function attentionSimd(
+  qkv: Float32Array,
+  out: Float32Array,
+  dims: { readonly b: number; readonly n: number; readonly h: number; readonly d: number },
+  scratch: Float32Array | undefined,
+): boolean {
+  const { b, n, h, d } = dims;
+  if (d % 4 !== 0 || !scratch || scratch.length < attentionScratch(n)) return false;
+  const k = relaxedFor(qkv, out, scratch);
+  if (!k) return false;
+  k.attention(qkv.byteOffset, out.byteOffset, b, n, h, d >> 2, scratch.byteOffset);
+  return true;
+}
+
+/** Its gradient into `dQkv [B, N, 3, H, D]` from `dOut [B, N, H, D]`; false where it cannot run. */
+export function attentionGradSimd(
+  qkv: Float32Array,
+  dOut: Float32Array,
+  dQkv: Float32Array,
+  dims: { readonly b: number; readonly n: number; readonly h: number; readonly d: number },
+  scratch: Float32Array | undefined,
+): boolean {
+  const { b, n, h, d } = dims;
+  if (d % 4 !== 0 || !scratch || scratch.length < attentionScratch(n)) return false;
+  const k = relaxedFor(qkv, dOut, dQkv, scratch);
+  if (!k) return false;
+  k.attention_grad(
+    qkv.byteOffset,
+    dOut.byteOffset,
+    dQkv.byteOffset,
+    b,
+    n,
+    h,
+    d >> 2,
+    scratch.byteOffset,
+  );
+  return true;
 }

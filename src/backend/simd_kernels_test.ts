@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import { useTestBackend } from "../testing/test_backend.ts";
 import { tf } from "../tf.ts";
 import {
+  attentionGradSimd,
+  attentionScratch,
+  attentionSimd,
   bindSimdKernels,
   gateGradInto,
   gateInto,
@@ -18,6 +21,7 @@ import {
   siluInto,
   sumMiddleInto,
 } from "./simd_kernels.ts";
+import { attentionBackward, attentionForward } from "./fused_attention.ts";
 import { assembleWasm, embeddedWasm, WASM_SOURCES } from "../../tasks/wasm.ts";
 
 Deno.test("the embedded SIMD modules are their .wat sources assembled (deno task wasm)", async () => {
@@ -250,6 +254,44 @@ Deno.test("the relaxed-SIMD gates (SiLU, GELU) and their gradients agree with fl
         );
       }
     }
+  }
+});
+
+Deno.test("attention's relaxed-SIMD loops equal the float64 JavaScript loops within 1e-5", () => {
+  for (const [b, n, h, d] of [[2, 4, 4, 16], [1, 31, 2, 8], [3, 1, 1, 4], [1, 5, 3, 12]]) {
+    const c = h * d;
+    const sizes = [b * n * 3 * c, b * n * c, b * n * c, b * n * 3 * c, attentionScratch(n)];
+    const bytes = sizes.reduce((a, k) => a + 4 * k + 16, 0);
+    const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) + 1 });
+    assert.ok(bindSimdKernels(memory));
+    let at = 4;
+    const [qkv, out, g, dqkv, scratch] = sizes.map((k) => {
+      const a = new Float32Array(memory.buffer, at, k);
+      at += 4 * k + 4;
+      return a;
+    });
+    wave(qkv, 13);
+    for (let i = 0; i < qkv.length; i++) qkv[i] *= 0.4; // scores of order one: float32 conditioning
+    wave(g, 14);
+    const dims = { b, n, h, d };
+    assert.ok(attentionSimd(qkv, out, dims, scratch), "the SIMD loop runs");
+    assert.ok(attentionGradSimd(qkv, g, dqkv, dims, scratch));
+    const refOut = new Float32Array(out.length);
+    const refGrad = new Float32Array(dqkv.length);
+    attentionForward(qkv, refOut, b, n, h, d);
+    attentionBackward(qkv, g, refGrad, b, n, h, d);
+    for (let i = 0; i < out.length; i++) {
+      assert.ok(Math.abs(out[i] - refOut[i]) < 1e-5 * (1 + Math.abs(refOut[i])), `out ${i}`);
+    }
+    for (let i = 0; i < dqkv.length; i++) {
+      assert.ok(
+        Math.abs(dqkv[i] - refGrad[i]) < 1e-5 * (1 + Math.abs(refGrad[i])),
+        `${b}×${n}×${h}×${d} dqkv ${i}: ${dqkv[i]} vs ${refGrad[i]}`,
+      );
+    }
+    // widths that are not whole groups of four, or no scratch: the caller's loop
+    assert.equal(attentionSimd(qkv, out, { b, n, h: 1, d: 3 }, scratch), false);
+    assert.equal(attentionSimd(qkv, out, dims, undefined), false);
   }
 });
 
