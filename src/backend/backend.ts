@@ -153,7 +153,7 @@ export async function initBackend(
       "Transpose, Slice, SplitV, Unpack, Concat, Tile: project kernels (JavaScript on the wasm heap); " +
         "Sum, Mean over outer axes in one pass, Max, Min, Prod through that Transpose; " +
         "Identity, Cast to the same dtype: share memory instead of copying",
-      "RemulFusedAttention, RemulLayerNorm, RemulAdamStep: fused kernels (JavaScript loops)",
+      "RemulAdamStep: one fused kernel (JavaScript loop)",
     );
     installWasmMatMulFix();
     const blas = loadNativeBlas();
@@ -180,12 +180,18 @@ export async function initBackend(
       (tf.backend() as unknown as { wasm: { asm: { memory: WebAssembly.Memory } } })
         .wasm.asm;
     if (bindSimdKernels(memory)) {
-      const exp = relaxedSimdBound()
-        ? "its exp in relaxed SIMD"
-        : "its exp in JavaScript (no relaxed SIMD here)";
       kernels.push(
-        `RemulSilu (${exp}), RemulPairAdd, RemulPairAggregate, short middle-axis sums: ` +
-          "WebAssembly SIMD loops on the wasm heap",
+        "RemulLayerNorm, RemulSilu's gradient, RemulPairAdd, RemulPairAggregate, short " +
+          "middle-axis sums: WebAssembly SIMD loops on the wasm heap",
+        relaxedSimdBound()
+          ? "RemulSilu, RemulGelu, RemulFusedAttention: WebAssembly relaxed-SIMD loops (fused " +
+            "multiply-add exp) on the wasm heap"
+          : "RemulSilu, RemulGelu, RemulFusedAttention: JavaScript loops (no relaxed SIMD here)",
+      );
+    } else {
+      kernels.push(
+        "RemulLayerNorm, RemulSilu, RemulGelu, RemulFusedAttention, RemulPairAdd, " +
+          "RemulPairAggregate: JavaScript loops (no WebAssembly SIMD here)",
       );
     }
   }
