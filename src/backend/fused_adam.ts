@@ -6,8 +6,9 @@
  *
  * The moments are the optimiser's private flat vectors and are updated in place; the weights are
  * new tensors (a weight's memory may be shared with a copy, e.g. the best-validation snapshot).
- * Arithmetic in float64, stored as float32; otherwise tfjs's Adam (ε added to √v̂). WebGPU has
- * the same kernel in WGSL ({@link ./webgpu_adam.ts}, float32, installed by
+ * The update in float32, as tfjs's Adam (ε added to √v̂), as WebAssembly SIMD loops on the wasm
+ * heap ({@link ./simd_kernels.ts}; a JavaScript twin with the same bits on cpu); the gradient norm
+ * in float64. WebGPU has the same kernel in WGSL ({@link ./webgpu_adam.ts}, float32, installed by
  * `initBackend("webgpu")`).
  *
  * @module
@@ -15,6 +16,7 @@
 import { type Tensor, tf } from "../tf.ts";
 import type { TensorInfo } from "./_wasm_heap.ts";
 import { allocHost, type HostBackendName, readHost } from "./_host_memory.ts";
+import { adamInto, sumSquares } from "./simd_kernels.ts";
 
 /** Kernel name. */
 export const FUSED_ADAM = "RemulAdamStep";
@@ -57,26 +59,23 @@ export function adamStep(
   let scale = 1;
   if (a.clip > 0) {
     let sq = 0;
-    for (const g of grads) for (let i = 0; i < g.length; i++) sq += g[i] * g[i];
+    for (const g of grads) sq += sumSquares(g);
     scale = Math.min(1, a.clip / (Math.sqrt(sq) + 1e-12));
   }
-  const b1 = a.beta1;
-  const b2 = a.beta2;
-  const c1 = 1 / (1 - b1 ** a.t);
-  const c2 = 1 / (1 - b2 ** a.t);
+  const constants = {
+    scale,
+    beta1: a.beta1,
+    beta2: a.beta2,
+    c1: 1 / (1 - a.beta1 ** a.t),
+    c2: 1 / (1 - a.beta2 ** a.t),
+    lr: a.lr,
+    epsilon: a.epsilon,
+  };
   let k = 0;
   for (let j = 0; j < params.length; j++) {
-    const p = params[j];
-    const g = grads[j];
-    const o = out[j];
-    for (let i = 0; i < p.length; i++, k++) {
-      const gi = g[i] * scale;
-      const mi = b1 * m[k] + (1 - b1) * gi;
-      const vi = b2 * v[k] + (1 - b2) * gi * gi;
-      m[k] = mi;
-      v[k] = vi;
-      o[i] = p[i] - a.lr * (mi * c1) / (Math.sqrt(vi * c2) + a.epsilon);
-    }
+    const n = params[j].length;
+    adamInto(params[j], grads[j], m.subarray(k, k + n), v.subarray(k, k + n), out[j], constants);
+    k += n;
   }
 }
 

@@ -16,35 +16,42 @@
 /** The embedded module: `deno task wasm` writes it from `simd_kernels.wat`; a test checks it. */
 // BEGIN GENERATED simd_kernels.wat
 const WASM_BASE64 =
-  "AGFzbQEAAAABLwZgBX9/f39/AGAGf39/f39/AGAJf39/f39/f39/AGABewF9YAJ/fwBgBH9/f38AAg8BA2VudgZtZW1v" +
-  "cnkCAAADCwoAAAEBAQIDBAUABhECfQFDAAAAAAt9AUMAAAAACwd0CAlzaWx1X2dyYWQAAApzdW1fbWlkZGxlAAEOcGFp" +
-  "cl9hZ2dyZWdhdGUAAgtwYWlyX3NwcmVhZAADCHBhaXJfYWRkAAQOcGFpcl9hZGRfZWRnZXMABQpsYXllcl9ub3JtAAgP" +
-  "bGF5ZXJfbm9ybV9ncmFkAAkK2w0KjwEBAnsCQANAIARFDQEgAP0AAgAhBUMAAAA//RMgAf0AAgAgBf3nASAF/eABQ2BC" +
-  "og39E/1D/VIhBiADIAL9AAIAIAb95gFDAACAP/0TIAVDAACAP/0TIAb95QH95gH95AH95gH9CwIAIABBEGohACABQRBq" +
-  "IQEgAkEQaiECIANBEGohAyAEQQFrIQQMAAsLC5YBAwR/AXsBfyAEQQR0IQoCQANAIAJFDQFBACEGAkADQCAGIARGDQEg" +
-  "ACAGQQR0aiEIIAj9AAIAIQlBASEHAkADQCAHIANPDQEgCCAKaiEIIAkgCP0AAgD95AEhCSAHQQFqIQcMAAsLIAEgCf0L" +
-  "AgAgAUEQaiEBIAZBAWohBgwACwsgACAKIANsaiEAIAJBAWshAgwACwsLzgEDBH8BewJ/IAVBBHQhCwJAA0AgA0UNAUEA" +
-  "IQYCQANAIAYgBEYNASABIAYgBGxBAnRqIQxBACEIAkADQCAIIAVGDQEgACAIQQR0aiEJQwAAAAD9EyEKQQAhBwJAA0Ag" +
-  "ByAERg0BIAogDCAHQQJ0aioCAP0TIAn9AAIA/eYB/eQBIQogCSALaiEJIAdBAWohBwwACwsgAiAK/QsCACACQRBqIQIg" +
-  "CEEBaiEIDAALCyAAIAsgBGxqIQAgBkEBaiEGDAALCyADQQFrIQMMAAsLC7gBAwN/AXsDfyAFQQR0IQwCQANAIANFDQFB" +
-  "ACEGAkADQCAGIARGDQEgASAGIARsQQJ0aiELQQAhBwJAA0AgByAERg0BIAsqAgD9EyEJIAAhCkEAIQgCQANAIAggBUYN" +
-  "ASACIAkgCv0AAgD95gH9CwIAIApBEGohCiACQRBqIQIgCEEBaiEIDAALCyALQQRqIQsgB0EBaiEHDAALCyAAIAxqIQAg" +
-  "BkEBaiEGDAALCyADQQFrIQMMAAsLC7YBAQZ/IAVBBHQhCwJAA0AgA0UNAUEAIQYCQANAIAYgBEYNAUEAIQcgASEKAkAD" +
-  "QCAHIARGDQEgACEJQQAhCAJAA0AgCCAFRg0BIAIgCf0AAgAgCiAIQQR0av0AAgD95AH9CwIAIAlBEGohCSACQRBqIQIg" +
-  "CEEBaiEIDAALCyAKIAtqIQogB0EBaiEHDAALCyAAIAtqIQAgBkEBaiEGDAALCyABIAsgBGxqIQEgA0EBayEDDAALCwuV" +
-  "AgMHfwF7An8gB0EEdCEPAkADQCAFRQ0BQQAhCQJAA0AgCSAGRg0BQQAhCiABIQ4CQANAIAogBkYNASAAIQ1BACELAkAD" +
-  "QCALIAdGDQEgDf0AAgAgDiALQQR0av0AAgD95AEhEEEAIQwgAiESIAMgC0EEdGohEQJAA0AgDCAIRg0BIBAgEioCAP0T" +
-  "IBH9AAIA/eYB/eQBIRAgEkEEaiESIBEgD2ohESAMQQFqIQwMAAsLIAQgEP0LAgAgDUEQaiENIARBEGohBCALQQFqIQsM" +
-  "AAsLIAIgCEECdGohAiAOIA9qIQ4gCkEBaiEKDAALCyAAIA9qIQAgCUEBaiEJDAALCyABIA8gBmxqIQEgBUEBayEFDAAL" +
-  "CwsZACAA/R8AIAD9HwGSIAD9HwIgAP0fA5KSC7UBAwJ/A3sBfSABQQJ0syEHQwAAAAD9EyEEIAAhAyABIQICQANAIAJF" +
-  "DQEgBCAD/QACAP3kASEEIANBEGohAyACQQFrIQIMAAsLIAQQBiAHlSQAIwD9EyEGQwAAAAD9EyEEIAAhAyABIQICQANA" +
-  "IAJFDQEgA/0AAgAgBv3lASEFIAQgBSAF/eYB/eQBIQQgA0EQaiEDIAJBAWshAgwACwtDAACAPyAEEAYgB5VDrMUnN5KR" +
-  "lSQBC2gCAX8CewJAA0AgAkUNASAAIAMQByMA/RMhBSMB/RMhBiADIQQCQANAIARFDQEgASAA/QACACAF/eUBIAb95gH9" +
-  "CwIAIABBEGohACABQRBqIQEgBEEBayEEDAALCyACQQFrIQIMAAsLC5wCAwN/CHsBfSAEQQJ0syEQAkADQCADRQ0BIAAg" +
-  "BBAHIwD9EyEIIwH9EyEJQwAAAAD9EyEMQwAAAAD9EyENIAAhBiABIQcgBCEFAkADQCAFRQ0BIAf9AAIAIQsgBv0AAgAg" +
-  "CP3lASAJ/eYBIQogDCAL/eQBIQwgDSALIAr95gH95AEhDSAGQRBqIQYgB0EQaiEHIAVBAWshBQwACwsgDBAGIBCV/RMh" +
-  "DiANEAYgEJX9EyEPIAQhBQJAA0AgBUUNASAA/QACACAI/eUBIAn95gEhCiACIAkgAf0AAgAgDv3lASAKIA/95gH95QH9" +
-  "5gH9CwIAIABBEGohACABQRBqIQEgAkEQaiECIAVBAWshBQwACwsgA0EBayEDDAALCws=";
+  "AGFzbQEAAAABRQhgBX9/f39/AGAGf39/f39/AGAJf39/f39/f39/AGABewF9YAJ/fwBgBH9/f38AYAJ/fwF8YA1/f39/" +
+  "f399fX19fX19AAIPAQNlbnYGbWVtb3J5AgAAAw0MAAABAQECAwQFAAYHBhECfQFDAAAAAAt9AUMAAAAACweJAQoJc2ls" +
+  "dV9ncmFkAAAKc3VtX21pZGRsZQABDnBhaXJfYWdncmVnYXRlAAILcGFpcl9zcHJlYWQAAwhwYWlyX2FkZAAEDnBhaXJf" +
+  "YWRkX2VkZ2VzAAUKbGF5ZXJfbm9ybQAID2xheWVyX25vcm1fZ3JhZAAJC3N1bV9zcXVhcmVzAAoEYWRhbQALCuoQDI8B" +
+  "AQJ7AkADQCAERQ0BIAD9AAIAIQVDAAAAP/0TIAH9AAIAIAX95wEgBf3gAUNgQqIN/RP9Q/1SIQYgAyAC/QACACAG/eYB" +
+  "QwAAgD/9EyAFQwAAgD/9EyAG/eUB/eYB/eQB/eYB/QsCACAAQRBqIQAgAUEQaiEBIAJBEGohAiADQRBqIQMgBEEBayEE" +
+  "DAALCwuWAQMEfwF7AX8gBEEEdCEKAkADQCACRQ0BQQAhBgJAA0AgBiAERg0BIAAgBkEEdGohCCAI/QACACEJQQEhBwJA" +
+  "A0AgByADTw0BIAggCmohCCAJIAj9AAIA/eQBIQkgB0EBaiEHDAALCyABIAn9CwIAIAFBEGohASAGQQFqIQYMAAsLIAAg" +
+  "CiADbGohACACQQFrIQIMAAsLC84BAwR/AXsCfyAFQQR0IQsCQANAIANFDQFBACEGAkADQCAGIARGDQEgASAGIARsQQJ0" +
+  "aiEMQQAhCAJAA0AgCCAFRg0BIAAgCEEEdGohCUMAAAAA/RMhCkEAIQcCQANAIAcgBEYNASAKIAwgB0ECdGoqAgD9EyAJ" +
+  "/QACAP3mAf3kASEKIAkgC2ohCSAHQQFqIQcMAAsLIAIgCv0LAgAgAkEQaiECIAhBAWohCAwACwsgACALIARsaiEAIAZB" +
+  "AWohBgwACwsgA0EBayEDDAALCwu4AQMDfwF7A38gBUEEdCEMAkADQCADRQ0BQQAhBgJAA0AgBiAERg0BIAEgBiAEbEEC" +
+  "dGohC0EAIQcCQANAIAcgBEYNASALKgIA/RMhCSAAIQpBACEIAkADQCAIIAVGDQEgAiAJIAr9AAIA/eYB/QsCACAKQRBq" +
+  "IQogAkEQaiECIAhBAWohCAwACwsgC0EEaiELIAdBAWohBwwACwsgACAMaiEAIAZBAWohBgwACwsgA0EBayEDDAALCwu2" +
+  "AQEGfyAFQQR0IQsCQANAIANFDQFBACEGAkADQCAGIARGDQFBACEHIAEhCgJAA0AgByAERg0BIAAhCUEAIQgCQANAIAgg" +
+  "BUYNASACIAn9AAIAIAogCEEEdGr9AAIA/eQB/QsCACAJQRBqIQkgAkEQaiECIAhBAWohCAwACwsgCiALaiEKIAdBAWoh" +
+  "BwwACwsgACALaiEAIAZBAWohBgwACwsgASALIARsaiEBIANBAWshAwwACwsLlQIDB38BewJ/IAdBBHQhDwJAA0AgBUUN" +
+  "AUEAIQkCQANAIAkgBkYNAUEAIQogASEOAkADQCAKIAZGDQEgACENQQAhCwJAA0AgCyAHRg0BIA39AAIAIA4gC0EEdGr9" +
+  "AAIA/eQBIRBBACEMIAIhEiADIAtBBHRqIRECQANAIAwgCEYNASAQIBIqAgD9EyAR/QACAP3mAf3kASEQIBJBBGohEiAR" +
+  "IA9qIREgDEEBaiEMDAALCyAEIBD9CwIAIA1BEGohDSAEQRBqIQQgC0EBaiELDAALCyACIAhBAnRqIQIgDiAPaiEOIApB" +
+  "AWohCgwACwsgACAPaiEAIAlBAWohCQwACwsgASAPIAZsaiEBIAVBAWshBQwACwsLGQAgAP0fACAA/R8BkiAA/R8CIAD9" +
+  "HwOSkgu1AQMCfwN7AX0gAUECdLMhB0MAAAAA/RMhBCAAIQMgASECAkADQCACRQ0BIAQgA/0AAgD95AEhBCADQRBqIQMg" +
+  "AkEBayECDAALCyAEEAYgB5UkACMA/RMhBkMAAAAA/RMhBCAAIQMgASECAkADQCACRQ0BIAP9AAIAIAb95QEhBSAEIAUg" +
+  "Bf3mAf3kASEEIANBEGohAyACQQFrIQIMAAsLQwAAgD8gBBAGIAeVQ6zFJzeSkZUkAQtoAgF/AnsCQANAIAJFDQEgACAD" +
+  "EAcjAP0TIQUjAf0TIQYgAyEEAkADQCAERQ0BIAEgAP0AAgAgBf3lASAG/eYB/QsCACAAQRBqIQAgAUEQaiEBIARBAWsh" +
+  "BAwACwsgAkEBayECDAALCwucAgMDfwh7AX0gBEECdLMhEAJAA0AgA0UNASAAIAQQByMA/RMhCCMB/RMhCUMAAAAA/RMh" +
+  "DEMAAAAA/RMhDSAAIQYgASEHIAQhBQJAA0AgBUUNASAH/QACACELIAb9AAIAIAj95QEgCf3mASEKIAwgC/3kASEMIA0g" +
+  "CyAK/eYB/eQBIQ0gBkEQaiEGIAdBEGohByAFQQFrIQUMAAsLIAwQBiAQlf0TIQ4gDRAGIBCV/RMhDyAEIQUCQANAIAVF" +
+  "DQEgAP0AAgAgCP3lASAJ/eYBIQogAiAJIAH9AAIAIA795QEgCiAP/eYB/eUB/eYB/QsCACAAQRBqIQAgAUEQaiEBIAJB" +
+  "EGohAiAFQQFrIQUMAAsLIANBAWshAwwACwsLkQEBBHtEAAAAAAAAAAD9FCECRAAAAAAAAAAA/RQhAwJAA0AgAUUNASAA" +
+  "/QACACEEIAT9XyEFIAIgBSAF/fIB/fABIQIgBCAE/Q0ICQoLDA0ODwABAgMEBQYH/V8hBSADIAUgBf3yAf3wASEDIABB" +
+  "EGohACABQQFrIQEMAAsLIAIgA/3wASECIAL9IQAgAv0hAaAL+gEBDHsgBv0TIQ0gB/0TIQ4gCP0TIQ9DAACAPyAHk/0T" +
+  "IRBDAACAPyAIk/0TIREgCf0TIRIgCv0TIRMgC/0TIRQgDP0TIRUCQANAIAVFDQEgAf0AAgAgDf3mASEWIA4gAv0AAgD9" +
+  "5gEgECAW/eYB/eQBIRcgDyAD/QACAP3mASARIBb95gEgFv3mAf3kASEYIAIgF/0LAgAgAyAY/QsCACAEIAD9AAIAIBQg" +
+  "FyAS/eYB/eYBIBggE/3mAf3jASAV/eQB/ecB/eUB/QsCACAAQRBqIQAgAUEQaiEBIAJBEGohAiADQRBqIQMgBEEQaiEE" +
+  "IAVBAWshBQwACwsL";
 // END GENERATED
 /** The relaxed-SIMD module (`simd_relaxed.wat`): gated activations with fused multiply-adds. */
 // BEGIN GENERATED simd_relaxed.wat
@@ -112,6 +119,22 @@ type Exports = {
   pair_spread(dy: number, w: number, dx: number, batch: number, n: number, c4: number): void;
   pair_add(r: number, s: number, out: number, batch: number, n: number, c4: number): void;
   layer_norm(x: number, y: number, rows: number, c4: number): void;
+  sum_squares(g: number, n4: number): number;
+  adam(
+    p: number,
+    g: number,
+    m: number,
+    v: number,
+    o: number,
+    n4: number,
+    scale: number,
+    b1: number,
+    b2: number,
+    c1: number,
+    c2: number,
+    lr: number,
+    eps: number,
+  ): void;
   layer_norm_grad(x: number, dy: number, dx: number, rows: number, c4: number): void;
   pair_add_edges(
     r: number,
@@ -541,4 +564,81 @@ export function attentionGradSimd(
     scratch.byteOffset,
   );
   return true;
+}
+
+/** `Σ g²` in float64 (SIMD lanes on the bound heap, then a float64 loop for the rest). */
+export function sumSquares(g: Float32Array): number {
+  const n = g.length;
+  const k = simdFor(g);
+  let i = 0;
+  let total = 0;
+  if (k) {
+    i = n & ~3;
+    total = k.sum_squares(g.byteOffset, i >> 2);
+  }
+  for (; i < n; i++) total += g[i] * g[i];
+  return total;
+}
+
+/** Constants of one Adam step, all read as float32. */
+export interface AdamConstants {
+  /** Gradient scale (clipping). */
+  readonly scale: number;
+  readonly beta1: number;
+  readonly beta2: number;
+  /** `1/(1 − β₁ᵗ)`. */
+  readonly c1: number;
+  /** `1/(1 − β₂ᵗ)`. */
+  readonly c2: number;
+  readonly lr: number;
+  readonly epsilon: number;
+}
+
+/**
+ * One Adam step on a parameter array in float32: `g' = g·scale`, `m = β₁m + (1 − β₁)g'`,
+ * `v = β₂v + (1 − β₂)g'²`, `out = p − lr·(m·c₁)/(√(v·c₂) + ε)`; `m` and `v` updated in place.
+ * SIMD on the bound heap; the JavaScript twin gives the same bits.
+ */
+export function adamInto(
+  p: Float32Array,
+  g: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  out: Float32Array,
+  a: AdamConstants,
+): void {
+  const f = Math.fround;
+  const [scale, b1, b2, c1, c2, lr, eps] = [a.scale, a.beta1, a.beta2, a.c1, a.c2, a.lr, a.epsilon]
+    .map(f);
+  const n = p.length;
+  const k = simdFor(p, g, m, v, out);
+  let i = 0;
+  if (k) {
+    i = n & ~3;
+    k.adam(
+      p.byteOffset,
+      g.byteOffset,
+      m.byteOffset,
+      v.byteOffset,
+      out.byteOffset,
+      i >> 2,
+      scale,
+      b1,
+      b2,
+      c1,
+      c2,
+      lr,
+      eps,
+    );
+  }
+  const a1 = f(1 - b1);
+  const a2 = f(1 - b2);
+  for (; i < n; i++) {
+    const gi = f(g[i] * scale);
+    const mi = f(f(b1 * m[i]) + f(a1 * gi));
+    const vi = f(f(b2 * v[i]) + f(f(a2 * gi) * gi));
+    m[i] = mi;
+    v[i] = vi;
+    out[i] = f(p[i] - f(f(lr * f(mi * c1)) / f(f(Math.sqrt(f(vi * c2))) + eps)));
+  }
 }

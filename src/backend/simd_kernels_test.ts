@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { useTestBackend } from "../testing/test_backend.ts";
 import { tf } from "../tf.ts";
 import {
+  adamInto,
   attentionGradSimd,
   attentionScratch,
   attentionSimd,
@@ -20,6 +21,7 @@ import {
   siluGradInto,
   siluInto,
   sumMiddleInto,
+  sumSquares,
 } from "./simd_kernels.ts";
 import { attentionBackward, attentionForward } from "./fused_attention.ts";
 import { assembleWasm, embeddedWasm, WASM_SOURCES } from "../../tasks/wasm.ts";
@@ -292,6 +294,42 @@ Deno.test("attention's relaxed-SIMD loops equal the float64 JavaScript loops wit
     // widths that are not whole groups of four, or no scratch: the caller's loop
     assert.equal(attentionSimd(qkv, out, { b, n, h: 1, d: 3 }, scratch), false);
     assert.equal(attentionSimd(qkv, out, dims, undefined), false);
+  }
+});
+
+Deno.test("Adam's SIMD loop gives the same bits as its JavaScript twin; the squared norm is float64", () => {
+  const a = {
+    scale: 0.7,
+    beta1: 0.9,
+    beta2: 0.999,
+    c1: 1 / (1 - 0.9 ** 3),
+    c2: 1 / (1 - 0.999 ** 3),
+    lr: 1e-3,
+    epsilon: 1e-7,
+  };
+  for (const n of [1, 4, 7, 1001]) {
+    let before: Float32Array[] = [];
+    const [simd, js] = bothPaths([n, n, n, n, n], ([p, g, m, v]) => {
+      wave(p, 15);
+      wave(g, 16);
+      wave(m, 17);
+      for (let i = 0; i < n; i++) v[i] = Math.fround(Math.abs(m[i]) * 0.1);
+      before = [p, g, m, v].map((x) => x.slice());
+    }, ([p, g, m, v, out]) => adamInto(p, g, m, v, out, a));
+    for (const k of [2, 3, 4]) assert.deepEqual(simd[k], js[k], `adam array ${k}, n=${n}`);
+    // and it is Adam, checked in float64 on every element
+    const [p, g, m0, v0] = before;
+    for (let i = 0; i < n; i++) {
+      const gi = g[i] * a.scale;
+      const mi = a.beta1 * m0[i] + (1 - a.beta1) * gi;
+      const vi = a.beta2 * v0[i] + (1 - a.beta2) * gi * gi;
+      const want = p[i] - a.lr * (mi * a.c1) / (Math.sqrt(vi * a.c2) + a.epsilon);
+      assert.ok(Math.abs(js[4][i] - want) < 1e-6 * (1 + Math.abs(want)), `${js[4][i]} vs ${want}`);
+    }
+    bothPaths([n], ([g]) => wave(g, 18), ([g]) => {
+      const direct = Array.from(g).reduce((t, x) => t + x * x, 0);
+      assert.ok(Math.abs(sumSquares(g) - direct) <= 1e-12 * direct, `Σg², n=${n}`);
+    });
   }
 });
 
