@@ -153,7 +153,7 @@ export async function initBackend(
       "Transpose, Slice, SplitV, Unpack, Concat, Tile: project kernels (JavaScript on the wasm heap); " +
         "Sum, Mean over outer axes in one pass, Max, Min, Prod through that Transpose; " +
         "Identity, Cast to the same dtype: share memory instead of copying",
-      "RemulAdamStep: one fused kernel (JavaScript loop)",
+      "RemulAdamStep: the whole optimiser step as one kernel",
     );
     installWasmMatMulFix();
     const blas = loadNativeBlas();
@@ -181,8 +181,8 @@ export async function initBackend(
         .wasm.asm;
     if (bindSimdKernels(memory)) {
       kernels.push(
-        "RemulLayerNorm, RemulSilu's gradient, RemulPairAdd, RemulPairAggregate, short " +
-          "middle-axis sums: WebAssembly SIMD loops on the wasm heap",
+        "RemulLayerNorm, RemulSilu's gradient, RemulPairAdd, RemulPairAggregate, RemulAdamStep, " +
+          "short middle-axis sums: WebAssembly SIMD loops on the wasm heap",
         relaxedSimdBound()
           ? "RemulSilu, RemulGelu, RemulFusedAttention: WebAssembly relaxed-SIMD loops (fused " +
             "multiply-add exp) on the wasm heap"
@@ -191,7 +191,7 @@ export async function initBackend(
     } else {
       kernels.push(
         "RemulLayerNorm, RemulSilu, RemulGelu, RemulFusedAttention, RemulPairAdd, " +
-          "RemulPairAggregate: JavaScript loops (no WebAssembly SIMD here)",
+          "RemulPairAggregate, RemulAdamStep: JavaScript loops (no WebAssembly SIMD here)",
       );
     }
   }
