@@ -108,3 +108,25 @@ export function applyFused(op: FusedUnaryOp, x: Tensor): Tensor {
   if (!tf.getKernel(op.name, tf.getBackend())) return op.composite(x);
   return tf.engine().runKernel(op.name, { x }, {}) as Tensor;
 }
+
+/**
+ * The op's vector-Jacobian product `J(x)ᵀ·dy` as its one gradient kernel where the active backend
+ * has it (for callers with hand-written gradients, e.g. GATr's MLP nonlinearity), else
+ * `fallback()`.
+ */
+export function applyFusedGrad(
+  op: FusedUnaryOp,
+  x: Tensor,
+  dy: Tensor,
+  fallback: () => Tensor,
+): Tensor {
+  register(op);
+  const grad = `${op.name}Grad`;
+  if (
+    !enabled || x.dtype !== "float32" || x.rank === 0 || op.backwardReadsOutput ||
+    !tf.getKernel(grad, tf.getBackend())
+  ) {
+    return fallback();
+  }
+  return tf.engine().runKernel(grad, { x, dy }, {}) as Tensor;
+}

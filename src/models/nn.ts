@@ -8,7 +8,7 @@
 import { type Tensor, tf } from "../tf.ts";
 import { fusedAttention } from "../backend/fused_attention.ts";
 import { fusedDense } from "../backend/fused_dense.ts";
-import { applyFused, type FusedUnaryOp } from "../backend/fused_op.ts";
+import { applyFused, applyFusedGrad, type FusedUnaryOp } from "../backend/fused_op.ts";
 import {
   gateGradInto,
   gateInto,
@@ -127,6 +127,20 @@ export function gelu(x: Tensor): Tensor {
 }
 
 const GELU_C = GELU_GATE.c;
+
+/**
+ * `dy·GELU'(x)` (tanh form): GELU's gradient kernel where the backend has it, else composed
+ * (`σ + x·σ·(1 − σ)·c·(1 + 3k·x²)`, σ at `c·(x + k·x³)`).
+ */
+export function geluVjp(x: Tensor, dy: Tensor): Tensor {
+  return applyFusedGrad(GELU, x, dy, () =>
+    tf.tidy(() => {
+      const k = 0.044715;
+      const x2 = x.square();
+      const sg = tf.sigmoid(x.mul(x2.mul(GELU_C * k).add(GELU_C)));
+      return dy.mul(sg.add(x.mul(sg).mul(tf.sub(1, sg)).mul(x2.mul(3 * GELU_C * k).add(GELU_C))));
+    }));
+}
 
 /**
  * GELU as one kernel each way: on the wasm heap one relaxed-SIMD loop each way

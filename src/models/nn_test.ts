@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { useTestBackend } from "../testing/test_backend.ts";
 import { tf } from "../tf.ts";
-import { GELU, gelu, LAYER_NORM, layerNorm, SILU, silu } from "./nn.ts";
+import { GELU, gelu, geluVjp, LAYER_NORM, layerNorm, SILU, silu } from "./nn.ts";
+import { setFusedOps } from "../backend/fused_op.ts";
 import type { FusedUnaryOp } from "../backend/fused_op.ts";
 
 await useTestBackend();
@@ -102,4 +103,27 @@ Deno.test("the fused ops' array loops equal the composite on every backend (GELU
     }
     tf.dispose([x, dy]);
   }
+});
+
+Deno.test("geluVjp is dy·GELU'(x), by the gradient kernel and by its composite fallback", async () => {
+  const x = tf.linspace(-7, 7, 57).reshape([3, 19]);
+  const dy = tf.randomNormal([3, 19], 0, 1, "float32", 4);
+  const [ref] = await Promise.all([
+    tf.grad((t: tf.Tensor) => GELU.composite(t).mul(dy).sum())(x).data(),
+  ]);
+  for (const fused of [true, false]) {
+    setFusedOps(fused);
+    try {
+      const got = await geluVjp(x, dy).data();
+      for (let i = 0; i < got.length; i++) {
+        assert.ok(
+          Math.abs(got[i] - ref[i]) < 1e-5 * (1 + Math.abs(ref[i])),
+          `fused ${fused}, ${i}`,
+        );
+      }
+    } finally {
+      setFusedOps(true);
+    }
+  }
+  tf.dispose([x, dy]);
 });

@@ -5,7 +5,7 @@
  * @module
  */
 import { type Tensor, tf } from "../../tf.ts";
-import { gelu } from "../nn.ts";
+import { gelu, geluVjp } from "../nn.ts";
 import { component } from "./embedding.ts";
 import { constant } from "./_constants.ts";
 import { customOp } from "./_custom_op.ts";
@@ -28,16 +28,6 @@ export function gatedGelu(x: Tensor): Tensor {
  */
 export function geluExact(x: Tensor): Tensor {
   return tf.tidy(() => x.mul(tf.erf(x.mul(Math.SQRT1_2)).add(1)).mul(0.5));
-}
-
-/** `d/dx` of {@link gelu} (nn.ts, tanh form `x·σ(z)`, `z = c·(x + k·x³)`). */
-function geluDerivative(x: Tensor): Tensor {
-  const c = 2 * Math.sqrt(2 / Math.PI);
-  const k = 0.044715;
-  const x2 = x.square();
-  const sg = tf.sigmoid(x.mul(x2.mul(c * k).add(c)));
-  // σ + x·σ·(1 − σ)·c·(1 + 3k·x²)
-  return sg.add(x.mul(sg).mul(tf.sub(1, sg)).mul(x2.mul(3 * c * k).add(c)));
 }
 
 /**
@@ -68,7 +58,7 @@ export function mlpNonlinearityInternal(x: Tensor, sChannels: number): Tensor {
       gradient(dy, [mv, s, x0, gates, e]) {
         const [dS, dMv] = tf.split(dy, [sChannels, 16 * c], 1);
         const dGate = tf.matMul(dMv.mul(mv) as tf.Tensor2D, tile as tf.Tensor2D, false, true);
-        const dx0 = dGate.mul(geluDerivative(x0)).pad([[0, 0], [0, 15 * c]]);
+        const dx0 = geluVjp(x0, dGate).pad([[0, 0], [0, 15 * c]]);
         // d/dx [x·Φ(x)] = Φ(x) + x·φ(x)
         const phi = s.square().mul(-0.5).exp().mul(1 / Math.sqrt(2 * Math.PI));
         const dGelu = e.add(1).mul(0.5).add(s.mul(phi));
