@@ -3,7 +3,8 @@
 # training step and one inference of each N-body model (deno task profile), the side-by-side
 # PyTorch comparison (deno task peer), the default main job's wall time, and worker scaling
 # (--jobs 1 vs 2 on the smoke suite, and on the small Transformer cases cut to 300 steps, where
-# each case is long enough that a worker's start-up does not dominate). Run on a quiet machine;
+# each case is long enough that a worker's start-up does not dominate). Run on a quiet machine (with
+# autogroup scheduling, `nice` on other sessions' jobs does not make them yield; see the README);
 # writes docs/measurements/<date>-cpu/ (or $OUT). Needs python3-torch + libopenblas0-pthread for
 # the peer comparison (Debian).
 set -euo pipefail
@@ -17,7 +18,7 @@ for spec in "transformer remul" "transformer plain" "gatr remul" "egnn remul" "g
 done
 deno task -q profile --model transformer --scale paper --procedure remul --repeats 3 \
   --json "$out/profile-transformer-paper-remul.json" > "$out/profile-transformer-paper-remul.md" 2>/dev/null
-deno task -q peer --repeats 10 --json "$out/peer.json" > "$out/peer.md" 2>&1
+deno task -q peer --repeats 20 --json "$out/peer.json" > "$out/peer.md" 2>&1
 start=$(date +%s)
 deno task -q bench --out "$out/bench-nbody-small" > "$out/bench.log" 2>&1 || true
 echo "default deno task bench: $(( $(date +%s) - start )) s wall" | tee "$out/bench-wall.txt"
