@@ -1,9 +1,10 @@
 /**
  * Kernels between node rows `[B, N, C]` and the dense pair tensors `[B, N, N, C]` of the graph
  * models (entry (i, j): receiver i, sender j), for the wasm and cpu backends:
- * - {@linkcode pairAdd}: node rows broadcast onto the pairs, `r_i + s_j` (an edge MLP's first
- *   layer on `[h_i, h_j]`); tfjs-backend-wasm's broadcasting `Add` walks indices element by
- *   element (75 µs on `[64, 4, 4, 32]`, against about 5 here);
+ * - {@linkcode pairAdd}: node rows broadcast onto the pairs, `r_i + s_j`, optionally plus edge
+ *   features times their weights (an edge MLP's first layer on `[h_i, h_j, a_ij]`, the node parts
+ *   computed per node); tfjs-backend-wasm's broadcasting `Add` walks indices element by element
+ *   (75 µs on `[64, 4, 4, 32]`, against about 5 here);
  * - {@linkcode pairAggregate}: the weighted neighbour sum back onto the nodes,
  *   `Σ_j w[i, j]·x[b, i, j, :]`, with `w` the adjacency mask, divided by the in-degree for a mean:
  *   one kernel each way instead of a broadcasting `Multiply` and a middle-axis `Sum` forward and
