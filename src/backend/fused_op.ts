@@ -10,7 +10,7 @@
  */
 import { type Tensor, tf } from "../tf.ts";
 import type { TensorInfo } from "./_wasm_heap.ts";
-import { HOST_BACKENDS, registerHostKernels } from "./_host_memory.ts";
+import { registerHostKernels } from "./_host_memory.ts";
 
 /** A fused op over float32 tensors with one input and one output of the same shape. */
 export interface FusedUnaryOp {
@@ -28,11 +28,6 @@ export interface FusedUnaryOp {
   ): void;
   /** The same function in tfjs ops (other backends, and the tests' reference). */
   composite(x: Tensor): Tensor;
-  /**
-   * Backends that run the fused kernel (default both wasm and cpu). Leave wasm out where its
-   * SIMD kernels beat a JavaScript loop (transcendental functions: `Math.exp` costs some 15 ns).
-   */
-  readonly backends?: readonly ("wasm" | "cpu")[];
   /** The gradient keeps the output `y` and the backward pass reads it (e.g. to skip an `exp`). */
   readonly backwardReadsOutput?: boolean;
 }
@@ -64,7 +59,7 @@ function register(op: FusedUnaryOp): void {
     outputShape: ({ x }: Record<"x", TensorInfo>) => [...x.shape],
     compute: (v: Record<"x" | "dy" | "y", Float32Array>, out, { x }: Record<"x", TensorInfo>) =>
       op.backward(v.x, v.dy, out, x.shape.at(-1) ?? 1, v.y),
-  }], op.backends ?? HOST_BACKENDS);
+  }]);
   if (!tf.getGradient(op.name)) {
     const reads = op.backwardReadsOutput === true;
     tf.registerGradient({

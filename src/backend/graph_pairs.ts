@@ -4,7 +4,8 @@
  * - {@linkcode pairAdd}: node rows broadcast onto the pairs, `r_i + s_j`, optionally plus edge
  *   features times their weights (an edge MLP's first layer on `[h_i, h_j, a_ij]`, the node parts
  *   computed per node); tfjs-backend-wasm's broadcasting `Add` walks indices element by element
- *   (75 µs on `[64, 4, 4, 32]`, against about 5 here);
+ *   (on `[64, 4, 4, 32]` 55–105 µs with its `ExpandDims`, against 35–50 µs for this kernel, whose
+ *   SIMD loop takes 17);
  * - {@linkcode pairAggregate}: the weighted neighbour sum back onto the nodes,
  *   `Σ_j w[i, j]·x[b, i, j, :]`, with `w` the adjacency mask, divided by the in-degree for a mean:
  *   one kernel each way instead of a broadcasting `Multiply` and a middle-axis `Sum` forward and

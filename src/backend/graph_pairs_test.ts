@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { useTestBackend } from "../testing/test_backend.ts";
+import { kernelsOf } from "../testing/kernels.ts";
 import { tf } from "../tf.ts";
 import {
   PAIR_ADD,
@@ -13,11 +14,6 @@ import {
 import { setFusedOps } from "./fused_op.ts";
 
 await useTestBackend();
-
-async function kernelsOf(f: () => tf.TensorContainer): Promise<string[]> {
-  const info = await tf.profile(() => f() as tf.Tensor);
-  return info.kernels.map((k) => k.name);
-}
 
 Deno.test("pair aggregation equals mask-multiply-and-sum, values and gradients, as one kernel each way", async () => {
   for (const [b, n, c] of [[3, 4, 32], [2, 5, 3], [1, 1, 4]]) {

@@ -147,48 +147,10 @@
             (br $each_i)))
         (local.set $batch (i32.sub (local.get $batch) (i32.const 1)))
         (br $each_b))))
-;; Receivers and senders broadcast over the pairs: out[b, i, j, :] = r[b, i, :] + s[b, j, :] for
-  ;; r, s [B, N, C], C = 4·c4 (the first layer of an edge MLP on [h_i, h_j]).
-  (func (export "pair_add") (param $r i32) (param $s i32) (param $out i32) (param $batch i32)
-      (param $n i32) (param $c4 i32)
-    (local $i i32) (local $j i32) (local $k i32) (local $ri i32) (local $sj i32) (local $stride i32)
-    (local.set $stride (i32.shl (local.get $c4) (i32.const 4)))
-    (block $done
-      (loop $each_b
-        (br_if $done (i32.eqz (local.get $batch)))
-        (local.set $i (i32.const 0))
-        (block $i_done
-          (loop $each_i
-            (br_if $i_done (i32.eq (local.get $i) (local.get $n)))
-            (local.set $j (i32.const 0))
-            (local.set $sj (local.get $s))
-            (block $j_done
-              (loop $each_j
-                (br_if $j_done (i32.eq (local.get $j) (local.get $n)))
-                (local.set $ri (local.get $r))
-                (local.set $k (i32.const 0))
-                (block $k_done
-                  (loop $each_k
-                    (br_if $k_done (i32.eq (local.get $k) (local.get $c4)))
-                    (v128.store align=4 (local.get $out)
-                      (f32x4.add (v128.load align=4 (local.get $ri))
-                        (v128.load align=4 (i32.add (local.get $sj) (i32.shl (local.get $k) (i32.const 4))))))
-                    (local.set $ri (i32.add (local.get $ri) (i32.const 16)))
-                    (local.set $out (i32.add (local.get $out) (i32.const 16)))
-                    (local.set $k (i32.add (local.get $k) (i32.const 1)))
-                    (br $each_k)))
-                (local.set $sj (i32.add (local.get $sj) (local.get $stride)))
-                (local.set $j (i32.add (local.get $j) (i32.const 1)))
-                (br $each_j)))
-            (local.set $r (i32.add (local.get $r) (local.get $stride)))
-            (local.set $i (i32.add (local.get $i) (i32.const 1)))
-            (br $each_i)))
-        ;; next batch item: r has moved by N rows already; s moves by N rows
-        (local.set $s (i32.add (local.get $s) (i32.mul (local.get $stride) (local.get $n))))
-        (local.set $batch (i32.sub (local.get $batch) (i32.const 1)))
-        (br $each_b))))
-;; The same with edge terms: out[b, i, j, :] = r[b, i, :] + s[b, j, :] + Σ_k a[b, i, j, k]·w[k, :]
-  ;; for a [B, N, N, K], w [K, C] (the edge features' part of the same layer), k in order.
+;; Receivers and senders broadcast over the pairs, with edge terms:
+  ;; out[b, i, j, :] = r[b, i, :] + s[b, j, :] + Σ_k a[b, i, j, k]·w[k, :] for r, s [B, N, C],
+  ;; a [B, N, N, K], w [K, C], C = 4·c4, k in order (an edge MLP's first layer on [h_i, h_j, a_ij]);
+  ;; K = 0 for none (a and w are then not read).
   (func (export "pair_add_edges") (param $r i32) (param $s i32) (param $a i32) (param $w i32)
       (param $out i32) (param $batch i32) (param $n i32) (param $c4 i32) (param $kk i32)
     (local $i i32) (local $j i32) (local $c i32) (local $k i32) (local $ri i32) (local $sj i32)

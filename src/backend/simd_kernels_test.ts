@@ -20,6 +20,7 @@ import {
   SILU_GATE,
   siluGradInto,
   siluInto,
+  simdRunsOn,
   sumMiddleInto,
   sumSquares,
 } from "./simd_kernels.ts";
@@ -50,6 +51,7 @@ function bothPaths(
       return a;
     });
     fill(arrays);
+    if (simd) assert.ok(simdRunsOn(arrays, true), "the SIMD loops run on these views");
     setSimdKernels(simd);
     try {
       fn(arrays);

@@ -74,7 +74,7 @@ function rowStats(x: Float32Array, r: number, c: number, out: Float64Array): voi
 /**
  * Layer norm as one kernel: `(x − μ)/√(σ² + ε)` per row of the last axis. Rows whose width is a
  * multiple of 4 (every model here) run as WebAssembly SIMD loops on the wasm heap
- * ({@link ../backend/simd_kernels.ts}; 10× faster than a JavaScript loop in float64, which is
+ * ({@link ../backend/simd_kernels.ts}; 2–4× faster than a JavaScript loop in float64, which is
  * what other widths keep), with float32 statistics.
  */
 export const LAYER_NORM: FusedUnaryOp = {
