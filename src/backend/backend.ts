@@ -184,8 +184,8 @@ export async function initBackend(
         "RemulLayerNorm, RemulSilu's gradient, RemulPairAdd, RemulPairAggregate, RemulAdamStep, " +
           "short middle-axis sums: WebAssembly SIMD loops on the wasm heap",
         relaxedSimdBound()
-          ? "RemulSilu, RemulGelu, RemulFusedAttention: WebAssembly relaxed-SIMD loops (fused " +
-            "multiply-add exp) on the wasm heap"
+          ? "RemulSilu, RemulGelu, RemulFusedAttention: WebAssembly SIMD loops (with an exp) on " +
+            "the wasm heap"
           : "RemulSilu, RemulGelu, RemulFusedAttention: JavaScript loops (no relaxed SIMD here)",
       );
     } else {

@@ -1,4 +1,4 @@
-;; Gated activations in WebAssembly relaxed SIMD (fused multiply-add) on tfjs-backend-wasm's heap,
+;; Gated activations and attention in WebAssembly SIMD on tfjs-backend-wasm's heap,
 ;; `y = u·σ(c·u·(1 + k₃u²))`: SiLU with c = 1, k₃ = 0; the tanh-approximated GELU with c = 2√(2/π),
 ;; k₃ = 0.044715 (½(1 + tanh a) = σ(2a)); and its gradient `dy·(σ + u·σ(1 − σ)·c·(1 + 3k₃u²))`,
 ;; for n4 groups of four floats (the caller does the remaining 0–3). A module of its own beside
@@ -9,8 +9,10 @@
 ;; (Cody–Waite, two parts), 2^n by the magic-number trick (z·log₂e + 1.5·2²³ + 127 leaves n + 127
 ;; in the low mantissa bits, shifted into the exponent), e^r by its degree-6 Taylor polynomial in
 ;; Horner form (degree 5 left 3.4e-6). Relative error of SiLU below 4e-7 (against float64)
-;; wherever |y| > 1e-30. `relaxed_madd` may or may not round once (hardware FMA or not): the same
-;; machine always gives the same bits. The σ code is written out in both functions (a call costs
+;; wherever |y| > 1e-30. Written first with relaxed SIMD's `f32x4.relaxed_madd`, which was faster,
+;; but that rounds once or twice depending on the code V8 runs (the result is implementation
+;; defined), and two identical runs gave different numbers; plain multiply and add now, so the same
+;; seed gives the same numbers (the module and its names keep "relaxed"). The σ code is written out in both functions (a call costs
 ;; V8 an out-of-line function per four floats here: 1.6× slower).
 ;;
 ;; Assembled into `simd_kernels.ts` by `deno task wasm`; a test checks the embedded bytes.
@@ -45,20 +47,20 @@
         ;; the gate's argument u·c·(1 + k3·u²), then z = max(−|·|, −87)
         (local.set $v
           (f32x4.mul (f32x4.mul (local.get $u) (local.get $cz))
-            (f32x4.relaxed_madd (f32x4.mul (local.get $u) (local.get $u)) (local.get $k3) (local.get $one))))
+            (f32x4.add (f32x4.mul (f32x4.mul (local.get $u) (local.get $u)) (local.get $k3)) (local.get $one))))
         (local.set $z (f32x4.pmax (v128.or (local.get $v) (local.get $sign)) (local.get $floor)))
-        (local.set $n (f32x4.relaxed_madd (local.get $z) (local.get $log2e) (local.get $magic)))
+        (local.set $n (f32x4.add (f32x4.mul (local.get $z) (local.get $log2e)) (local.get $magic)))
         (local.set $s (i32x4.shl (local.get $n) (i32.const 23)))
         (local.set $n (f32x4.sub (local.get $n) (local.get $magic)))
-        (local.set $r (f32x4.relaxed_madd (local.get $n) (local.get $ln2hi) (local.get $z)))
-        (local.set $r (f32x4.relaxed_madd (local.get $n) (local.get $ln2lo) (local.get $r)))
+        (local.set $r (f32x4.add (f32x4.mul (local.get $n) (local.get $ln2hi)) (local.get $z)))
+        (local.set $r (f32x4.add (f32x4.mul (local.get $n) (local.get $ln2lo)) (local.get $r)))
         ;; e^r = 1 + r(1 + r(½ + r(⅙ + r(1/24 + r(1/120 + r/720)))))
-        (local.set $p (f32x4.relaxed_madd (local.get $c6) (local.get $r) (local.get $c5)))
-        (local.set $p (f32x4.relaxed_madd (local.get $p) (local.get $r) (local.get $c4)))
-        (local.set $p (f32x4.relaxed_madd (local.get $p) (local.get $r) (local.get $c3)))
-        (local.set $p (f32x4.relaxed_madd (local.get $p) (local.get $r) (local.get $c2)))
-        (local.set $p (f32x4.relaxed_madd (local.get $p) (local.get $r) (local.get $one)))
-        (local.set $p (f32x4.relaxed_madd (local.get $p) (local.get $r) (local.get $one)))
+        (local.set $p (f32x4.add (f32x4.mul (local.get $c6) (local.get $r)) (local.get $c5)))
+        (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (local.get $c4)))
+        (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (local.get $c3)))
+        (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (local.get $c2)))
+        (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (local.get $one)))
+        (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (local.get $one)))
         ;; f = 2^n·e^r; σ(−|x|) = f/(1 + f); σ(x) = 1 − that for x > 0
         (local.set $e (f32x4.mul (local.get $s) (local.get $p)))
         (local.set $e (f32x4.div (local.get $e) (f32x4.add (local.get $e) (local.get $one))))
@@ -103,20 +105,20 @@
         ;; the gate's argument u·c·(1 + k3·u²), then z = max(−|·|, −87)
         (local.set $v
           (f32x4.mul (f32x4.mul (local.get $u) (local.get $cz))
-            (f32x4.relaxed_madd (f32x4.mul (local.get $u) (local.get $u)) (local.get $k3) (local.get $one))))
+            (f32x4.add (f32x4.mul (f32x4.mul (local.get $u) (local.get $u)) (local.get $k3)) (local.get $one))))
         (local.set $z (f32x4.pmax (v128.or (local.get $v) (local.get $sign)) (local.get $floor)))
-        (local.set $n (f32x4.relaxed_madd (local.get $z) (local.get $log2e) (local.get $magic)))
+        (local.set $n (f32x4.add (f32x4.mul (local.get $z) (local.get $log2e)) (local.get $magic)))
         (local.set $s (i32x4.shl (local.get $n) (i32.const 23)))
         (local.set $n (f32x4.sub (local.get $n) (local.get $magic)))
-        (local.set $r (f32x4.relaxed_madd (local.get $n) (local.get $ln2hi) (local.get $z)))
-        (local.set $r (f32x4.relaxed_madd (local.get $n) (local.get $ln2lo) (local.get $r)))
+        (local.set $r (f32x4.add (f32x4.mul (local.get $n) (local.get $ln2hi)) (local.get $z)))
+        (local.set $r (f32x4.add (f32x4.mul (local.get $n) (local.get $ln2lo)) (local.get $r)))
         ;; e^r = 1 + r(1 + r(½ + r(⅙ + r(1/24 + r(1/120 + r/720)))))
-        (local.set $p (f32x4.relaxed_madd (local.get $c6) (local.get $r) (local.get $c5)))
-        (local.set $p (f32x4.relaxed_madd (local.get $p) (local.get $r) (local.get $c4)))
-        (local.set $p (f32x4.relaxed_madd (local.get $p) (local.get $r) (local.get $c3)))
-        (local.set $p (f32x4.relaxed_madd (local.get $p) (local.get $r) (local.get $c2)))
-        (local.set $p (f32x4.relaxed_madd (local.get $p) (local.get $r) (local.get $one)))
-        (local.set $p (f32x4.relaxed_madd (local.get $p) (local.get $r) (local.get $one)))
+        (local.set $p (f32x4.add (f32x4.mul (local.get $c6) (local.get $r)) (local.get $c5)))
+        (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (local.get $c4)))
+        (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (local.get $c3)))
+        (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (local.get $c2)))
+        (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (local.get $one)))
+        (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (local.get $one)))
         ;; f = 2^n·e^r; σ(−|x|) = f/(1 + f); σ(x) = 1 − that for x > 0
         (local.set $e (f32x4.mul (local.get $s) (local.get $p)))
         (local.set $e (f32x4.div (local.get $e) (f32x4.add (local.get $e) (local.get $one))))
@@ -126,11 +128,8 @@
         ;; dx = dy·(σ + u·σ(1 − σ)·c·(1 + 3k3·u²))
         (v128.store align=4 (local.get $dx)
           (f32x4.mul (v128.load align=4 (local.get $dy))
-            (f32x4.relaxed_madd
-              (f32x4.mul (f32x4.mul (local.get $u) (local.get $e)) (f32x4.sub (local.get $one) (local.get $e)))
-              (f32x4.mul (local.get $cz)
-                (f32x4.relaxed_madd (f32x4.mul (local.get $u) (local.get $u)) (local.get $k33) (local.get $one)))
-              (local.get $e))))
+            (f32x4.add (f32x4.mul (f32x4.mul (f32x4.mul (local.get $u) (local.get $e)) (f32x4.sub (local.get $one) (local.get $e))) (f32x4.mul (local.get $cz)
+                (f32x4.add (f32x4.mul (f32x4.mul (local.get $u) (local.get $u)) (local.get $k33)) (local.get $one)))) (local.get $e))))
         (local.set $x (i32.add (local.get $x) (i32.const 16)))
         (local.set $dy (i32.add (local.get $dy) (i32.const 16)))
         (local.set $dx (i32.add (local.get $dx) (i32.const 16)))
@@ -144,19 +143,17 @@
   (func $exp_nonpositive (param $z v128) (result v128)
     (local $n v128) (local $s v128) (local $r v128) (local $p v128)
     (local.set $z (f32x4.pmax (local.get $z) (f32x4.splat (f32.const -87))))
-    (local.set $n (f32x4.relaxed_madd (local.get $z) (f32x4.splat (f32.const 1.44269504))
-      (f32x4.splat (f32.const 12583039))))
+    (local.set $n (f32x4.add (f32x4.mul (local.get $z) (f32x4.splat (f32.const 1.44269504))) (f32x4.splat (f32.const 12583039))))
     (local.set $s (i32x4.shl (local.get $n) (i32.const 23)))
     (local.set $n (f32x4.sub (local.get $n) (f32x4.splat (f32.const 12583039))))
-    (local.set $r (f32x4.relaxed_madd (local.get $n) (f32x4.splat (f32.const -0.693145752)) (local.get $z)))
-    (local.set $r (f32x4.relaxed_madd (local.get $n) (f32x4.splat (f32.const -1.42860677e-6)) (local.get $r)))
-    (local.set $p (f32x4.relaxed_madd (f32x4.splat (f32.const 1.38888889e-3)) (local.get $r)
-      (f32x4.splat (f32.const 8.33333333e-3))))
-    (local.set $p (f32x4.relaxed_madd (local.get $p) (local.get $r) (f32x4.splat (f32.const 4.16666667e-2))))
-    (local.set $p (f32x4.relaxed_madd (local.get $p) (local.get $r) (f32x4.splat (f32.const 1.66666667e-1))))
-    (local.set $p (f32x4.relaxed_madd (local.get $p) (local.get $r) (f32x4.splat (f32.const 0.5))))
-    (local.set $p (f32x4.relaxed_madd (local.get $p) (local.get $r) (f32x4.splat (f32.const 1))))
-    (local.set $p (f32x4.relaxed_madd (local.get $p) (local.get $r) (f32x4.splat (f32.const 1))))
+    (local.set $r (f32x4.add (f32x4.mul (local.get $n) (f32x4.splat (f32.const -0.693145752))) (local.get $z)))
+    (local.set $r (f32x4.add (f32x4.mul (local.get $n) (f32x4.splat (f32.const -1.42860677e-6))) (local.get $r)))
+    (local.set $p (f32x4.add (f32x4.mul (f32x4.splat (f32.const 1.38888889e-3)) (local.get $r)) (f32x4.splat (f32.const 8.33333333e-3))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 4.16666667e-2))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 1.66666667e-1))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 0.5))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 1))))
+    (local.set $p (f32x4.add (f32x4.mul (local.get $p) (local.get $r)) (f32x4.splat (f32.const 1))))
     (f32x4.mul (local.get $s) (local.get $p)))
 
   (func $hsum (param $v v128) (result f32)
@@ -170,8 +167,7 @@
     (local.set $acc (f32x4.splat (f32.const 0)))
     (block $done (loop $next
       (br_if $done (i32.eqz (local.get $d4)))
-      (local.set $acc (f32x4.relaxed_madd (v128.load align=4 (local.get $a))
-        (v128.load align=4 (local.get $b)) (local.get $acc)))
+      (local.set $acc (f32x4.add (f32x4.mul (v128.load align=4 (local.get $a)) (v128.load align=4 (local.get $b))) (local.get $acc)))
       (local.set $a (i32.add (local.get $a) (i32.const 16)))
       (local.set $b (i32.add (local.get $b) (i32.const 16)))
       (local.set $d4 (i32.sub (local.get $d4) (i32.const 1)))
@@ -184,8 +180,7 @@
     (local.set $wv (f32x4.splat (local.get $w)))
     (block $done (loop $next
       (br_if $done (i32.eqz (local.get $d4)))
-      (v128.store align=4 (local.get $dst) (f32x4.relaxed_madd (local.get $wv)
-        (v128.load align=4 (local.get $src)) (v128.load align=4 (local.get $dst))))
+      (v128.store align=4 (local.get $dst) (f32x4.add (f32x4.mul (local.get $wv) (v128.load align=4 (local.get $src))) (v128.load align=4 (local.get $dst))))
       (local.set $src (i32.add (local.get $src) (i32.const 16)))
       (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
       (local.set $d4 (i32.sub (local.get $d4) (i32.const 1)))
