@@ -5,6 +5,7 @@
  * @module
  */
 import { parseArgs, type ParseArgsConfig } from "node:util";
+import { RunInputError } from "../src/runner/input_error.ts";
 
 /** A user error: printed as one line, exit code 2. */
 export class CliError extends Error {
@@ -52,6 +53,18 @@ export async function runCli(name: string, main: () => Promise<number>): Promise
     if (e instanceof CliError) {
       console.error(`${name}: ${e.message}`);
       Deno.exit(2);
+    }
+    throw e;
+  }
+}
+
+/** Runs `f`; bad input it reports ({@linkcode RunInputError}) becomes a CliError naming the flag. */
+export async function cliInput<T>(f: () => T | Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof RunInputError) {
+      throw new CliError(e.option ? `--${e.option}: ${e.detail}` : e.detail);
     }
     throw e;
   }

@@ -12,7 +12,6 @@ import { createRegistries } from "../src/registry.ts";
 import { checkAgainstBaseline, loadBaseline } from "../src/report/baseline_check.ts";
 import { metricColumns } from "../src/runner/columns.ts";
 import { gitCommit } from "../src/runner/environment.ts";
-import { RunInputError } from "../src/runner/input_error.ts";
 import { parseOverrides, type ScaleOverrides } from "../src/runner/overrides.ts";
 import { RESULTS_FILE } from "../src/runner/results_file.ts";
 import { runSuite, type SuiteRun } from "../src/runner/run_suite.ts";
@@ -22,7 +21,7 @@ import { type Scale, SCALES } from "../src/runner/suite.ts";
 import { summaryLine, summaryMarkdown } from "../src/runner/tables.ts";
 import type { MetricColumn } from "../src/metrics/metric.ts";
 import { createSuiteRegistry } from "../bench/suites.ts";
-import { CliError, formatDuration, parseCli, runCli } from "./_cli.ts";
+import { CliError, cliInput, formatDuration, parseCli, runCli } from "./_cli.ts";
 
 const HELP = `Usage: deno task bench [options]
 
@@ -237,18 +236,6 @@ function positiveInt(flag: string, v: unknown, allowZero = false): number | unde
     );
   }
   return n;
-}
-
-/** Runs `f`; bad input it reports ({@linkcode RunInputError}) becomes a CliError naming the flag. */
-async function cliInput<T>(f: () => T | Promise<T>): Promise<T> {
-  try {
-    return await f();
-  } catch (e) {
-    if (e instanceof RunInputError) {
-      throw new CliError(e.option ? `--${e.option}: ${e.detail}` : e.detail);
-    }
-    throw e;
-  }
 }
 
 /** Prints a line per finished case (and per quarter of a long training) to stderr. */
