@@ -2,7 +2,7 @@
 # Regenerates the CPU speed measurements of the README ("Performance"): the kernel profile of one
 # training step and one inference of each N-body model (deno task profile), the side-by-side
 # PyTorch comparison (deno task peer), the default main job's wall time, and worker scaling
-# (--jobs 1 vs 2 on the smoke suite, and on the small Transformer cases cut to 300 steps, where
+# (--jobs 1 vs 2, three interleaved rounds, on the small Transformer cases cut to 300 steps, where
 # each case is long enough that a worker's start-up does not dominate). Run on a quiet machine (with
 # autogroup scheduling, `nice` on other sessions' jobs does not make them yield; see the README);
 # writes docs/measurements/<date>-cpu/ (or $OUT). Needs python3-torch + libopenblas0-pthread for
@@ -22,21 +22,8 @@ deno task -q peer --repeats 20 --json "$out/peer.json" > "$out/peer.md" 2>&1
 start=$(date +%s)
 deno task -q bench --out "$out/bench-nbody-small" > "$out/bench.log" 2>&1 || true
 echo "default deno task bench: $(( $(date +%s) - start )) s wall" | tee "$out/bench-wall.txt"
-# worker scaling: cases per minute at --jobs 1 and 2
-scaling() { # label, then bench arguments
-  local label=$1
-  shift
-  for jobs in 1 2; do
-    rm -rf "$out/scaling-$label-j$jobs"
-    local t0 t1
-    t0=$(date +%s.%N)
-    deno task -q bench "$@" --jobs "$jobs" --out "$out/scaling-$label-j$jobs" > /dev/null 2>&1 || true
-    t1=$(date +%s.%N)
-    local n
-    n=$(grep -c '"state":"completed"' "$out/scaling-$label-j$jobs/results.jsonl" || true)
-    echo "$label --jobs $jobs: $n cases in $(echo "$t1 - $t0" | bc) s" | tee -a "$out/scaling.txt"
-  done
-}
-: > "$out/scaling.txt"
-scaling smoke --suite nbody --scale smoke
-scaling transformer-300 --suite nbody --scale small --filter transformer --set train.steps=300
+# worker scaling: cases per minute at --jobs 1 and 2, three rounds in alternating order (the
+# machine's speed drifts over minutes), on the small Transformer cases cut to 300 steps
+rm -rf "$out/scaling-transformer-300"
+deno task -q scaling --suite nbody --scale small --filter transformer --set train.steps=300 \
+  --jobs 1,2 --rounds 3 --out "$out/scaling-transformer-300" > /dev/null 2>&1

@@ -67,12 +67,31 @@ export interface HostKernel<I extends string = string, A = Record<string, never>
 }
 
 /**
+ * A kernel with several float32 outputs (a gradient with respect to several inputs, an update of
+ * several arrays), as data; inputs given as an array arrive keyed "0", "1", ….
+ */
+export interface HostKernelOutputs<I extends string = string, A = Record<string, never>> {
+  readonly name: string;
+  /** Shapes of the outputs, in order. */
+  outputShapes(inputs: Readonly<Record<I, TensorInfo>>, attrs: A): number[][];
+  /** Writes every output from the inputs' values (views taken after every allocation). */
+  compute(
+    values: Readonly<Record<I, Float32Array>>,
+    outs: Float32Array[],
+    inputs: Readonly<Record<I, TensorInfo>>,
+    attrs: A,
+  ): void;
+}
+
+/**
  * Registers each kernel on each host backend where no kernel of that name is registered yet:
- * allocate the output, take the views, run the loop.
+ * allocate the outputs (and scratch), then take the views, then run the loop. Taking every view
+ * after every allocation is the rule of the wasm heap, which an allocation may move; here it is
+ * kept in one place.
  */
 export function registerHostKernels(
   // deno-lint-ignore no-explicit-any
-  kernels: readonly HostKernel<any, any>[],
+  kernels: readonly (HostKernel<any, any> | HostKernelOutputs<any, any>)[],
   backends: readonly HostBackendName[] = HOST_BACKENDS,
 ): void {
   for (const backendName of backends) {
@@ -83,20 +102,23 @@ export function registerHostKernels(
         backend: unknown;
         attrs: unknown;
       }) => {
-        const out = allocHost(backendName, backend, k.outputShape(inputs, attrs));
-        const floats = k.scratch?.(inputs, attrs) ?? 0;
+        const many = "outputShapes" in k;
+        const shapes = many ? k.outputShapes(inputs, attrs) : [k.outputShape(inputs, attrs)];
+        const outs = shapes.map((shape) => allocHost(backendName, backend, shape));
+        const floats = many ? 0 : k.scratch?.(inputs, attrs) ?? 0;
         const temp = floats > 0 ? allocHost(backendName, backend, [floats]) : undefined;
         try {
-          const view = out.view(); // views after every allocation (the wasm heap may move)
+          const views = outs.map((o) => o.view()); // after every allocation
           const values: Record<string, Float32Array> = {};
           for (const [key, t] of Object.entries(inputs)) {
             if (t !== undefined) values[key] = readHost(backendName, backend, t);
           }
-          k.compute(values, view, inputs, attrs, temp?.view());
+          if (many) k.compute(values, views, inputs, attrs);
+          else k.compute(values, views[0], inputs, attrs, temp?.view());
         } finally {
           if (temp) (backend as { disposeData(id: object): void }).disposeData(temp.info.dataId);
         }
-        return out.info;
+        return many ? outs.map((o) => o.info) : outs[0].info;
       };
       tf.registerKernel({ kernelName: k.name, backendName, kernelFunc: kernelFunc as never });
     }

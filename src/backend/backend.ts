@@ -17,7 +17,7 @@ import { installWasmSlice } from "./wasm_slice.ts";
 import { installWasmConcatTile } from "./wasm_concat_tile.ts";
 import { installWasmShare } from "./wasm_share.ts";
 import { installWasmReduce } from "./wasm_reduce.ts";
-import { bindSimdKernels, relaxedSimdBound } from "./simd_kernels.ts";
+import { bindSimdKernels } from "./simd_kernels.ts";
 import { installWebGpuDeviceFix } from "./webgpu_device_fix.ts";
 import { installWebGpuAddNFix } from "./webgpu_addn_fix.ts";
 import { installWebGpuFusedKernels } from "./webgpu_fused_kernels.ts";
@@ -183,10 +183,8 @@ export async function initBackend(
       kernels.push(
         "RemulLayerNorm, RemulSilu's gradient, RemulPairAdd, RemulPairAggregate, RemulAdamStep, " +
           "short middle-axis sums: WebAssembly SIMD loops on the wasm heap",
-        relaxedSimdBound()
-          ? "RemulSilu, RemulGelu, RemulFusedAttention: WebAssembly SIMD loops (with an exp) on " +
-            "the wasm heap"
-          : "RemulSilu, RemulGelu, RemulFusedAttention: JavaScript loops (no relaxed SIMD here)",
+        "RemulSilu, RemulGelu, RemulFusedAttention: WebAssembly SIMD loops (with an exp) on " +
+          "the wasm heap",
       );
     } else {
       kernels.push(

@@ -22,7 +22,8 @@
 import { type Tensor, tf } from "../tf.ts";
 import { loadNativeBlas, type NativeBlas, onesOf } from "./native_blas.ts";
 import { columnSums } from "./wasm_reduce.ts";
-import { f32View, type TensorInfo, type WasmBackend } from "./_wasm_heap.ts";
+import type { TensorInfo } from "./_wasm_heap.ts";
+import { type HostKernel, type HostKernelOutputs, registerHostKernels } from "./_host_memory.ts";
 
 /** Kernel name of the forward pass. */
 export const BLOCK_LINEAR = "RemulBlockLinear";
@@ -52,97 +53,86 @@ function dims(x: TensorInfo, m0: TensorInfo, m1: TensorInfo, repeats: number): D
   return { t, k0, n0, k1, n1, repeats, wIn, wOut: n0 + repeats * n1 };
 }
 
+type Attrs = { repeats: number };
+
 function kernels(blas: NativeBlas) {
-  const forward = ({ inputs, backend, attrs }: {
-    inputs: { x: TensorInfo; m0: TensorInfo; m1: TensorInfo; b: TensorInfo };
-    backend: WasmBackend;
-    attrs: { repeats: number };
-  }): TensorInfo => {
-    const d = dims(inputs.x, inputs.m0, inputs.m1, attrs.repeats);
-    const out = backend.makeOutput([d.t, d.wOut], "float32");
-    if (d.t === 0) return out;
-    const [x, m0, m1, b, y] = [inputs.x, inputs.m0, inputs.m1, inputs.b, out].map((t) =>
-      f32View(backend, t)
-    );
-    // head: y₀ = 1·bᵀ, then y₀ += x₀·M0
-    blas.sgemm(false, false, d.t, d.n0, 1, onesOf(d.t), 1, b, d.n0, y, d.wOut);
-    if (d.k0 > 0) blas.sgemm(false, false, d.t, d.n0, d.k0, x, d.wIn, m0, d.n0, y, d.wOut, 1);
-    for (let r = 0; r < d.repeats; r++) {
-      const xr = x.subarray(d.k0 + r * d.k1);
-      const yr = y.subarray(d.n0 + r * d.n1);
-      if (d.k1 > 0) blas.sgemm(false, false, d.t, d.n1, d.k1, xr, d.wIn, m1, d.n1, yr, d.wOut);
-      else for (let i = 0; i < d.t; i++) yr.fill(0, i * d.wOut, i * d.wOut + d.n1);
-    }
-    return out;
-  };
-  const backward = ({ inputs, backend, attrs }: {
-    inputs: { x: TensorInfo; m0: TensorInfo; m1: TensorInfo; dy: TensorInfo };
-    backend: WasmBackend;
-    attrs: { repeats: number };
-  }): TensorInfo[] => {
-    const d = dims(inputs.x, inputs.m0, inputs.m1, attrs.repeats);
-    const outs = [
-      backend.makeOutput([d.t, d.wIn], "float32"),
-      backend.makeOutput([d.k0, d.n0], "float32"),
-      backend.makeOutput([d.k1, d.n1], "float32"),
-      backend.makeOutput([d.n0], "float32"),
-    ];
-    const [x, m0, m1, dy] = [inputs.x, inputs.m0, inputs.m1, inputs.dy].map((t) =>
-      f32View(backend, t)
-    );
-    const [dx, dm0, dm1, db] = outs.map((t) => f32View(backend, t));
-    if (d.t === 0 || d.n0 === 0) {
-      dm0.fill(0);
-      db.fill(0);
-    }
-    if (d.t === 0 || d.n1 === 0) dm1.fill(0);
-    if (d.t === 0) return outs;
-    // dx₀ = dy₀·M0ᵀ, dx_r = dy_r·M1ᵀ
-    if (d.k0 > 0) {
-      if (d.n0 > 0) blas.sgemm(false, true, d.t, d.k0, d.n0, dy, d.wOut, m0, d.n0, dx, d.wIn);
-      else for (let i = 0; i < d.t; i++) dx.fill(0, i * d.wIn, i * d.wIn + d.k0);
-    }
-    for (let r = 0; r < d.repeats && d.k1 > 0; r++) {
-      const dxr = dx.subarray(d.k0 + r * d.k1);
-      if (d.n1 > 0) {
-        const dyr = dy.subarray(d.n0 + r * d.n1);
-        blas.sgemm(false, true, d.t, d.k1, d.n1, dyr, d.wOut, m1, d.n1, dxr, d.wIn);
-      } else {
-        for (let i = 0; i < d.t; i++) dxr.fill(0, i * d.wIn, i * d.wIn + d.k1);
-      }
-    }
-    // dM0 = x₀ᵀ·dy₀, db = Σ_t dy₀, dM1 = Σ_r x_rᵀ·dy_r
-    if (d.n0 > 0) {
-      if (d.k0 > 0) blas.sgemm(true, false, d.k0, d.n0, d.t, x, d.wIn, dy, d.wOut, dm0, d.n0);
-      columnSums(dy, d.t, d.n0, db, 1, d.wOut);
-    }
-    if (d.n1 > 0 && d.k1 > 0) {
-      if (d.repeats === 0) dm1.fill(0);
+  const forward: HostKernel<"x" | "m0" | "m1" | "b", Attrs> = {
+    name: BLOCK_LINEAR,
+    outputShape: ({ x, m0, m1 }, { repeats }) => {
+      const d = dims(x, m0, m1, repeats);
+      return [d.t, d.wOut];
+    },
+    compute: ({ x, m0, m1, b }, y, inputs, attrs) => {
+      const d = dims(inputs.x, inputs.m0, inputs.m1, attrs.repeats);
+      if (d.t === 0) return;
+      // head: y₀ = 1·bᵀ, then y₀ += x₀·M0
+      blas.sgemm(false, false, d.t, d.n0, 1, onesOf(d.t), 1, b, d.n0, y, d.wOut);
+      if (d.k0 > 0) blas.sgemm(false, false, d.t, d.n0, d.k0, x, d.wIn, m0, d.n0, y, d.wOut, 1);
       for (let r = 0; r < d.repeats; r++) {
         const xr = x.subarray(d.k0 + r * d.k1);
-        const dyr = dy.subarray(d.n0 + r * d.n1);
-        blas.sgemm(
-          true,
-          false,
-          d.k1,
-          d.n1,
-          d.t,
-          xr,
-          d.wIn,
-          dyr,
-          d.wOut,
-          dm1,
-          d.n1,
-          r === 0 ? 0 : 1,
-        );
+        const yr = y.subarray(d.n0 + r * d.n1);
+        if (d.k1 > 0) blas.sgemm(false, false, d.t, d.n1, d.k1, xr, d.wIn, m1, d.n1, yr, d.wOut);
+        else for (let i = 0; i < d.t; i++) yr.fill(0, i * d.wOut, i * d.wOut + d.n1);
       }
-    }
-    return outs;
+    },
   };
-  return [
-    { kernelName: BLOCK_LINEAR, backendName: "wasm", kernelFunc: forward as never },
-    { kernelName: BLOCK_LINEAR_GRAD, backendName: "wasm", kernelFunc: backward as never },
-  ];
+  const backward: HostKernelOutputs<"x" | "m0" | "m1" | "dy", Attrs> = {
+    name: BLOCK_LINEAR_GRAD,
+    outputShapes: ({ x, m0, m1 }, { repeats }) => {
+      const d = dims(x, m0, m1, repeats);
+      return [[d.t, d.wIn], [d.k0, d.n0], [d.k1, d.n1], [d.n0]];
+    },
+    compute: ({ x, m0, m1, dy }, [dx, dm0, dm1, db], inputs, attrs) => {
+      const d = dims(inputs.x, inputs.m0, inputs.m1, attrs.repeats);
+      if (d.t === 0 || d.n0 === 0) {
+        dm0.fill(0);
+        db.fill(0);
+      }
+      if (d.t === 0 || d.n1 === 0) dm1.fill(0);
+      if (d.t === 0) return;
+      // dx₀ = dy₀·M0ᵀ, dx_r = dy_r·M1ᵀ
+      if (d.k0 > 0) {
+        if (d.n0 > 0) blas.sgemm(false, true, d.t, d.k0, d.n0, dy, d.wOut, m0, d.n0, dx, d.wIn);
+        else for (let i = 0; i < d.t; i++) dx.fill(0, i * d.wIn, i * d.wIn + d.k0);
+      }
+      for (let r = 0; r < d.repeats && d.k1 > 0; r++) {
+        const dxr = dx.subarray(d.k0 + r * d.k1);
+        if (d.n1 > 0) {
+          const dyr = dy.subarray(d.n0 + r * d.n1);
+          blas.sgemm(false, true, d.t, d.k1, d.n1, dyr, d.wOut, m1, d.n1, dxr, d.wIn);
+        } else {
+          for (let i = 0; i < d.t; i++) dxr.fill(0, i * d.wIn, i * d.wIn + d.k1);
+        }
+      }
+      // dM0 = x₀ᵀ·dy₀, db = Σ_t dy₀, dM1 = Σ_r x_rᵀ·dy_r
+      if (d.n0 > 0) {
+        if (d.k0 > 0) blas.sgemm(true, false, d.k0, d.n0, d.t, x, d.wIn, dy, d.wOut, dm0, d.n0);
+        columnSums(dy, d.t, d.n0, db, 1, d.wOut);
+      }
+      if (d.n1 > 0 && d.k1 > 0) {
+        if (d.repeats === 0) dm1.fill(0);
+        for (let r = 0; r < d.repeats; r++) {
+          const xr = x.subarray(d.k0 + r * d.k1);
+          const dyr = dy.subarray(d.n0 + r * d.n1);
+          blas.sgemm(
+            true,
+            false,
+            d.k1,
+            d.n1,
+            d.t,
+            xr,
+            d.wIn,
+            dyr,
+            d.wOut,
+            dm1,
+            d.n1,
+            r === 0 ? 0 : 1,
+          );
+        }
+      }
+    },
+  };
+  return [forward, backward];
 }
 
 let installed = false;
@@ -166,9 +156,7 @@ export function installBlockLinear(): string {
   if (!status.loaded) return `${BLOCK_LINEAR}: not installed (${status.reason})`;
   if (!installed) {
     installed = true;
-    for (const k of kernels(status.blas)) {
-      if (!tf.getKernel(k.kernelName, k.backendName)) tf.registerKernel(k);
-    }
+    registerHostKernels(kernels(status.blas), ["wasm"]);
   }
   return `${BLOCK_LINEAR} (GATr's equivariant linear maps on packed rows): OpenBLAS, in place`;
 }

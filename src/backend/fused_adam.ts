@@ -14,8 +14,7 @@
  * @module
  */
 import { type Tensor, tf } from "../tf.ts";
-import type { TensorInfo } from "./_wasm_heap.ts";
-import { allocHost, type HostBackendName, readHost } from "./_host_memory.ts";
+import { type HostKernelOutputs, registerHostKernels } from "./_host_memory.ts";
 import { adamInto, sumSquares } from "./simd_kernels.ts";
 
 /** Kernel name. */
@@ -79,43 +78,22 @@ export function adamStep(
   }
 }
 
-function kernelFor(backendName: HostBackendName) {
-  return ({ inputs, backend, attrs }: {
-    inputs: Record<string, TensorInfo>;
-    backend: unknown;
-    attrs: AdamStepAttrs;
-  }): TensorInfo[] => {
-    const ps = Array.from({ length: attrs.n }, (_, i) => inputs[`p${i}`]);
-    const gs = Array.from({ length: attrs.n }, (_, i) => inputs[`g${i}`]);
-    const outs = ps.map((p) => allocHost(backendName, backend, [...p.shape]));
-    // views only after every allocation (an allocation may move the wasm heap)
-    const read = (t: TensorInfo) => readHost(backendName, backend, t);
-    adamStep(
-      ps.map(read),
-      gs.map(read),
-      read(inputs.m),
-      read(inputs.v),
-      outs.map((o) => o.view()),
-      attrs,
-    );
-    return outs.map((o) => o.info);
-  };
-}
+const kernel: HostKernelOutputs<string, AdamStepAttrs> = {
+  name: FUSED_ADAM,
+  outputShapes: (inputs, { n }) => Array.from({ length: n }, (_, i) => [...inputs[`p${i}`].shape]),
+  compute: (values, outs, _, attrs) => {
+    const ps = Array.from({ length: attrs.n }, (_, i) => values[`p${i}`]);
+    const gs = Array.from({ length: attrs.n }, (_, i) => values[`g${i}`]);
+    adamStep(ps, gs, values.m, values.v, outs, attrs);
+  },
+};
 
 let installed = false;
 
 function install(): void {
   if (installed) return;
   installed = true;
-  for (const backendName of ["wasm", "cpu"] as const) {
-    if (!tf.getKernel(FUSED_ADAM, backendName)) {
-      tf.registerKernel({
-        kernelName: FUSED_ADAM,
-        backendName,
-        kernelFunc: kernelFor(backendName) as never,
-      });
-    }
-  }
+  registerHostKernels([kernel]);
 }
 
 /** True when the active backend runs the fused step. */

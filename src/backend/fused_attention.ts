@@ -17,7 +17,7 @@
 import { type Tensor, tf } from "../tf.ts";
 import type { TensorInfo } from "./_wasm_heap.ts";
 import { type HostKernel, registerHostKernels } from "./_host_memory.ts";
-import { attentionGradSimd, attentionScratch, attentionSimd } from "./simd_kernels.ts";
+import { attentionGradSimd, attentionScratch, attentionSimd, simdBound } from "./simd_kernels.ts";
 
 /** Kernel name of the forward pass. */
 export const FUSED_ATTENTION = "RemulFusedAttention";
@@ -206,6 +206,78 @@ function dims(qkv: TensorInfo, heads: number) {
   return { b, n, h: heads, d: c / heads, c };
 }
 
+/** Head width rounded up to the SIMD loops' groups of four. */
+const padded = (d: number) => (d + 3) & ~3;
+
+/**
+ * Scratch floats of a kernel: the SIMD loops' per-row arrays, and for head widths that are not a
+ * multiple of 4, the padded copies (forward: q, k, v and the output; gradient: those and dq, dk,
+ * dv); none where the SIMD loops are not bound (the cpu backend runs float64 loops).
+ */
+function scratchFloats(qkv: TensorInfo, heads: number, grad: boolean): number {
+  if (!simdBound()) return 0;
+  const { b, n, h, d } = dims(qkv, heads);
+  const base = attentionScratch(n);
+  return d % 4 === 0 ? base : base + b * n * h * padded(d) * (grad ? 7 : 4);
+}
+
+/** Copies `rows` rows of width `d` into rows of width `dp` ≥ `d`, zero after each (`dp` = `d`: a copy). */
+function padRows(src: Float32Array, dst: Float32Array, rows: number, d: number, dp: number): void {
+  for (let r = 0, s = 0, t = 0; r < rows; r++, s += d, t += dp) {
+    for (let i = 0; i < d; i++) dst[t + i] = src[s + i];
+    for (let i = d; i < dp; i++) dst[t + i] = 0;
+  }
+}
+
+/** The inverse of {@linkcode padRows}: the first `d` of every row of width `dp`. */
+function unpadRows(src: Float32Array, dst: Float32Array, rows: number, d: number, dp: number) {
+  for (let r = 0, s = 0, t = 0; r < rows; r++, s += dp, t += d) {
+    for (let i = 0; i < d; i++) dst[t + i] = src[s + i];
+  }
+}
+
+/**
+ * The SIMD forward loop; for head widths that are not a multiple of 4 on copies padded with zero
+ * columns, which change no dot product (the padded output columns are zero and dropped).
+ */
+function forwardSimd(
+  qkv: Float32Array,
+  out: Float32Array,
+  dm: { b: number; n: number; h: number; d: number },
+  scratch: Float32Array | undefined,
+): boolean {
+  if (!scratch) return false;
+  if (dm.d % 4 === 0) return attentionSimd(qkv, out, dm, scratch);
+  const dp = padded(dm.d), rows = dm.b * dm.n * dm.h, at = attentionScratch(dm.n);
+  const qkvP = scratch.subarray(at, at + 3 * rows * dp);
+  const outP = scratch.subarray(at + 3 * rows * dp, at + 4 * rows * dp);
+  padRows(qkv, qkvP, 3 * rows, dm.d, dp);
+  if (!attentionSimd(qkvP, outP, { ...dm, d: dp, width: dm.d }, scratch)) return false;
+  unpadRows(outP, out, rows, dm.d, dp);
+  return true;
+}
+
+/** The SIMD gradient loop, padded as {@linkcode forwardSimd} (the padded columns' gradients are zero). */
+function backwardSimd(
+  qkv: Float32Array,
+  dy: Float32Array,
+  dqkv: Float32Array,
+  dm: { b: number; n: number; h: number; d: number },
+  scratch: Float32Array | undefined,
+): boolean {
+  if (!scratch) return false;
+  if (dm.d % 4 === 0) return attentionGradSimd(qkv, dy, dqkv, dm, scratch);
+  const dp = padded(dm.d), rows = dm.b * dm.n * dm.h, at = attentionScratch(dm.n);
+  const qkvP = scratch.subarray(at, at + 3 * rows * dp);
+  const dyP = scratch.subarray(at + 3 * rows * dp, at + 4 * rows * dp);
+  const dqkvP = scratch.subarray(at + 4 * rows * dp, at + 7 * rows * dp);
+  padRows(qkv, qkvP, 3 * rows, dm.d, dp);
+  padRows(dy, dyP, rows, dm.d, dp);
+  if (!attentionGradSimd(qkvP, dyP, dqkvP, { ...dm, d: dp, width: dm.d }, scratch)) return false;
+  unpadRows(dqkvP, dqkv, 3 * rows, dm.d, dp);
+  return true;
+}
+
 const KERNELS: readonly HostKernel<"qkv" | "dy", Attrs>[] = [
   {
     name: FUSED_ATTENTION,
@@ -213,10 +285,10 @@ const KERNELS: readonly HostKernel<"qkv" | "dy", Attrs>[] = [
       const { b, n, c } = dims(qkv, heads);
       return [b, n, c];
     },
-    scratch: ({ qkv }) => attentionScratch(qkv.shape[1]),
+    scratch: ({ qkv }, { heads }) => scratchFloats(qkv, heads, false),
     compute: (v, out, { qkv }, { heads }, scratch) => {
       const { b, n, h, d } = dims(qkv, heads);
-      if (!attentionSimd(v.qkv, out, { b, n, h, d }, scratch)) {
+      if (!forwardSimd(v.qkv, out, { b, n, h, d }, scratch)) {
         attentionForward(v.qkv, out, b, n, h, d);
       }
     },
@@ -224,10 +296,10 @@ const KERNELS: readonly HostKernel<"qkv" | "dy", Attrs>[] = [
   {
     name: FUSED_ATTENTION_GRAD,
     outputShape: ({ qkv }) => [...qkv.shape],
-    scratch: ({ qkv }) => attentionScratch(qkv.shape[1]),
+    scratch: ({ qkv }, { heads }) => scratchFloats(qkv, heads, true),
     compute: (v, out, { qkv }, { heads }, scratch) => {
       const { b, n, h, d } = dims(qkv, heads);
-      if (!attentionGradSimd(v.qkv, v.dy, out, { b, n, h, d }, scratch)) {
+      if (!backwardSimd(v.qkv, v.dy, out, { b, n, h, d }, scratch)) {
         attentionBackward(v.qkv, v.dy, out, b, n, h, d);
       }
     },

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { useTestBackend } from "../testing/test_backend.ts";
 import { tf } from "../tf.ts";
 import { fusedAttention, installFusedAttention } from "./fused_attention.ts";
+import { setSimdKernels, simdBound } from "./simd_kernels.ts";
 import { attentionComposite } from "../models/nn.ts";
 
 await useTestBackend();
@@ -48,6 +49,39 @@ Deno.test("fused attention equals the composite attention, values and gradients"
   await compare([3, 31, 3 * 24], 8, 2); // MoCap-sized
   await compare([2, 1, 3 * 8], 2, 3); // one token
   await compare([5, 7, 3 * 6], 1, 4); // one head
+  await compare([4, 20, 3 * 168], 8, 5); // the cost suite's Transformer: heads of width 21
+});
+
+Deno.test("head widths that are not a multiple of 4 run the SIMD loops on padded copies", async () => {
+  if (!simdBound()) return; // the cpu backend: float64 loops only
+  for (const [shape, heads] of [[[3, 20, 3 * 168], 8], [[2, 5, 3 * 6], 2]] as const) {
+    const qkv = tf.randomNormal([...shape], 0, 1.5, "float32", 11);
+    const w = tf.randomNormal([shape[0], shape[1], shape[2] / 3], 0, 1, "float32", 12);
+    const run = async (simd: boolean) => {
+      setSimdKernels(simd);
+      try {
+        const y = fusedAttention(qkv, heads)!;
+        const g = tf.grad((t: tf.Tensor) => fusedAttention(t, heads)!.mul(w).sum())(qkv);
+        const out = [await y.data(), await g.data()];
+        tf.dispose([y, g]);
+        return out;
+      } finally {
+        setSimdKernels(true);
+      }
+    };
+    const [[y32, g32], [y64, g64]] = [await run(true), await run(false)];
+    // float32 accumulation against the float64 loop: close, and not the same bits (so the SIMD
+    // loop ran; it would equal the float64 loop if the kernel had fallen back to it)
+    let differ = 0;
+    for (const [a, b, tol] of [[y32, y64, 1e-5], [g32, g64, 1e-4]] as const) {
+      for (let i = 0; i < a.length; i++) {
+        assert.ok(Math.abs(a[i] - b[i]) < tol * (1 + Math.abs(b[i])), `${i}: ${a[i]} vs ${b[i]}`);
+        if (a[i] !== b[i]) differ++;
+      }
+    }
+    assert.ok(differ > 0, "the SIMD loop ran");
+    tf.dispose([qkv, w]);
+  }
 });
 
 Deno.test("fused attention is permutation-equivariant over tokens", async () => {

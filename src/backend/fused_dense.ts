@@ -18,7 +18,8 @@
 import { type Tensor, tf } from "../tf.ts";
 import { loadNativeBlas, type NativeBlas, onesOf } from "./native_blas.ts";
 import { columnSums } from "./wasm_reduce.ts";
-import { f32View, sizeOf, type TensorInfo, type WasmBackend } from "./_wasm_heap.ts";
+import { sizeOf, type TensorInfo } from "./_wasm_heap.ts";
+import { type HostKernel, registerHostKernels } from "./_host_memory.ts";
 
 /** Kernel name of the forward pass. */
 export const FUSED_DENSE = "RemulDense";
@@ -31,77 +32,53 @@ function rows(x: TensorInfo): number {
   return sizeOf(x.shape.slice(0, -1));
 }
 
-function kernels(blas: NativeBlas) {
-  const forward = ({ inputs, backend }: {
-    inputs: { x: TensorInfo; w: TensorInfo; b?: TensorInfo };
-    backend: WasmBackend;
-  }): TensorInfo => {
-    const { x, w, b } = inputs;
-    const [k, n] = w.shape;
-    const m = rows(x);
-    const out = backend.makeOutput([...x.shape.slice(0, -1), n], "float32");
-    if (m * n === 0) return out;
-    const y = f32View(backend, out);
-    if (b) {
-      // y = 1·bᵀ (rank-1), then y += x·W
-      blas.sgemm(false, false, m, n, 1, onesOf(m), 1, f32View(backend, b), n, y, n);
-      if (k > 0) {
-        blas.sgemm(false, false, m, n, k, f32View(backend, x), k, f32View(backend, w), n, y, n, 1);
-      }
-    } else if (k > 0) {
-      blas.sgemm(false, false, m, n, k, f32View(backend, x), k, f32View(backend, w), n, y, n);
-    } else {
-      y.fill(0);
-    }
-    return out;
+type DenseInputs = "x" | "w" | "b";
+
+function kernels(blas: NativeBlas): HostKernel<string>[] {
+  // y [..., N] = x·W (+ b): y = 1·bᵀ (rank-1), then y += x·W
+  const forward: HostKernel<DenseInputs> = {
+    name: FUSED_DENSE,
+    outputShape: ({ x, w }) => [...x.shape.slice(0, -1), w.shape[1]],
+    compute({ x, w, b }, y, inputs) {
+      const [k, n] = inputs.w.shape;
+      const m = rows(inputs.x);
+      if (m * n === 0) return;
+      if (b) {
+        blas.sgemm(false, false, m, n, 1, onesOf(m), 1, b, n, y, n);
+        if (k > 0) blas.sgemm(false, false, m, n, k, x, k, w, n, y, n, 1);
+      } else if (k > 0) blas.sgemm(false, false, m, n, k, x, k, w, n, y, n);
+      else y.fill(0);
+    },
   };
   // dx [..., K] = dy·Wᵀ
-  const gradInput = ({ inputs, backend }: {
-    inputs: { dy: TensorInfo; w: TensorInfo };
-    backend: WasmBackend;
-  }): TensorInfo => {
-    const { dy, w } = inputs;
-    const [k, n] = w.shape;
-    const m = rows(dy);
-    const out = backend.makeOutput([...dy.shape.slice(0, -1), k], "float32");
-    const dx = f32View(backend, out);
-    if (n === 0) dx.fill(0);
-    else if (m * k > 0) {
-      blas.sgemm(false, true, m, k, n, f32View(backend, dy), n, f32View(backend, w), n, dx, k);
-    }
-    return out;
+  const gradInput: HostKernel<"dy" | "w"> = {
+    name: GRAD_INPUT,
+    outputShape: ({ dy, w }) => [...dy.shape.slice(0, -1), w.shape[0]],
+    compute({ dy, w }, dx, inputs) {
+      const [k, n] = inputs.w.shape;
+      const m = rows(inputs.dy);
+      if (n === 0) dx.fill(0);
+      else if (m * k > 0) blas.sgemm(false, true, m, k, n, dy, n, w, n, dx, k);
+    },
   };
   // dW [K, N] = xᵀ·dy
-  const gradWeight = ({ inputs, backend }: {
-    inputs: { x: TensorInfo; dy: TensorInfo };
-    backend: WasmBackend;
-  }): TensorInfo => {
-    const { x, dy } = inputs;
-    const k = x.shape[x.shape.length - 1];
-    const n = dy.shape[dy.shape.length - 1];
-    const m = rows(x);
-    const out = backend.makeOutput([k, n], "float32");
-    const dw = f32View(backend, out);
-    if (m === 0) dw.fill(0);
-    else if (k * n > 0) {
-      blas.sgemm(true, false, k, n, m, f32View(backend, x), k, f32View(backend, dy), n, dw, n);
-    }
-    return out;
+  const gradWeight: HostKernel<"x" | "dy"> = {
+    name: GRAD_WEIGHT,
+    outputShape: ({ x, dy }) => [x.shape[x.shape.length - 1], dy.shape[dy.shape.length - 1]],
+    compute({ x, dy }, dw, inputs) {
+      const [k, n] = [inputs.x.shape.at(-1)!, inputs.dy.shape.at(-1)!];
+      const m = rows(inputs.x);
+      if (m === 0) dw.fill(0);
+      else if (k * n > 0) blas.sgemm(true, false, k, n, m, x, k, dy, n, dw, n);
+    },
   };
   // db [N] = Σ_rows dy
-  const gradBias = ({ inputs, backend }: { inputs: { dy: TensorInfo }; backend: WasmBackend }) => {
-    const { dy } = inputs;
-    const n = dy.shape[dy.shape.length - 1];
-    const out = backend.makeOutput([n], "float32");
-    columnSums(f32View(backend, dy), rows(dy), n, f32View(backend, out));
-    return out;
+  const gradBias: HostKernel<"dy"> = {
+    name: GRAD_BIAS,
+    outputShape: ({ dy }) => [dy.shape[dy.shape.length - 1]],
+    compute: ({ dy }, db, inputs) => columnSums(dy, rows(inputs.dy), db.length, db),
   };
-  return [
-    { kernelName: FUSED_DENSE, backendName: "wasm", kernelFunc: forward as never },
-    { kernelName: GRAD_INPUT, backendName: "wasm", kernelFunc: gradInput as never },
-    { kernelName: GRAD_WEIGHT, backendName: "wasm", kernelFunc: gradWeight as never },
-    { kernelName: GRAD_BIAS, backendName: "wasm", kernelFunc: gradBias as never },
-  ];
+  return [forward, gradInput, gradWeight, gradBias] as HostKernel<string>[];
 }
 
 let installed = false;
@@ -125,9 +102,7 @@ export function installFusedDense(): string {
   if (!status.loaded) return `RemulDense: not installed (${status.reason}); dense layers compose`;
   if (!installed) {
     installed = true;
-    for (const k of kernels(status.blas)) {
-      if (!tf.getKernel(k.kernelName, k.backendName)) tf.registerKernel(k);
-    }
+    registerHostKernels(kernels(status.blas), ["wasm"]);
     tf.registerGradient({
       kernelName: FUSED_DENSE,
       inputsToSave: ["x", "w"],

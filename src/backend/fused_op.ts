@@ -52,13 +52,16 @@ function register(op: FusedUnaryOp): void {
   registerHostKernels([{
     name: op.name,
     outputShape: ({ x }: Record<"x", TensorInfo>) => [...x.shape],
-    compute: (v: Record<"x", Float32Array>, out, { x }: Record<"x", TensorInfo>) =>
+    compute: (v: Record<"x", Float32Array>, out: Float32Array, { x }: Record<"x", TensorInfo>) =>
       op.forward(v.x, out, x.shape.at(-1) ?? 1),
   }, {
     name: grad,
     outputShape: ({ x }: Record<"x", TensorInfo>) => [...x.shape],
-    compute: (v: Record<"x" | "dy" | "y", Float32Array>, out, { x }: Record<"x", TensorInfo>) =>
-      op.backward(v.x, v.dy, out, x.shape.at(-1) ?? 1, v.y),
+    compute: (
+      v: Record<"x" | "dy" | "y", Float32Array>,
+      out: Float32Array,
+      { x }: Record<"x", TensorInfo>,
+    ) => op.backward(v.x, v.dy, out, x.shape.at(-1) ?? 1, v.y),
   }]);
   if (!tf.getGradient(op.name)) {
     const reads = op.backwardReadsOutput === true;

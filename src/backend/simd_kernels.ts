@@ -50,53 +50,64 @@ const WASM_BASE64 =
   "BCAA/QACACAUIBcgEv3mAf3mASAYIBP95gH94wEgFf3kAf3nAf3lAf0LAgAgAEEQaiEAIAFBEGohASACQRBqIQIgA0EQ" +
   "aiEDIARBEGohBCAFQQFrIQUMAAsLCw==";
 // END GENERATED
-/** The second module (`simd_relaxed.wat`): gated activations and attention, with an `exp`. */
-// BEGIN GENERATED simd_relaxed.wat
-const RELAXED_BASE64 =
-  "AGFzbQEAAAABTgpgBX9/f319AGAGf39/f319AGABewF7YAF7AX1gA39/fwF9YAR9f39/AGACf38AYAd/f39/f31/AGAH" +
-  "f39/f39/fwBgCH9/f39/f39/AAIPAQNlbnYGbWVtb3J5AgAAAwsKAAECAwQFBgcICQcxBARnYXRlAAAJZ2F0ZV9ncmFk" +
-  "AAEJYXR0ZW50aW9uAAgOYXR0ZW50aW9uX2dyYWQACQreEwq2AwEXeyAD/RMhGiAE/RMhG0M7qrg//RMhDUN/AEBL/RMh" +
-  "DkMAcjG//RMhD0OOvr+1/RMhEENhC7Y6/RMhDEOJiAg8/RMhEUOrqio9/RMhEkOrqio+/RMhE0MAAAA//RMhFEMAAIA/" +
-  "/RMhFf0MAAAAgAAAAIAAAACAAAAAgCEWQwAArsL9EyEX/QwAAAAAAAAAAAAAAAAAAAAAIRgCQANAIAJFDQEgAP0AAgAh" +
-  "GSAZIBr95gEgGSAZ/eYBIBv95gEgFf3kAf3mASEFIAUgFv1QIBf96wEhBiAGIA395gEgDv3kASEHIAdBF/2rASEIIAcg" +
-  "Dv3lASEHIAcgD/3mASAG/eQBIQkgByAQ/eYBIAn95AEhCSAMIAn95gEgEf3kASEKIAogCf3mASAS/eQBIQogCiAJ/eYB" +
-  "IBP95AEhCiAKIAn95gEgFP3kASEKIAogCf3mASAV/eQBIQogCiAJ/eYBIBX95AEhCiAIIAr95gEhCyALIAsgFf3kAf3n" +
-  "ASELIBUgC/3lASALIAUgGP1E/VIhCyABIBkgC/3mAf0LAgAgAEEQaiEAIAFBEGohASACQQFrIQIMAAsLC/oDARh7IAT9" +
-  "EyEbIAX9EyEcQwAAQEAgBZT9EyEdQzuquD/9EyEOQ38AQEv9EyEPQwByMb/9EyEQQ46+v7X9EyERQ2ELtjr9EyENQ4mI" +
-  "CDz9EyESQ6uqKj39EyETQ6uqKj79EyEUQwAAAD/9EyEVQwAAgD/9EyEW/QwAAACAAAAAgAAAAIAAAACAIRdDAACuwv0T" +
-  "IRj9DAAAAAAAAAAAAAAAAAAAAAAhGQJAA0AgA0UNASAA/QACACEaIBogG/3mASAaIBr95gEgHP3mASAW/eQB/eYBIQYg" +
-  "BiAX/VAgGP3rASEHIAcgDv3mASAP/eQBIQggCEEX/asBIQkgCCAP/eUBIQggCCAQ/eYBIAf95AEhCiAIIBH95gEgCv3k" +
-  "ASEKIA0gCv3mASAS/eQBIQsgCyAK/eYBIBP95AEhCyALIAr95gEgFP3kASELIAsgCv3mASAV/eQBIQsgCyAK/eYBIBb9" +
-  "5AEhCyALIAr95gEgFv3kASELIAkgC/3mASEMIAwgDCAW/eQB/ecBIQwgFiAM/eUBIAwgBiAZ/UT9UiEMIAIgAf0AAgAg" +
-  "GiAM/eYBIBYgDP3lAf3mASAbIBogGv3mASAd/eYBIBb95AH95gH95gEgDP3kAf3mAf0LAgAgAEEQaiEAIAFBEGohASAC" +
-  "QRBqIQIgA0EBayEDDAALCwvlAQEEeyAAQwAArsL9E/3rASEAIABDO6q4P/0T/eYBQ38AQEv9E/3kASEBIAFBF/2rASEC" +
-  "IAFDfwBAS/0T/eUBIQEgAUMAcjG//RP95gEgAP3kASEDIAFDjr6/tf0T/eYBIAP95AEhA0NhC7Y6/RMgA/3mAUOJiAg8" +
-  "/RP95AEhBCAEIAP95gFDq6oqPf0T/eQBIQQgBCAD/eYBQ6uqKj79E/3kASEEIAQgA/3mAUMAAAA//RP95AEhBCAEIAP9" +
-  "5gFDAACAP/0T/eQBIQQgBCAD/eYBQwAAgD/9E/3kASEEIAIgBP3mAQsZACAA/R8AIAD9HwGSIAD9HwIgAP0fA5KSC0kB" +
-  "AXtDAAAAAP0TIQMCQANAIAJFDQEgAP0AAgAgAf0AAgD95gEgA/3kASEDIABBEGohACABQRBqIQEgAkEBayECDAALCyAD" +
-  "EAMLRgEBeyAA/RMhBAJAA0AgA0UNASACIAQgAf0AAgD95gEgAv0AAgD95AH9CwIAIAFBEGohASACQRBqIQIgA0EBayED" +
-  "DAALCws1AAJAA0AgAUUNASAA/QwAAAAAAAAAAAAAAAAAAAAA/QsCACAAQRBqIQAgAUEBayEBDAALCwuwAgcBfwN9An8C" +
-  "ewF9AX8Be0MAAID/IQlBACEHAkADQCAHIANGDQEgBSAAIAEgByACbGogBBAElCEIIAYgB0ECdGogCDgCACAJIAiXIQkg" +
-  "B0EBaiEHDAALCyADQQNqQQJ2IRACQANAIAcgEEECdEYNASAGIAdBAnRqIAk4AgAgB0EBaiEHDAALCyAJ/RMhDSAGIQsg" +
-  "ECEMAkADQCAMRQ0BIAsgC/0AAgAgDf3lARAC/QsCACALQRBqIQsgDEEBayEMDAALC0MAAAAAIQpBACEHAkADQCAHIANG" +
-  "DQEgCiAGIAdBAnRqKgIAkiEKIAdBAWohBwwACwtDAACAPyAKlSEPQQAhBwJAA0AgByADRg0BIAYgB0ECdGohCyALIAsq" +
-  "AgAgD5Q4AgAgB0EBaiEHDAALCwuEAgMMfwF9AX8gBUEEdCESIAQgEmwhFCAUQQNsIQtDAACAPyAFQQJ0s5GVIRNBACEH" +
-  "AkADQCAHIAJGDQEgACAHIANsIAtsaiENQQAhCAJAA0AgCCAERg0BIA0gCCASbGohDiAOIBRqIQ8gDyAUaiEQQQAhCQJA" +
-  "A0AgCSADRg0BIA4gCSALbGogDyALIAMgBSATIAYQByABIAcgA2wgCWogFGxqIAggEmxqIREgESAFEAZBACEKAkADQCAK" +
-  "IANGDQEgBiAKQQJ0aioCACAQIAogC2xqIBEgBRAFIApBAWohCgwACwsgCUEBaiEJDAALCyAIQQFqIQgMAAsLIAdBAWoh" +
-  "BwwACwsLpwQFEH8BfQN/A30BfyAGQQR0IQ0gBSANbCEOIA5BA2whDCAEQQNqQQJ2QQR0IRkgByAEIBlsaiEfQwAAgD8g" +
-  "BkECdLORlSEYQQAhCAJAA0AgCCADRg0BIAAgCCAEbCAMbGohDyACIAggBGwgDGxqIRBBACEJAkADQCAJIAVGDQEgDyAJ" +
-  "IA1saiERIBEgDmohEiASIA5qIRMgECAJIA1saiEUIBQgDmohFSAVIA5qIRZBACEKAkADQCAKIARGDQEgFCAKIAxsaiAG" +
-  "EAYgFSAKIAxsaiAGEAYgFiAKIAxsaiAGEAYgCkEBaiEKDAALC0EAIQoCQANAIAogBEYNASAHIAogGWxqIRogHyAKIBls" +
-  "aiEbIBEgCiAMbGogEiAMIAQgBiAYIBoQByABIAggBGwgCmogDmwgCSANbGpqIRdDAAAAACEcQQAhCwJAA0AgCyAERg0B" +
-  "IBogC0ECdGoqAgAhHSAdIBcgFiALIAxsaiAGEAUgFyATIAsgDGxqIAYQBCEeIBsgC0ECdGogHjgCACAcIB0gHpSSIRwg" +
-  "C0EBaiELDAALC0EAIQsCQANAIAsgBEYNASAaIAtBAnRqKgIAIBsgC0ECdGoqAgAgHJOUIBiUIR4gHiASIAsgDGxqIBQg" +
-  "CiAMbGogBhAFIB4gESAKIAxsaiAVIAsgDGxqIAYQBSALQQFqIQsMAAsLIApBAWohCgwACwsgCUEBaiEJDAALCyAIQQFq" +
-  "IQgMAAsLCw==";
+/**
+ * The second module (`simd_exp.wat`): gated activations and attention, with an `exp` of its own,
+ * so not bit-identical to the JavaScript twins (tested against float64 instead).
+ */
+// BEGIN GENERATED simd_exp.wat
+const EXP_BASE64 =
+  "AGFzbQEAAAABUApgBX9/f319AGAGf39/f319AGABewF7YAF7AX1gA39/fwF9YAR9f39/AGACf38AYAd/f39/f31/AGAI" +
+  "f39/f39/f30AYAl/f39/f39/f30AAg8BA2VudgZtZW1vcnkCAAADCwoAAQIDBAUGBwgJBzEEBGdhdGUAAAlnYXRlX2dy" +
+  "YWQAAQlhdHRlbnRpb24ACA5hdHRlbnRpb25fZ3JhZAAJCrgTCrYDARd7IAP9EyEaIAT9EyEbQzuquD/9EyENQ38AQEv9" +
+  "EyEOQwByMb/9EyEPQ46+v7X9EyEQQ2ELtjr9EyEMQ4mICDz9EyERQ6uqKj39EyESQ6uqKj79EyETQwAAAD/9EyEUQwAA" +
+  "gD/9EyEV/QwAAACAAAAAgAAAAIAAAACAIRZDAACuwv0TIRf9DAAAAAAAAAAAAAAAAAAAAAAhGAJAA0AgAkUNASAA/QAC" +
+  "ACEZIBkgGv3mASAZIBn95gEgG/3mASAV/eQB/eYBIQUgBSAW/VAgF/3rASEGIAYgDf3mASAO/eQBIQcgB0EX/asBIQgg" +
+  "ByAO/eUBIQcgByAP/eYBIAb95AEhCSAHIBD95gEgCf3kASEJIAwgCf3mASAR/eQBIQogCiAJ/eYBIBL95AEhCiAKIAn9" +
+  "5gEgE/3kASEKIAogCf3mASAU/eQBIQogCiAJ/eYBIBX95AEhCiAKIAn95gEgFf3kASEKIAggCv3mASELIAsgCyAV/eQB" +
+  "/ecBIQsgFSAL/eUBIAsgBSAY/UT9UiELIAEgGSAL/eYB/QsCACAAQRBqIQAgAUEQaiEBIAJBAWshAgwACwsL+gMBGHsg" +
+  "BP0TIRsgBf0TIRxDAABAQCAFlP0TIR1DO6q4P/0TIQ5DfwBAS/0TIQ9DAHIxv/0TIRBDjr6/tf0TIRFDYQu2Ov0TIQ1D" +
+  "iYgIPP0TIRJDq6oqPf0TIRNDq6oqPv0TIRRDAAAAP/0TIRVDAACAP/0TIRb9DAAAAIAAAACAAAAAgAAAAIAhF0MAAK7C" +
+  "/RMhGP0MAAAAAAAAAAAAAAAAAAAAACEZAkADQCADRQ0BIAD9AAIAIRogGiAb/eYBIBogGv3mASAc/eYBIBb95AH95gEh" +
+  "BiAGIBf9UCAY/esBIQcgByAO/eYBIA/95AEhCCAIQRf9qwEhCSAIIA/95QEhCCAIIBD95gEgB/3kASEKIAggEf3mASAK" +
+  "/eQBIQogDSAK/eYBIBL95AEhCyALIAr95gEgE/3kASELIAsgCv3mASAU/eQBIQsgCyAK/eYBIBX95AEhCyALIAr95gEg" +
+  "Fv3kASELIAsgCv3mASAW/eQBIQsgCSAL/eYBIQwgDCAMIBb95AH95wEhDCAWIAz95QEgDCAGIBn9RP1SIQwgAiAB/QAC" +
+  "ACAaIAz95gEgFiAM/eUB/eYBIBsgGiAa/eYBIB395gEgFv3kAf3mAf3mASAM/eQB/eYB/QsCACAAQRBqIQAgAUEQaiEB" +
+  "IAJBEGohAiADQQFrIQMMAAsLC+UBAQR7IABDAACuwv0T/esBIQAgAEM7qrg//RP95gFDfwBAS/0T/eQBIQEgAUEX/asB" +
+  "IQIgAUN/AEBL/RP95QEhASABQwByMb/9E/3mASAA/eQBIQMgAUOOvr+1/RP95gEgA/3kASEDQ2ELtjr9EyAD/eYBQ4mI" +
+  "CDz9E/3kASEEIAQgA/3mAUOrqio9/RP95AEhBCAEIAP95gFDq6oqPv0T/eQBIQQgBCAD/eYBQwAAAD/9E/3kASEEIAQg" +
+  "A/3mAUMAAIA//RP95AEhBCAEIAP95gFDAACAP/0T/eQBIQQgAiAE/eYBCxkAIAD9HwAgAP0fAZIgAP0fAiAA/R8DkpIL" +
+  "SQEBe0MAAAAA/RMhAwJAA0AgAkUNASAA/QACACAB/QACAP3mASAD/eQBIQMgAEEQaiEAIAFBEGohASACQQFrIQIMAAsL" +
+  "IAMQAwtGAQF7IAD9EyEEAkADQCADRQ0BIAIgBCAB/QACAP3mASAC/QACAP3kAf0LAgAgAUEQaiEBIAJBEGohAiADQQFr" +
+  "IQMMAAsLCzUAAkADQCABRQ0BIAD9DAAAAAAAAAAAAAAAAAAAAAD9CwIAIABBEGohACABQQFrIQEMAAsLC7ACBwF/A30C" +
+  "fwJ7AX0BfwF7QwAAgP8hCUEAIQcCQANAIAcgA0YNASAFIAAgASAHIAJsaiAEEASUIQggBiAHQQJ0aiAIOAIAIAkgCJch" +
+  "CSAHQQFqIQcMAAsLIANBA2pBAnYhEAJAA0AgByAQQQJ0Rg0BIAYgB0ECdGogCTgCACAHQQFqIQcMAAsLIAn9EyENIAYh" +
+  "CyAQIQwCQANAIAxFDQEgCyAL/QACACAN/eUBEAL9CwIAIAtBEGohCyAMQQFrIQwMAAsLQwAAAAAhCkEAIQcCQANAIAcg" +
+  "A0YNASAKIAYgB0ECdGoqAgCSIQogB0EBaiEHDAALC0MAAIA/IAqVIQ9BACEHAkADQCAHIANGDQEgBiAHQQJ0aiELIAsg" +
+  "CyoCACAPlDgCACAHQQFqIQcMAAsLC/EBAQ1/IAVBBHQhEyAEIBNsIRQgFEEDbCEMQQAhCAJAA0AgCCACRg0BIAAgCCAD" +
+  "bCAMbGohDkEAIQkCQANAIAkgBEYNASAOIAkgE2xqIQ8gDyAUaiEQIBAgFGohEUEAIQoCQANAIAogA0YNASAPIAogDGxq" +
+  "IBAgDCADIAUgByAGEAcgASAIIANsIApqIBRsaiAJIBNsaiESIBIgBRAGQQAhCwJAA0AgCyADRg0BIAYgC0ECdGoqAgAg" +
+  "ESALIAxsaiASIAUQBSALQQFqIQsMAAsLIApBAWohCgwACwsgCUEBaiEJDAALCyAIQQFqIQgMAAsLC5QEAxN/A30BfyAG" +
+  "QQR0IQ4gBSAObCEPIA9BA2whDSAEQQNqQQJ2QQR0IRkgByAEIBlsaiEfQQAhCQJAA0AgCSADRg0BIAAgCSAEbCANbGoh" +
+  "ECACIAkgBGwgDWxqIRFBACEKAkADQCAKIAVGDQEgECAKIA5saiESIBIgD2ohEyATIA9qIRQgESAKIA5saiEVIBUgD2oh" +
+  "FiAWIA9qIRdBACELAkADQCALIARGDQEgFSALIA1saiAGEAYgFiALIA1saiAGEAYgFyALIA1saiAGEAYgC0EBaiELDAAL" +
+  "C0EAIQsCQANAIAsgBEYNASAHIAsgGWxqIRogHyALIBlsaiEbIBIgCyANbGogEyANIAQgBiAIIBoQByABIAkgBGwgC2og" +
+  "D2wgCiAObGpqIRhDAAAAACEcQQAhDAJAA0AgDCAERg0BIBogDEECdGoqAgAhHSAdIBggFyAMIA1saiAGEAUgGCAUIAwg" +
+  "DWxqIAYQBCEeIBsgDEECdGogHjgCACAcIB0gHpSSIRwgDEEBaiEMDAALC0EAIQwCQANAIAwgBEYNASAaIAxBAnRqKgIA" +
+  "IBsgDEECdGoqAgAgHJOUIAiUIR4gHiATIAwgDWxqIBUgCyANbGogBhAFIB4gEiALIA1saiAWIAwgDWxqIAYQBSAMQQFq" +
+  "IQwMAAsLIAtBAWohCwwACwsgCkEBaiEKDAALCyAJQQFqIQkMAAsLCw==";
 // END GENERATED
 
-type RelaxedExports = {
-  attention(qkv: number, out: number, b: number, n: number, h: number, d4: number, s: number): void;
+type ExpExports = {
+  attention(
+    qkv: number,
+    out: number,
+    b: number,
+    n: number,
+    h: number,
+    d4: number,
+    s: number,
+    scale: number,
+  ): void;
   attention_grad(
     qkv: number,
     g: number,
@@ -106,6 +117,7 @@ type RelaxedExports = {
     h: number,
     d4: number,
     s: number,
+    scale: number,
   ): void;
   gate(x: number, y: number, n4: number, c: number, k3: number): void;
   gate_grad(x: number, dy: number, dx: number, n4: number, c: number, k3: number): void;
@@ -149,7 +161,7 @@ type Exports = {
 
 let memory: WebAssembly.Memory | undefined;
 let kernels: Exports | undefined;
-let relaxed: RelaxedExports | undefined;
+let expLoops: ExpExports | undefined;
 let enabled = true;
 
 function decode(b64: string): Uint8Array {
@@ -161,8 +173,7 @@ function decode(b64: string): Uint8Array {
 
 /**
  * Binds the SIMD loops to a wasm memory (tfjs-backend-wasm's). Returns false, and leaves the
- * JavaScript loops in charge, where WebAssembly SIMD is unavailable; where only relaxed SIMD is,
- * SiLU's forward loop falls back to JavaScript alone.
+ * JavaScript loops in charge, where WebAssembly SIMD is unavailable.
  */
 export function bindSimdKernels(mem: WebAssembly.Memory): boolean {
   if (memory === mem && kernels) return true;
@@ -172,19 +183,15 @@ export function bindSimdKernels(mem: WebAssembly.Memory): boolean {
     }).exports;
   try {
     kernels = instantiate(WASM_BASE64) as unknown as Exports;
+    expLoops = instantiate(EXP_BASE64) as unknown as ExpExports;
     memory = mem;
+    return true;
   } catch {
     kernels = undefined;
-    relaxed = undefined;
+    expLoops = undefined;
     memory = undefined;
     return false;
   }
-  try {
-    relaxed = instantiate(RELAXED_BASE64) as unknown as RelaxedExports;
-  } catch {
-    relaxed = undefined; // an engine without relaxed SIMD: SiLU's JavaScript loop
-  }
-  return true;
 }
 
 /** Turns the SIMD loops off (or on) in this thread; the JavaScript loops then run (tests). */
@@ -193,12 +200,16 @@ export function setSimdKernels(on: boolean): void {
 }
 
 /**
- * Whether the SIMD loops (and, with `relaxedToo`, the relaxed-SIMD ones) run on these views: for
- * tests that compare the SIMD path with the JavaScript one, so that they cannot compare JavaScript
- * with itself.
+ * Whether the SIMD loops run on these views: for tests that compare the SIMD path with the
+ * JavaScript one, so that they cannot compare JavaScript with itself.
  */
-export function simdRunsOn(views: readonly Float32Array[], relaxedToo = false): boolean {
-  return simdFor(...views) !== undefined && (!relaxedToo || relaxedFor(...views) !== undefined);
+export function simdRunsOn(views: readonly Float32Array[]): boolean {
+  return simdFor(...views) !== undefined && expFor(...views) !== undefined;
+}
+
+/** Whether the SIMD loops are bound to a memory (and on) in this thread. */
+export function simdBound(): boolean {
+  return enabled && kernels !== undefined && memory !== undefined;
 }
 
 /** The SIMD exports, when every view lies on the bound memory. */
@@ -220,22 +231,23 @@ export const SILU_GATE: Gate = { c: 1, k3: 0 };
 /** GELU, tanh approximation: `u·σ(2√(2/π)·(u + 0.044715u³))`. */
 export const GELU_GATE: Gate = { c: 2 * Math.sqrt(2 / Math.PI), k3: 0.044715 };
 
-function relaxedFor(...views: Float32Array[]): RelaxedExports | undefined {
-  if (!enabled || !relaxed || !memory) return undefined;
+/** The exports of the loops with an `exp`, when every view lies on the bound memory. */
+function expFor(...views: Float32Array[]): ExpExports | undefined {
+  if (!enabled || !expLoops || !memory) return undefined;
   for (const v of views) if (v.buffer !== memory.buffer) return undefined;
-  return relaxed;
+  return expLoops;
 }
 
 /**
  * A gated activation `y = u·σ(c·u·(1 + k₃u²))`, elementwise (SiLU, GELU). On the bound heap the
- * relaxed-SIMD loop ({@link ./simd_relaxed.wat}; SiLU's relative error below 4e-7), elsewhere a
+ * SIMD loop with its own `exp` ({@link ./simd_exp.wat}; SiLU's relative error below 4e-7), elsewhere a
  * JavaScript loop with `Math.exp`.
  */
 export function gateInto(x: Float32Array, y: Float32Array, gate: Gate): void {
   const n = x.length;
   const { c, k3 } = gate;
   let i = 0;
-  const k = relaxedFor(x, y);
+  const k = expFor(x, y);
   if (k) {
     i = n & ~3;
     k.gate(x.byteOffset, y.byteOffset, i >> 2, c, k3);
@@ -256,7 +268,7 @@ export function gateGradInto(
   const n = x.length;
   const { c, k3 } = gate;
   let i = 0;
-  const k = relaxedFor(x, dy, dx);
+  const k = expFor(x, dy, dx);
   if (k) {
     i = n & ~3;
     k.gate_grad(x.byteOffset, dy.byteOffset, dx.byteOffset, i >> 2, c, k3);
@@ -271,11 +283,6 @@ export function gateGradInto(
 /** SiLU, `y = x·σ(x)`: {@linkcode gateInto} with {@linkcode SILU_GATE}. */
 export function siluInto(x: Float32Array, y: Float32Array): void {
   gateInto(x, y, SILU_GATE);
-}
-
-/** True where {@linkcode gateInto} runs the relaxed-SIMD loop on the bound heap. */
-export function relaxedSimdBound(): boolean {
-  return relaxed !== undefined;
 }
 
 const TINY = Math.fround(1e-30);
@@ -518,6 +525,21 @@ export function layerNormGradInto(
   }
 }
 
+/** Sizes of an attention: batch, tokens, heads, head width in the layout (a multiple of 4). */
+export interface AttentionDims {
+  readonly b: number;
+  readonly n: number;
+  readonly h: number;
+  readonly d: number;
+  /** The heads' own width when `d` pads them with zero columns (it sets the 1/√width scale). */
+  readonly width?: number;
+}
+
+/** `1/√width` in float32, rounded as float32 `sqrt` then `div` would. */
+function attentionScale(width: number): number {
+  return Math.fround(1 / Math.fround(Math.sqrt(width)));
+}
+
 /** Floats of scratch {@linkcode attentionSimd} and {@linkcode attentionGradSimd} need. */
 export function attentionScratch(n: number): number {
   return 2 * n * (Math.ceil(n / 4) * 4);
@@ -525,21 +547,31 @@ export function attentionScratch(n: number): number {
 
 /**
  * Attention over the tokens of every (sample, head) on the fused projection `qkv [B, N, 3, H, D]`
- * into `out [B, N, H, D]`, as a relaxed-SIMD loop ({@link ./simd_relaxed.wat}; float32
- * accumulation), when every view lies on the bound heap and `D` is a multiple of 4. Returns false
- * (and does nothing) otherwise: the caller runs its own loop.
+ * into `out [B, N, H, D]`, as a SIMD loop ({@link ./simd_exp.wat}; float32
+ * accumulation), when every view lies on the bound heap and `D` is a multiple of 4 (the fused
+ * attention kernel pads other widths). Returns false (and does nothing) otherwise: the caller
+ * runs its own loop.
  */
 export function attentionSimd(
   qkv: Float32Array,
   out: Float32Array,
-  dims: { readonly b: number; readonly n: number; readonly h: number; readonly d: number },
+  dims: AttentionDims,
   scratch: Float32Array | undefined,
 ): boolean {
   const { b, n, h, d } = dims;
   if (d % 4 !== 0 || !scratch || scratch.length < attentionScratch(n)) return false;
-  const k = relaxedFor(qkv, out, scratch);
+  const k = expFor(qkv, out, scratch);
   if (!k) return false;
-  k.attention(qkv.byteOffset, out.byteOffset, b, n, h, d >> 2, scratch.byteOffset);
+  k.attention(
+    qkv.byteOffset,
+    out.byteOffset,
+    b,
+    n,
+    h,
+    d >> 2,
+    scratch.byteOffset,
+    attentionScale(dims.width ?? d),
+  );
   return true;
 }
 
@@ -548,12 +580,12 @@ export function attentionGradSimd(
   qkv: Float32Array,
   dOut: Float32Array,
   dQkv: Float32Array,
-  dims: { readonly b: number; readonly n: number; readonly h: number; readonly d: number },
+  dims: AttentionDims,
   scratch: Float32Array | undefined,
 ): boolean {
   const { b, n, h, d } = dims;
   if (d % 4 !== 0 || !scratch || scratch.length < attentionScratch(n)) return false;
-  const k = relaxedFor(qkv, dOut, dQkv, scratch);
+  const k = expFor(qkv, dOut, dQkv, scratch);
   if (!k) return false;
   k.attention_grad(
     qkv.byteOffset,
@@ -564,6 +596,7 @@ export function attentionGradSimd(
     h,
     d >> 2,
     scratch.byteOffset,
+    attentionScale(dims.width ?? d),
   );
   return true;
 }

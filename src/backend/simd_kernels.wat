@@ -1,8 +1,8 @@
 ;; Loops in WebAssembly SIMD on tfjs-backend-wasm's own heap (the memory is imported: pointers
 ;; are the tensors' byte offsets), for the arithmetic of the project's fused kernels, where a
 ;; JavaScript loop costs 2–3 ns an element and this about 0.2. SiLU's forward pass, which needs an
-;; `exp`, is in `simd_relaxed.wat` (with plain SIMD, without fused multiply-adds, an `exp` written
-;; here lost to tfjs's own Sigmoid kernel).
+;; `exp`, and attention are in `simd_exp.wat`, whose loops are tested against float64 instead of
+;; bit-identical JavaScript twins.
 ;;
 ;; Source of `simd_kernels.ts`'s embedded module: `deno task wasm` assembles this file (wabt) and
 ;; rewrites the bytes there; a test checks that they match. Every function works on whole groups

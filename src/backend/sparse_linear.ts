@@ -13,8 +13,7 @@
  * @module
  */
 import { type Tensor, tf } from "../tf.ts";
-import { allocHost, type HostBackendName, readHost } from "./_host_memory.ts";
-import type { TensorInfo } from "./_wasm_heap.ts";
+import { type HostKernelOutputs, registerHostKernels } from "./_host_memory.ts";
 
 const FORWARD = "RemulSparseLinear";
 const ADJOINT = "RemulSparseLinearAdjoint";
@@ -88,42 +87,33 @@ function sizeOf(shape: readonly number[]): number {
   return shape.reduce((a, d) => a * d, 1);
 }
 
-function kernels(backendName: HostBackendName) {
-  const forward = ({ inputs, backend, attrs }: {
-    inputs: TensorInfo[];
-    backend: unknown;
-    attrs: { plan: SparseLinearPlan };
-  }): TensorInfo[] => {
-    const { plan } = attrs;
+type PlanAttrs = { plan: SparseLinearPlan };
+
+// inputs arrive as an array (keyed "0", "1", …): the plan's inputs forward, its outputs' gradients
+// in the adjoint
+const forward: HostKernelOutputs<string, PlanAttrs> = {
+  name: FORWARD,
+  outputShapes: (_, { plan }) => plan.outputShapes.map((s) => [...s]),
+  compute(values, outs, _, { plan }) {
     const acc = plan.outputShapes.map((s) => new Float64Array(sizeOf(s)));
-    const xs = inputs.map((t) => readHost(backendName, backend, t));
     for (let e = 0; e < plan.out.length; e++) {
-      acc[plan.out[e]][plan.pos[e]] += plan.coef[e] * xs[plan.src[e]][plan.idx[e]];
+      acc[plan.out[e]][plan.pos[e]] += plan.coef[e] * values[plan.src[e]][plan.idx[e]];
     }
-    const outs = plan.outputShapes.map((s) => allocHost(backendName, backend, [...s]));
-    outs.forEach((o, k) => o.view().set(acc[k]));
-    return outs.map((o) => o.info);
-  };
-  const adjoint = ({ inputs, backend, attrs }: {
-    inputs: TensorInfo[];
-    backend: unknown;
-    attrs: { plan: SparseLinearPlan };
-  }): TensorInfo[] => {
-    const { plan } = attrs;
+    outs.forEach((o, k) => o.set(acc[k]));
+  },
+};
+
+const adjoint: HostKernelOutputs<string, PlanAttrs> = {
+  name: ADJOINT,
+  outputShapes: (_, { plan }) => plan.inputShapes.map((s) => [...s]),
+  compute(values, outs, _, { plan }) {
     const acc = plan.inputSizes.map((n) => new Float64Array(n));
-    const dys = inputs.map((t) => readHost(backendName, backend, t));
     for (let e = 0; e < plan.out.length; e++) {
-      acc[plan.src[e]][plan.idx[e]] += plan.coef[e] * dys[plan.out[e]][plan.pos[e]];
+      acc[plan.src[e]][plan.idx[e]] += plan.coef[e] * values[plan.out[e]][plan.pos[e]];
     }
-    const outs = plan.inputShapes.map((s) => allocHost(backendName, backend, [...s]));
-    outs.forEach((o, k) => o.view().set(acc[k]));
-    return outs.map((o) => o.info);
-  };
-  return [
-    { kernelName: FORWARD, backendName, kernelFunc: forward as never },
-    { kernelName: ADJOINT, backendName, kernelFunc: adjoint as never },
-  ];
-}
+    outs.forEach((o, k) => o.set(acc[k]));
+  },
+};
 
 let installed = false;
 let enabled = true;
@@ -136,9 +126,7 @@ export function setSparseLinear(on: boolean): void {
 function install(): void {
   if (installed) return;
   installed = true;
-  for (const k of [...kernels("wasm"), ...kernels("cpu")]) {
-    if (!tf.getKernel(k.kernelName, k.backendName)) tf.registerKernel(k);
-  }
+  registerHostKernels([forward, adjoint]);
 }
 
 /** True where {@linkcode sparseLinear} runs one kernel on the active backend. */

@@ -143,7 +143,7 @@ export function geluVjp(x: Tensor, dy: Tensor): Tensor {
 }
 
 /**
- * GELU as one kernel each way: on the wasm heap one relaxed-SIMD loop each way
+ * GELU as one kernel each way: on the wasm heap one SIMD loop each way
  * ({@link ../backend/simd_kernels.ts}, the same `exp` as SiLU's; before it, tfjs's six SIMD
  * kernels beat a JavaScript loop with `Math.exp`, which is what cpu runs).
  */

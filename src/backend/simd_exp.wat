@@ -1,8 +1,9 @@
 ;; Gated activations and attention in WebAssembly SIMD on tfjs-backend-wasm's heap,
 ;; `y = u·σ(c·u·(1 + k₃u²))`: SiLU with c = 1, k₃ = 0; the tanh-approximated GELU with c = 2√(2/π),
 ;; k₃ = 0.044715 (½(1 + tanh a) = σ(2a)); and its gradient `dy·(σ + u·σ(1 − σ)·c·(1 + 3k₃u²))`,
-;; for n4 groups of four floats (the caller does the remaining 0–3). A module of its own beside
-;; `simd_kernels.wat`, so that an engine without relaxed SIMD keeps the other loops.
+;; for n4 groups of four floats (the caller does the remaining 0–3); and attention, whose softmax
+;; needs the same `exp`. A module of its own beside `simd_kernels.wat` because its loops are not
+;; bit-identical to JavaScript twins: the `exp` is a polynomial, tested against float64.
 ;;
 ;; σ(v) = f/(1 + f) with f = e^−|v| (no overflow), mirrored for v > 0 as 1 − that. e^z for
 ;; z = −|v| ≥ −87 (clamped; below, σ is 0 to float32 anyway): z = n·ln2 + r with |r| ≤ ln2/2
@@ -12,8 +13,9 @@
 ;; wherever |y| > 1e-30. Written first with relaxed SIMD's `f32x4.relaxed_madd`, which was faster,
 ;; but that rounds once or twice depending on the code V8 runs (the result is implementation
 ;; defined), and two identical runs gave different numbers; plain multiply and add now, so the same
-;; seed gives the same numbers (the module and its names keep "relaxed"). The σ code is written out in both functions (a call costs
-;; V8 an out-of-line function per four floats here: 1.6× slower).
+;; seed gives the same numbers (`deno task wasm` assembles this file with relaxed SIMD off, so an
+;; implementation-defined instruction cannot come back unnoticed). The σ code is written out in
+;; both functions (a call costs V8 an out-of-line function per four floats here: 1.6× slower).
 ;;
 ;; Assembled into `simd_kernels.ts` by `deno task wasm`; a test checks the embedded bytes.
 (module
@@ -137,7 +139,8 @@
         (br $next))))
 
   ;; ---- attention over the tokens of each (sample, head), D = 4·d4 wide, on the fused projection
-  ;; qkv [B, N, 3, H, D]; scores scaled by 1/√D, softmax over keys with max subtracted.
+  ;; qkv [B, N, 3, H, D]; scores times $scale (1/√D of the heads' own width, which may be narrower
+  ;; than 4·d4 when the caller pads them with zero columns), softmax over keys with max subtracted.
 
   ;; e^z for z ≤ 0 (z ≥ −87 clamped), four lanes: the exp of the gates above without the mirror.
   (func $exp_nonpositive (param $z v128) (result v128)
@@ -249,15 +252,13 @@
 
   ;; out [B, N, H, D]: out_i = Σ_j p_ij v_j per (sample, head). $scratch: n rounded up to 4 floats.
   (func (export "attention") (param $qkv i32) (param $out i32) (param $b i32) (param $n i32)
-      (param $h i32) (param $d4 i32) (param $scratch i32)
+      (param $h i32) (param $d4 i32) (param $scratch i32) (param $scale f32)
     (local $bi i32) (local $hi i32) (local $i i32) (local $j i32) (local $rowb i32) (local $orow i32)
     (local $base i32) (local $qh i32) (local $kh i32) (local $vh i32) (local $o i32) (local $db i32)
-    (local $scale f32) (local $cb i32)
+    (local $cb i32)
     (local.set $db (i32.shl (local.get $d4) (i32.const 4)))          ;; D in bytes
     (local.set $cb (i32.mul (local.get $h) (local.get $db)))          ;; C = H·D in bytes
     (local.set $rowb (i32.mul (local.get $cb) (i32.const 3)))         ;; a qkv row
-    (local.set $scale (f32.div (f32.const 1)
-      (f32.sqrt (f32.convert_i32_u (i32.shl (local.get $d4) (i32.const 2))))))
     (local.set $bi (i32.const 0))
     (block $bd (loop $bl
       (br_if $bd (i32.eq (local.get $bi) (local.get $b)))
@@ -296,18 +297,16 @@
   ;; P recomputed row by row into $scratch [N × N4] (N4 = N rounded up to 4) and dP beside it,
   ;; dV = Pᵀ·g, dP = g·Vᵀ, dS = P ∘ (dP − rowsum(P ∘ dP))·scale, dQ = dS·K, dK = dSᵀ·Q.
   (func (export "attention_grad") (param $qkv i32) (param $g i32) (param $dqkv i32) (param $b i32)
-      (param $n i32) (param $h i32) (param $d4 i32) (param $scratch i32)
+      (param $n i32) (param $h i32) (param $d4 i32) (param $scratch i32) (param $scale f32)
     (local $bi i32) (local $hi i32) (local $i i32) (local $j i32) (local $rowb i32) (local $db i32)
     (local $cb i32) (local $base i32) (local $dbase i32) (local $qh i32) (local $kh i32) (local $vh i32)
-    (local $dqh i32) (local $dkh i32) (local $dvh i32) (local $gi i32) (local $scale f32) (local $n4b i32)
+    (local $dqh i32) (local $dkh i32) (local $dvh i32) (local $gi i32) (local $n4b i32)
     (local $pi i32) (local $dpi i32) (local $dot f32) (local $pij f32) (local $ds f32) (local $dps i32)
     (local.set $db (i32.shl (local.get $d4) (i32.const 4)))
     (local.set $cb (i32.mul (local.get $h) (local.get $db)))
     (local.set $rowb (i32.mul (local.get $cb) (i32.const 3)))
     (local.set $n4b (i32.shl (i32.shr_u (i32.add (local.get $n) (i32.const 3)) (i32.const 2)) (i32.const 4)))
     (local.set $dps (i32.add (local.get $scratch) (i32.mul (local.get $n) (local.get $n4b))))
-    (local.set $scale (f32.div (f32.const 1)
-      (f32.sqrt (f32.convert_i32_u (i32.shl (local.get $d4) (i32.const 2))))))
     (local.set $bi (i32.const 0))
     (block $bd (loop $bl
       (br_if $bd (i32.eq (local.get $bi) (local.get $b)))
