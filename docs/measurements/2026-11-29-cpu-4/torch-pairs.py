@@ -13,16 +13,13 @@ torch.manual_seed(0)
 if kind == "gemm":
     a = torch.randn(256,256); b = torch.randn(256,256)
     def step(): torch.mm(a,b)
-elif kind == "tr":
-    model = torch.nn.Sequential(*[torch.nn.TransformerEncoderLayer(64, 4, 256, dropout=0.0, batch_first=True, norm_first=True) for _ in range(3)])
+else:
+    d, heads, layers = {"tr": (64, 4, 3), "big": (384, 8, 2)}[kind]
+    model = torch.nn.Sequential(*[
+        torch.nn.TransformerEncoderLayer(d, heads, 4 * d, dropout=0.0, batch_first=True, norm_first=True)
+        for _ in range(layers)])
     opt = torch.optim.Adam(model.parameters(), 1e-3)
-    x = torch.randn(128, 4, 64)
-    def step():
-        opt.zero_grad(); l = model(x).pow(2).mean(); l.backward(); opt.step(); l.item()
-elif kind == "big":
-    model = torch.nn.Sequential(*[torch.nn.TransformerEncoderLayer(384, 8, 1536, dropout=0.0, batch_first=True, norm_first=True) for _ in range(2)])
-    opt = torch.optim.Adam(model.parameters(), 1e-3)
-    x = torch.randn(128, 4, 384)
+    x = torch.randn(128, 4, d)
     def step():
         opt.zero_grad(); l = model(x).pow(2).mean(); l.backward(); opt.step(); l.item()
 for _ in range(5): step()
