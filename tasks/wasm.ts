@@ -1,7 +1,7 @@
 /**
  * `deno task wasm [--check]`: assembles the project's WebAssembly text sources
  * (`src/backend/simd_kernels.wat`, `src/backend/simd_exp.wat`) with wabt (npm) and writes each
- * module's bytes into `src/backend/simd_kernels.ts` (between its `BEGIN GENERATED <file>` and
+ * module's bytes into `src/backend/simd_modules.ts` (between its `BEGIN GENERATED <file>` and
  * `END GENERATED` lines). `--check` only compares, exiting 1 when the embedded bytes differ from
  * the sources. The harness itself never needs wabt: it runs the embedded bytes.
  *
@@ -10,7 +10,7 @@
 import { parseArgs } from "node:util";
 
 const DIR = new URL("../src/backend/", import.meta.url);
-const TARGET = new URL("simd_kernels.ts", DIR);
+const TARGET = new URL("simd_modules.ts", DIR);
 
 /** The sources and the constant each is embedded as. */
 export const WASM_SOURCES = [
@@ -45,7 +45,7 @@ export async function assembleWasm(source: Source): Promise<string> {
   }
 }
 
-/** The base64 embedded in `simd_kernels.ts` now for a source. */
+/** The base64 embedded in `simd_modules.ts` now for a source. */
 export async function embeddedWasm(source: Source): Promise<string> {
   const text = await Deno.readTextFile(TARGET);
   const found = text.match(block(source.file))?.[0];
@@ -70,14 +70,14 @@ if (import.meta.main) {
       ? `const ${source.constant} = "${lines[0]}";\n`
       : `const ${source.constant} =\n${lines.map((l) => `  "${l}"`).join(" +\n")};\n`;
     if (!block(source.file).test(text)) {
-      throw new Error(`simd_kernels.ts: no block for ${source.file}`);
+      throw new Error(`simd_modules.ts: no block for ${source.file}`);
     }
     text = text.replace(block(source.file), (_m, a, b) => `${a}${literal}${b}`);
     console.log(`${source.file}: ${fresh.length} base64 characters`);
   }
   if (values.check) {
     console.log(
-      stale ? "simd_kernels.ts differs: run deno task wasm" : "simd_kernels.ts is up to date",
+      stale ? "simd_modules.ts differs: run deno task wasm" : "simd_modules.ts is up to date",
     );
     Deno.exit(stale ? 1 : 0);
   }

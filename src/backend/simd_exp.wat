@@ -17,7 +17,7 @@
 ;; implementation-defined instruction cannot come back unnoticed). The σ code is written out in
 ;; both functions (a call costs V8 an out-of-line function per four floats here: 1.6× slower).
 ;;
-;; Assembled into `simd_kernels.ts` by `deno task wasm`; a test checks the embedded bytes.
+;; Assembled into `simd_modules.ts` by `deno task wasm`; a test checks the embedded bytes.
 (module
   (import "env" "memory" (memory 0))
   (func (export "gate") (param $x i32) (param $y i32) (param $n4 i32) (param $cf f32) (param $k3f f32)

@@ -4,7 +4,7 @@
 ;; `exp`, and attention are in `simd_exp.wat`, whose loops are tested against float64 instead of
 ;; bit-identical JavaScript twins.
 ;;
-;; Source of `simd_kernels.ts`'s embedded module: `deno task wasm` assembles this file (wabt) and
+;; Source of the module embedded in `simd_modules.ts`: `deno task wasm` assembles this file (wabt) and
 ;; rewrites the bytes there; a test checks that they match. Every function works on whole groups
 ;; of four floats (`n4` groups); the caller does the remaining 0–3 elements.
 (module
