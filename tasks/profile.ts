@@ -24,7 +24,8 @@ import {
 } from "../src/metrics/kernel_profile.ts";
 import { countParams } from "../src/models/model.ts";
 import { createRegistries } from "../src/registry.ts";
-import { expandSuite, type Scale, SCALES } from "../src/runner/suite.ts";
+import { caseFilter, expandSuite, type Scale, SCALES } from "../src/runner/suite.ts";
+import { DatasetUnavailableError } from "../src/data/dataset.ts";
 import { createSuiteRegistry } from "../bench/suites.ts";
 import { tf } from "../src/tf.ts";
 import { CliError, parseCli, runCli } from "./_cli.ts";
@@ -38,6 +39,8 @@ timestamp-query), readbacks, submits, buffer maps and bind groups per pass, and 
 Options:
   --model ID          model id (required); see deno task bench --list for the suites' models
   --suite ID          suite whose data set and settings to use (default: nbody)
+  --filter F          which of the model's cases in the suite: its first whose id matches
+                      (/regex/ or comma-separated substrings, as bench), e.g. motion=run
   --scale S           smoke | small | paper (default: small): model config and training settings
   --config JSON       model config overrides, e.g. '{"blocks":10,"channels":384}'
   --procedure P       plain | augmentation | remul | remul-gradnorm (default: remul)
@@ -69,6 +72,7 @@ async function main(): Promise<number> {
   const { values: args } = parseCli(Deno.args, {
     model: { type: "string" },
     suite: { type: "string", default: "nbody" },
+    filter: { type: "string" },
     scale: { type: "string", default: "small" },
     config: { type: "string" },
     procedure: { type: "string", default: "remul" },
@@ -143,11 +147,24 @@ async function main(): Promise<number> {
   }
   const suite = suites.get(args.suite as string);
   const specs = expandSuite(suite, scale, registries, { dataDir: args["data-dir"] as string });
-  const spec = specs.find((s) => s.model.id === modelId);
-  if (!spec) {
+  const ofModel = specs.filter((s) => s.model.id === modelId);
+  if (ofModel.length === 0) {
     const models = [...new Set(specs.map((s) => s.model.id))].join(", ");
     throw new CliError(
       `--model: suite "${suite.id}" has no case of model "${modelId}"; its models: ${models}`,
+    );
+  }
+  let keep: (id: string) => boolean;
+  try {
+    keep = caseFilter(args.filter as string | undefined);
+  } catch (e) {
+    throw new CliError(`--filter: ${(e as Error).message}`);
+  }
+  const spec = ofModel.find((s) => keep(s.id));
+  if (!spec) {
+    throw new CliError(
+      `--filter: no case of model "${modelId}" in suite "${suite.id}" matches "${args.filter}"; ` +
+        `its cases: ${ofModel.map((s) => s.id).join(", ")}`,
     );
   }
   const modelDef = registries.models.get(modelId);
@@ -202,10 +219,18 @@ async function main(): Promise<number> {
       ? { train: Math.max(Number(spec.dataset.config.train), maxBatch) }
       : {}),
   };
-  const dataset = await registries.datasets.get(spec.dataset.id).load(datasetConfig, {
-    seed: spec.seeds.data,
-    dataDir: spec.dataDir,
-  });
+  let dataset;
+  try {
+    dataset = await registries.datasets.get(spec.dataset.id).load(datasetConfig, {
+      seed: spec.seeds.data,
+      dataDir: spec.dataDir,
+    });
+  } catch (e) {
+    if (!(e instanceof DatasetUnavailableError)) throw e;
+    throw new CliError(
+      `--data-dir: ${e.message} (case ${spec.id}; --filter picks another of the suite's cases)`,
+    );
+  }
   const profiles: { batchSize: number; profile: ModelProfile }[] = [];
   let params = 0;
   for (const batchSize of batchSizes) {

@@ -14,11 +14,25 @@ Deno.test("profile refuses bad --batches, --submit-batch and --sync-every, namin
     [["--batch", "2", "--batches", "1,2"], /--batch and --batches: give one of them/],
     [["--submit-batch", "5", "--backend", "cpu"], /--submit-batch: only with --backend webgpu/],
     [["--sync-every", "0"], /--sync-every: expected a positive integer, got "0"/],
+    [["--filter", "beta=7"], /--filter: no case of model "transformer" in suite "nbody" matches/],
   ];
   for (const [args, message] of cases) {
     const r = await profile("--model", "transformer", "--scale", "smoke", ...args);
     assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
     assert.match(r.stderr, message);
+  }
+});
+
+Deno.test("profile names --data-dir when the case's data is missing, and --filter picks the case", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const args = ["--suite", "mocap", "--model", "mlp", "--data-dir", dir, "--procedure", "plain"];
+    const missing = await profile(...args, "--filter", "motion=run");
+    assert.equal(missing.code, 2, missing.stderr);
+    assert.match(missing.stderr, /--data-dir: mocap: run data not found in .*case mlp\[motion=run/);
+    assert.equal(missing.stderr.trim().split("\n").length, 1, missing.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
 
