@@ -17,7 +17,13 @@
 import { type Tensor, tf } from "../tf.ts";
 import type { TensorInfo } from "./_wasm_heap.ts";
 import { type HostKernel, registerHostKernels } from "./_host_memory.ts";
-import { attentionGradSimd, attentionScratch, attentionSimd, simdBound } from "./simd_kernels.ts";
+import {
+  type AttentionDims,
+  attentionGradSimd,
+  attentionScratch,
+  attentionSimd,
+  simdBound,
+} from "./simd_kernels.ts";
 
 /** Kernel name of the forward pass. */
 export const FUSED_ATTENTION = "RemulFusedAttention";
@@ -243,7 +249,7 @@ function unpadRows(src: Float32Array, dst: Float32Array, rows: number, d: number
 function forwardSimd(
   qkv: Float32Array,
   out: Float32Array,
-  dm: { b: number; n: number; h: number; d: number },
+  dm: AttentionDims,
   scratch: Float32Array | undefined,
 ): boolean {
   if (!scratch) return false;
@@ -262,7 +268,7 @@ function backwardSimd(
   qkv: Float32Array,
   dy: Float32Array,
   dqkv: Float32Array,
-  dm: { b: number; n: number; h: number; d: number },
+  dm: AttentionDims,
   scratch: Float32Array | undefined,
 ): boolean {
   if (!scratch) return false;
