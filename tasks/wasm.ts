@@ -67,8 +67,8 @@ if (import.meta.main) {
     }
     const lines = fresh.match(/.{1,92}/g) ?? [""];
     const literal = lines.length === 1
-      ? `const ${source.constant} = "${lines[0]}";\n`
-      : `const ${source.constant} =\n${lines.map((l) => `  "${l}"`).join(" +\n")};\n`;
+      ? `export const ${source.constant} = "${lines[0]}";\n`
+      : `export const ${source.constant} =\n${lines.map((l) => `  "${l}"`).join(" +\n")};\n`;
     if (!block(source.file).test(text)) {
       throw new Error(`simd_modules.ts: no block for ${source.file}`);
     }
