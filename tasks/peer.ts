@@ -8,8 +8,8 @@
 import { dirname, resolve } from "node:path";
 import { BACKEND_REQUESTS, type BackendRequest, chooseBackend } from "../src/backend/backend.ts";
 import { gitCommit } from "../src/runner/environment.ts";
-import { runPeer, startOurBackend } from "../src/peer/run_peer.ts";
-import { peerTable } from "../src/peer/peer_table.ts";
+import { type PeerRecord, runPeer, startOurBackend } from "../src/peer/run_peer.ts";
+import { peerRoundsSummary, peerRoundsTable, peerTable } from "../src/peer/peer_table.ts";
 import { findTorchPython, TORCH_INSTALL_HINT, type TorchHello } from "../src/peer/torch_peer.ts";
 import { SCALES } from "../src/runner/suite.ts";
 import { TFJS_VERSION } from "../src/tf.ts";
@@ -32,6 +32,9 @@ Options:
   --backend B       ${BACKEND_REQUESTS.join(" | ")} (default: wasm)
   --batch N         batch size for every model (default: the suite's at that scale)
   --repeats N       timed steps and forward passes (default: 10)
+  --rounds N        run the whole comparison N times back to back and add a table of the median
+                    ratio of the rounds with their range (default: 1; one run's ratios spread
+                    widely on a machine whose speed drifts)
   --warmup N        untimed steps after the first, and forward passes (default: 2)
   --threads N       CPU threads on both sides (default: 1; our wasm backend runs on 1)
   --python PATH     Python with torch (default: $REMUL_PYTHON, else python3, /usr/bin/python3)
@@ -69,6 +72,7 @@ async function main(): Promise<number> {
     backend: { type: "string", default: "wasm" },
     batch: { type: "string" },
     repeats: { type: "string", default: "10" },
+    rounds: { type: "string", default: "1" },
     warmup: { type: "string", default: "2" },
     threads: { type: "string", default: "1" },
     python: { type: "string" },
@@ -91,6 +95,7 @@ async function main(): Promise<number> {
   }
   const batch = a.batch === undefined ? undefined : positiveInt("batch", a.batch);
   const repeats = positiveInt("repeats", a.repeats);
+  const rounds = positiveInt("rounds", a.rounds);
   const warmup = positiveInt("warmup", a.warmup, 0);
   const threads = positiveInt("threads", a.threads);
   const workloads = PEER_WORKLOADS.filter((w) =>
@@ -141,26 +146,36 @@ async function main(): Promise<number> {
   );
   const started = performance.now();
   let hello: TorchHello | undefined;
-  const records = await runPeer(workloads, {
-    backend,
-    python,
-    threads,
-    batch,
-    repeats,
-    warmup,
-    onTorchStart: (h) => {
-      hello = h;
-      console.error(
-        `peer: PyTorch process: ${h.threads} intra-op, ${h.interopThreads} inter-op threads, ` +
-          `${h.device}, ${h.dtype}`,
-      );
-    },
-    onProgress: (line) =>
-      console.error(`peer: [${formatDuration(performance.now() - started)}] ${line}`),
-  });
+  const all: PeerRecord[][] = [];
+  for (let round = 0; round < rounds; round++) {
+    const tag = rounds > 1 ? `round ${round + 1}/${rounds}: ` : "";
+    all.push(
+      await runPeer(workloads, {
+        backend,
+        python,
+        threads,
+        batch,
+        repeats,
+        warmup,
+        onTorchStart: (h) => {
+          hello = h;
+          console.error(
+            `peer: ${tag}PyTorch process: ${h.threads} intra-op, ${h.interopThreads} inter-op ` +
+              `threads, ${h.device}, ${h.dtype}`,
+          );
+        },
+        onProgress: (line) =>
+          console.error(`peer: [${formatDuration(performance.now() - started)}] ${tag}${line}`),
+      }),
+    );
+  }
+  const records = all[0];
   const torch = hello!;
-  const md = peerTable(records, { backend, tfjs: TFJS_VERSION, torch, repeats, warmup });
-  console.log(md);
+  for (const [k, round] of all.entries()) {
+    if (rounds > 1) console.log(`### Round ${k + 1} of ${rounds}\n`);
+    console.log(peerTable(round, { backend, tfjs: TFJS_VERSION, torch, repeats, warmup }));
+  }
+  if (rounds > 1) console.log(peerRoundsTable(all));
   if (a.json) {
     const doc = {
       command: "peer",
@@ -179,6 +194,7 @@ async function main(): Promise<number> {
       repeats,
       warmup,
       records,
+      ...(rounds > 1 ? { rounds: all, summary: peerRoundsSummary(all) } : {}),
     };
     await Deno.writeTextFile(a.json as string, JSON.stringify(doc, null, 2) + "\n").catch((e) => {
       throw new CliError(`--json: cannot write "${a.json}": ${(e as Error).message}`);

@@ -38,6 +38,7 @@ Deno.test("peer rejects bad flags with one line naming the flag and the accepted
     ],
     [["--configs", "huge"], /--configs: unknown value "huge"; accepted: smoke, small, paper/],
     [["--repeats", "0"], /--repeats: expected an integer ≥ 1, got "0"/],
+    [["--rounds", "0"], /--rounds: expected an integer ≥ 1, got "0"/],
     [["--threads", "two"], /--threads: expected an integer ≥ 1, got "two"/],
     [["--frobnicate"], /accepted flags: --models, --configs, --backend/],
   ];
@@ -87,6 +88,46 @@ Deno.test({
         assert.ok(Number.isFinite(rec.ratio[k]) && rec.ratio[k] > 0, `${id} ratio ${k}`);
         assert.equal(rec.ours[k].n, 2, `${id} ours ${k} samples`);
         assert.equal(rec.torch[k].n, 2, `${id} torch ${k} samples`);
+      }
+    }
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
+Deno.test({
+  name: "peer --rounds 2 writes both rounds and the median ratio of the rounds",
+  ignore: !hasTorch,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "remul-peer-" });
+    const json = `${dir}/peer.json`;
+    const r = await peer(
+      "--models",
+      "mlp,gnn",
+      "--configs",
+      "smoke",
+      "--repeats",
+      "2",
+      "--warmup",
+      "1",
+      "--rounds",
+      "2",
+      "--json",
+      json,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /### Round 2 of 2/);
+    assert.match(r.stdout, /## Peer comparison over 2 rounds: median ratio \(range\)/);
+    const doc = JSON.parse(await Deno.readTextFile(json));
+    assert.equal(doc.rounds.length, 2);
+    assert.deepEqual(doc.records, doc.rounds[0]);
+    for (const w of doc.summary) {
+      for (const k of ["plainStep", "remulStep", "infer"]) {
+        const ratios = doc.rounds.map((rs: PeerRecord[]) =>
+          rs.find((x) => x.model === w.model)!.ratio[k as "infer"]
+        );
+        assert.equal(w.cells[k].min, Math.min(...ratios), `${w.model} ${k}`);
+        assert.equal(w.cells[k].max, Math.max(...ratios), `${w.model} ${k}`);
+        assert.ok(ratios.includes(w.cells[k].ratio), `${w.model} ${k}: the ratio of a round`);
       }
     }
     await Deno.remove(dir, { recursive: true });

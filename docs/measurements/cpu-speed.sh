@@ -18,7 +18,7 @@ for spec in "transformer remul" "transformer plain" "gatr remul" "egnn remul" "g
 done
 deno task -q profile --model transformer --scale paper --procedure remul --repeats 3 \
   --json "$out/profile-transformer-paper-remul.json" > "$out/profile-transformer-paper-remul.md" 2>/dev/null
-deno task -q peer --repeats 20 --json "$out/peer.json" > "$out/peer.md" 2>&1
+deno task -q peer --repeats 20 --rounds 3 --json "$out/peer.json" > "$out/peer.md" 2>&1
 start=$(date +%s)
 deno task -q bench --out "$out/bench-nbody-small" > "$out/bench.log" 2>&1 || true
 echo "default deno task bench: $(( $(date +%s) - start )) s wall" | tee "$out/bench-wall.txt"

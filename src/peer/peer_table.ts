@@ -111,3 +111,75 @@ export function peerTable(records: readonly PeerRecord[], ctx: PeerTableContext)
   ];
   return lines.join("\n") + "\n";
 }
+
+/** The three timed passes of a comparison. */
+const PASSES = ["plainStep", "remulStep", "infer"] as const;
+
+/** One cell of {@linkcode peerRoundsTable}: the median ratio over rounds and its range. */
+export interface PeerRoundsCell {
+  /** Median of the rounds' ratios. */
+  readonly ratio: number;
+  readonly min: number;
+  readonly max: number;
+  /** Our and PyTorch's medians (ms) in the round whose ratio is the median. */
+  readonly ours: number;
+  readonly torch: number;
+}
+
+/** Per workload, per pass, the median over rounds (workloads keyed `model/config`). */
+export function peerRoundsSummary(
+  rounds: readonly (readonly PeerRecord[])[],
+): { model: string; config: string; cells: Record<(typeof PASSES)[number], PeerRoundsCell> }[] {
+  if (rounds.length === 0) return [];
+  return rounds[0].map((first) => {
+    const same = rounds.map((rs) =>
+      rs.find((r) => r.model === first.model && r.config === first.config)
+    );
+    if (same.some((r) => r === undefined)) {
+      throw new Error(`peer rounds: ${first.model}/${first.config} is missing from a round`);
+    }
+    const records = same as PeerRecord[];
+    const cells = Object.fromEntries(PASSES.map((pass) => {
+      const order = [...records].sort((a, b) => a.ratio[pass] - b.ratio[pass]);
+      // the lower median for an even count: a round that ran, not an average of two
+      const mid = order[(order.length - 1) >> 1];
+      return [pass, {
+        ratio: mid.ratio[pass],
+        min: order[0].ratio[pass],
+        max: order[order.length - 1].ratio[pass],
+        ours: mid.ours[pass].median,
+        torch: mid.torch[pass].median,
+      }];
+    })) as Record<(typeof PASSES)[number], PeerRoundsCell>;
+    return { model: first.model, config: first.config, cells };
+  });
+}
+
+/**
+ * The rounds of `deno task peer --rounds N` in one table: per workload and pass, our and
+ * PyTorch's milliseconds of the median round and the median ratio with the rounds' range. One
+ * run's ratios spread widely on a machine whose speed drifts; the median of rounds run back to
+ * back is the number to quote.
+ *
+ * @example
+ * ```ts
+ * import { peerRoundsTable } from "./peer_table.ts";
+ * console.log(peerRoundsTable([]).includes("median ratio")); // true
+ * ```
+ */
+export function peerRoundsTable(rounds: readonly (readonly PeerRecord[])[]): string {
+  const cell = (c: PeerRoundsCell) =>
+    `${ms(c.ours)} / ${ms(c.torch)} | **${ratio(c.ratio)}** (${ratio(c.min)}–${ratio(c.max)})`;
+  return [
+    `## Peer comparison over ${rounds.length} rounds: median ratio (range)`,
+    "",
+    "| model | config | step ours / torch | ratio | REMUL ours / torch | ratio | infer ours / torch | " +
+    "ratio |",
+    "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ...peerRoundsSummary(rounds).map((w) =>
+      `| ${w.model} | ${w.config} | ${cell(w.cells.plainStep)} | ${cell(w.cells.remulStep)} | ${
+        cell(w.cells.infer)
+      } |`
+    ),
+  ].join("\n") + "\n";
+}
