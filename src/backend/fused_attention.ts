@@ -243,6 +243,17 @@ function unpadRows(src: Float32Array, dst: Float32Array, rows: number, d: number
 }
 
 /**
+ * Consecutive views of the scratch after the SIMD loops' own `attentionScratch(n)` floats, each
+ * `count` rows of the padded width: the padded copies of {@linkcode forwardSimd} and
+ * {@linkcode backwardSimd}.
+ */
+function paddedViews(scratch: Float32Array, dm: AttentionDims, counts: number[]): Float32Array[] {
+  const size = dm.b * dm.n * dm.h * padded(dm.d);
+  let at = attentionScratch(dm.n);
+  return counts.map((count) => scratch.subarray(at, at += count * size));
+}
+
+/**
  * The SIMD forward loop; for head widths that are not a multiple of 4 on copies padded with zero
  * columns, which change no dot product (the padded output columns are zero and dropped).
  */
@@ -254,9 +265,8 @@ function forwardSimd(
 ): boolean {
   if (!scratch) return false;
   if (dm.d % 4 === 0) return attentionSimd(qkv, out, dm, scratch);
-  const dp = padded(dm.d), rows = dm.b * dm.n * dm.h, at = attentionScratch(dm.n);
-  const qkvP = scratch.subarray(at, at + 3 * rows * dp);
-  const outP = scratch.subarray(at + 3 * rows * dp, at + 4 * rows * dp);
+  const dp = padded(dm.d), rows = dm.b * dm.n * dm.h;
+  const [qkvP, outP] = paddedViews(scratch, dm, [3, 1]);
   padRows(qkv, qkvP, 3 * rows, dm.d, dp);
   if (!attentionSimd(qkvP, outP, { ...dm, d: dp, width: dm.d }, scratch)) return false;
   unpadRows(outP, out, rows, dm.d, dp);
@@ -273,10 +283,8 @@ function backwardSimd(
 ): boolean {
   if (!scratch) return false;
   if (dm.d % 4 === 0) return attentionGradSimd(qkv, dy, dqkv, dm, scratch);
-  const dp = padded(dm.d), rows = dm.b * dm.n * dm.h, at = attentionScratch(dm.n);
-  const qkvP = scratch.subarray(at, at + 3 * rows * dp);
-  const dyP = scratch.subarray(at + 3 * rows * dp, at + 4 * rows * dp);
-  const dqkvP = scratch.subarray(at + 4 * rows * dp, at + 7 * rows * dp);
+  const dp = padded(dm.d), rows = dm.b * dm.n * dm.h;
+  const [qkvP, dyP, dqkvP] = paddedViews(scratch, dm, [3, 1, 3]);
   padRows(qkv, qkvP, 3 * rows, dm.d, dp);
   padRows(dy, dyP, rows, dm.d, dp);
   if (!attentionGradSimd(qkvP, dyP, dqkvP, { ...dm, d: dp, width: dm.d }, scratch)) return false;

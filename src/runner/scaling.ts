@@ -61,11 +61,11 @@ export function roundOrder(jobs: readonly number[], round: number): number[] {
   return round % 2 === 0 ? [...jobs] : [...jobs].reverse();
 }
 
-/** Summed `endedAt − startedAt` of the records, seconds (records without both count 0). */
+/** Summed `endedAt − startedAt` of the records, seconds (unparsable times count 0). */
 export function caseSeconds(records: readonly ResultRecord[]): number {
   let total = 0;
   for (const r of records) {
-    const a = Date.parse(r.startedAt), b = Date.parse(r.endedAt ?? "");
+    const a = Date.parse(r.startedAt), b = Date.parse(r.endedAt);
     if (Number.isFinite(a) && Number.isFinite(b)) total += Math.max(0, b - a) / 1000;
   }
   return total;
