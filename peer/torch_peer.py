@@ -516,8 +516,13 @@ class Gatr(PeerModel):
             start = 1 if i == 0 else 0
             if f["shape"][1] > start:
                 self.aux.append((f["name"], start, f["shape"][1] - start))
-        in_mv = max(len(self.positions), len(self.vectors))
-        in_s = max(sum(w for _, _, w in self.aux), 1)
+        # velocityPoint: one more channel per (position, vector) pair, point(x/L + v/V)
+        self.velocity_points = (min(len(self.positions), len(self.vectors))
+                                if cfg.get("velocityPoint", False) else 0)
+        in_mv = max(len(self.positions), len(self.vectors)) + self.velocity_points
+        # nodeIdentity: a one-hot of the node index after the auxiliary scalars
+        self.node_identity = target["shape"][0] if cfg.get("nodeIdentity", False) else 0
+        in_s = max(sum(w for _, _, w in self.aux) + self.node_identity, 1)
         self.length_scale = cfg["lengthScale"]
         self.vector_scale = cfg["vectorScale"]
         mv_ch, s_ch, heads = cfg["mvChannels"], cfg["sChannels"], cfg["heads"]
@@ -531,30 +536,39 @@ class Gatr(PeerModel):
     def embed(self, fields):
         b, n = fields[self.positions[0]].shape[:2]
         channels = []
+
+        def position(k):
+            p = fields[self.positions[k]]
+            return p / self.length_scale if self.length_scale != 1 else p
+
+        def vector(k):
+            v = fields[self.vectors[k]]
+            return v / self.vector_scale if self.vector_scale != 1 else v
+
+        def point(p):
+            # e012 = −z, e013 = y, e023 = −x, e123 = 1 (components 11..14)
+            mv = torch.stack([-p[..., 2], p[..., 1], -p[..., 0], torch.ones_like(p[..., 0])], -1)
+            return F.pad(mv, (E012, 15 - E123))
+
         for k in range(max(len(self.positions), len(self.vectors))):
             x = torch.zeros(b, n, 16)
             if k < len(self.positions):
-                p = fields[self.positions[k]]
-                if self.length_scale != 1:
-                    p = p / self.length_scale
-                # point: e012 = −z, e013 = y, e023 = −x, e123 = 1 (components 11..14)
-                point = torch.stack([-p[..., 2], p[..., 1], -p[..., 0], torch.ones_like(p[..., 0])], -1)
-                x = x + F.pad(point, (E012, 15 - E123))
+                x = x + point(position(k))
             if k < len(self.vectors):
-                v = fields[self.vectors[k]]
-                if self.vector_scale != 1:
-                    v = v / self.vector_scale
+                v = vector(k)
                 # translator 1 − ½ e0 t: scalar 1, e01, e02, e03 = −t/2
                 x = x + F.pad(torch.cat([torch.ones_like(v[..., :1]), v.new_zeros(*v.shape[:-1], 4),
                                          -0.5 * v], -1), (0, 8))
             if k == 0 and self.scalar:
                 x = x + F.pad(fields[self.scalar][..., 0:1], (0, 15))
             channels.append(x)
+        for k in range(self.velocity_points):
+            channels.append(point(position(k) + vector(k)))
         mv = torch.stack(channels, 2)  # [B, N, C_in, 16]
-        if self.aux:
-            s = torch.cat([fields[name][..., a:a + w] for name, a, w in self.aux], -1)
-        else:
-            s = torch.zeros(b, n, 1)
+        scalars = [fields[name][..., a:a + w] for name, a, w in self.aux]
+        if self.node_identity:
+            scalars.append(torch.eye(n).expand(b, n, n))
+        s = torch.cat(scalars, -1) if scalars else torch.zeros(b, n, 1)
         return mv, s
 
     def forward(self, fields):

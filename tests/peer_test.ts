@@ -147,54 +147,79 @@ Deno.test({
       kind,
       shape: [n, k],
     });
-    const cases: { name: string; inputs: FieldSpec[]; config: Record<string, number> }[] = [
-      {
-        name: "N-body fields, 2 blocks, 3 heads, units ≠ 1",
-        inputs: [
-          field("mass", "scalar", 4, 1),
-          field("pos", "position", 4),
-          field("vel", "vector", 4),
-        ],
-        config: {
-          blocks: 2,
-          mvChannels: 3,
-          sChannels: 5,
-          heads: 3,
-          lengthScale: 2,
-          vectorScale: 0.5,
+    const cases: { name: string; inputs: FieldSpec[]; config: Record<string, number | boolean> }[] =
+      [
+        {
+          name: "N-body fields, 2 blocks, 3 heads, units ≠ 1",
+          inputs: [
+            field("mass", "scalar", 4, 1),
+            field("pos", "position", 4),
+            field("vel", "vector", 4),
+          ],
+          config: {
+            blocks: 2,
+            mvChannels: 3,
+            sChannels: 5,
+            heads: 3,
+            lengthScale: 2,
+            vectorScale: 0.5,
+            velocityPoint: false,
+            nodeIdentity: false,
+          },
         },
-      },
-      {
-        name: "two positions, one vector, auxiliary scalars",
-        inputs: [
-          field("pos", "position", 5),
-          field("s", "scalar", 5, 3),
-          field("vel", "vector", 5),
-          field("pos2", "position", 5),
-          field("t", "scalar", 5, 2),
-        ],
-        config: {
-          blocks: 1,
-          mvChannels: 2,
-          sChannels: 1,
-          heads: 1,
-          lengthScale: 1,
-          vectorScale: 1,
+        {
+          name: "N-body fields, the extrapolated point as a second channel, node identities",
+          inputs: [
+            field("mass", "scalar", 4, 1),
+            field("pos", "position", 4),
+            field("vel", "vector", 4),
+          ],
+          config: {
+            blocks: 1,
+            mvChannels: 3,
+            sChannels: 5,
+            heads: 1,
+            lengthScale: 2,
+            vectorScale: 0.5,
+            velocityPoint: true,
+            nodeIdentity: true,
+          },
         },
-      },
-      {
-        name: "positions only",
-        inputs: [field("pos", "position", 3)],
-        config: {
-          blocks: 1,
-          mvChannels: 4,
-          sChannels: 8,
-          heads: 2,
-          lengthScale: 1,
-          vectorScale: 1,
+        {
+          name: "two positions, one vector, auxiliary scalars, node identities",
+          inputs: [
+            field("pos", "position", 5),
+            field("s", "scalar", 5, 3),
+            field("vel", "vector", 5),
+            field("pos2", "position", 5),
+            field("t", "scalar", 5, 2),
+          ],
+          config: {
+            blocks: 1,
+            mvChannels: 2,
+            sChannels: 1,
+            heads: 1,
+            lengthScale: 1,
+            vectorScale: 1,
+            velocityPoint: false,
+            nodeIdentity: true,
+          },
         },
-      },
-    ];
+        {
+          name: "positions only",
+          inputs: [field("pos", "position", 3)],
+          config: {
+            blocks: 1,
+            mvChannels: 4,
+            sChannels: 8,
+            heads: 2,
+            lengthScale: 1,
+            vectorScale: 1,
+            velocityPoint: false,
+            nodeIdentity: false,
+          },
+        },
+      ];
     try {
       for (const [i, c] of cases.entries()) {
         const seed = 100 + i;

@@ -60,6 +60,18 @@ export type GatrConfig = {
   lengthScale: number;
   /** Unit of vector inputs (e.g. velocities): they are divided by it before the embedding. */
   vectorScale: number;
+  /**
+   * Also embed, per position field k with a vector field k, the point that the (scaled) vector
+   * reaches from the (scaled) position, `x/lengthScale + v/vectorScale`, as an extra multivector
+   * channel. `false` is the reference N-body wrapper.
+   */
+  velocityPoint: boolean;
+  /**
+   * Give each node its index as a one-hot block of auxiliary scalar channels (invariant under
+   * E(3), so equivariance is unchanged; only the permutation symmetry over nodes goes). For data
+   * whose nodes are distinct parts, such as a skeleton's joints. `false` is the reference.
+   */
+  nodeIdentity: boolean;
 };
 
 /** Weight of the output regulariser in the training loss (reference N-body experiment). */
@@ -82,6 +94,13 @@ export interface GatrEmbeddingPlan {
   readonly scalar?: string;
   /** Scalar fields (name, first column used) feeding the auxiliary channels. */
   readonly aux: readonly { name: string; from: number; width: number }[];
+  /**
+   * Channels after the field channels that hold `point(x_k/L + v_k/V)`, k = 0 … this − 1
+   * (`velocityPoint`; 0 without it).
+   */
+  readonly velocityPoints: number;
+  /** Whether the auxiliary scalars end with a one-hot of the node index (`nodeIdentity`). */
+  readonly nodeIdentity: boolean;
   readonly io: GatrIo;
 }
 
@@ -93,7 +112,10 @@ export interface GatrEmbeddingPlan {
  * @throws Error (a stated reason to skip the pairing) when fields are not per-node `[N, k]`, the
  *   node counts differ, there is no position input, or the target is not a position `[N, 3]`.
  */
-export function planGatrEmbedding(ctx: Pick<ModelContext, "inputs" | "target">): GatrEmbeddingPlan {
+export function planGatrEmbedding(
+  ctx: Pick<ModelContext, "inputs" | "target">,
+  options: { velocityPoint?: boolean; nodeIdentity?: boolean } = {},
+): GatrEmbeddingPlan {
   const all: FieldSpec[] = [...ctx.inputs, ctx.target];
   const nodes = ctx.target.shape[0];
   for (const f of all) {
@@ -122,14 +144,27 @@ export function planGatrEmbedding(ctx: Pick<ModelContext, "inputs" | "target">):
     const from = i === 0 ? 1 : 0;
     if (f.shape[1] > from) aux.push({ name: f.name, from, width: f.shape[1] - from });
   });
-  const inS = Math.max(aux.reduce((s, a) => s + a.width, 0), 1);
+  const auxWidth = aux.reduce((s, a) => s + a.width, 0);
+  const identity = options.nodeIdentity ? nodes : 0;
+  const inS = Math.max(auxWidth + identity, 1);
+  const velocityPoints = options.velocityPoint ? Math.min(positions.length, vectors.length) : 0;
+  if (options.velocityPoint && velocityPoints === 0) {
+    throw new Error("gatr: velocityPoint needs a vector input field beside the position field");
+  }
   return {
     nodes,
     positions,
     vectors,
     scalar: scalars[0]?.name,
     aux,
-    io: { inMv: Math.max(positions.length, vectors.length), inS, outMv: 1, outS: 1 },
+    velocityPoints,
+    nodeIdentity: identity > 0,
+    io: {
+      inMv: Math.max(positions.length, vectors.length) + velocityPoints,
+      inS,
+      outMv: 1,
+      outS: 1,
+    },
   };
 }
 
@@ -148,7 +183,7 @@ export function planGatrEmbedding(ctx: Pick<ModelContext, "inputs" | "target">):
  * ```
  */
 export function gatrParamCount(
-  config: Omit<GatrConfig, "lengthScale" | "vectorScale">,
+  config: Omit<GatrConfig, "lengthScale" | "vectorScale" | "velocityPoint" | "nodeIdentity">,
   io: GatrIo = { inMv: 1, inS: 1, outMv: 1, outS: 1 },
 ): number {
   const { blocks, mvChannels, sChannels, heads } = config;
@@ -165,7 +200,10 @@ export function gatrParamCount(
  * @throws Error when the fields cannot be served (see {@link planGatrEmbedding}).
  */
 export function createGatr(config: GatrConfig, ctx: ModelContext): Model {
-  const plan = planGatrEmbedding(ctx);
+  const plan = planGatrEmbedding(ctx, {
+    velocityPoint: config.velocityPoint,
+    nodeIdentity: config.nodeIdentity,
+  });
   const { blocks, mvChannels, sChannels, heads, lengthScale, vectorScale } = config;
   for (const [k, v] of Object.entries({ lengthScale, vectorScale })) {
     if (!(v > 0) || !Number.isFinite(v)) {
@@ -174,38 +212,12 @@ export function createGatr(config: GatrConfig, ctx: ModelContext): Model {
   }
   const p = new ParamFactory(ctx.seed);
   const net = createGatrNet(p, { ...plan.io, blocks, mvChannels, sChannels, heads });
-  // lengths in units of `lengthScale` (module doc); 1 leaves the graph as it was
-  const inUnit = (x: Tensor, unit: number) => unit === 1 ? x : x.div(unit);
-  const embed = (inputs: Record<string, Tensor>): [Tensor, Tensor] => {
-    const channels: Tensor[] = [];
-    for (let k = 0; k < plan.io.inMv; k++) {
-      const parts: Tensor[] = [];
-      if (k < plan.positions.length) {
-        parts.push(embedPoint(inUnit(field(inputs, plan.positions[k]), lengthScale)));
-      }
-      if (k < plan.vectors.length) {
-        parts.push(embedTranslation(inUnit(field(inputs, plan.vectors[k]), vectorScale)));
-      }
-      if (k === 0 && plan.scalar) {
-        const s = field(inputs, plan.scalar);
-        parts.push(embedScalar(s.slice([0, 0, 0], [-1, -1, 1])));
-      }
-      channels.push(parts.length === 1 ? parts[0] : tf.addN(parts)); // [B, N, 16]
-    }
-    const mv = tf.stack(channels, 2); // [B, N, C_in, 16]
-    const [b, n] = mv.shape;
-    const s = plan.aux.length === 0 ? tf.zeros([b, n, 1]) : tf.concat(
-      plan.aux.map((a) => field(inputs, a.name).slice([0, 0, a.from], [-1, -1, a.width])),
-      2,
-    );
-    return [mv, s];
-  };
   const model: Model = {
     params: p.variables,
     lastLayer: equiLinearVariables(net.linearOut),
     forward(inputs) {
       const [prediction, auxLoss] = tf.tidy(() => {
-        const [mv, s] = embed(inputs);
+        const [mv, s] = embedGatrInputs(plan, config, inputs);
         const out = gatrNet(net, mv, s);
         const o = out.mv.slice([0, 0, 0, 0], [-1, -1, 1, -1]).squeeze([2]); // [B, N, 16]
         // [B]: Σ_nodes (|e123| − 1)² + s²
@@ -233,6 +245,55 @@ export function createGatr(config: GatrConfig, ctx: ModelContext): Model {
   return model;
 }
 
+/**
+ * The network's input channels for a batch of fields (module doc): multivector channel k is
+ * `point(x_k/L) + translation(v_k/V)` (plus the scalar in channel 0), then, with `velocityPoint`,
+ * one channel `point(x_k/L + v_k/V)` per (position, vector) pair.
+ *
+ * @param plan the embedding plan ({@linkcode planGatrEmbedding}).
+ * @param units `lengthScale` L and `vectorScale` V.
+ * @param inputs the batch's fields, `[B, N, k]` each.
+ * @returns multivectors `[B, N, inMv, 16]` and auxiliary scalars `[B, N, inS]`.
+ */
+export function embedGatrInputs(
+  plan: GatrEmbeddingPlan,
+  units: Pick<GatrConfig, "lengthScale" | "vectorScale">,
+  inputs: Record<string, Tensor>,
+): [Tensor, Tensor] {
+  // lengths in units of `lengthScale` (module doc); 1 leaves the graph as it was
+  const inUnit = (x: Tensor, unit: number) => unit === 1 ? x : x.div(unit);
+  const position = (k: number) => inUnit(field(inputs, plan.positions[k]), units.lengthScale);
+  const vector = (k: number) => inUnit(field(inputs, plan.vectors[k]), units.vectorScale);
+  return tf.tidy(() => {
+    const channels: Tensor[] = [];
+    for (let k = 0; k < plan.io.inMv - plan.velocityPoints; k++) {
+      const parts: Tensor[] = [];
+      if (k < plan.positions.length) parts.push(embedPoint(position(k)));
+      if (k < plan.vectors.length) parts.push(embedTranslation(vector(k)));
+      if (k === 0 && plan.scalar) {
+        const s = field(inputs, plan.scalar);
+        parts.push(embedScalar(s.slice([0, 0, 0], [-1, -1, 1])));
+      }
+      channels.push(parts.length === 1 ? parts[0] : tf.addN(parts)); // [B, N, 16]
+    }
+    for (let k = 0; k < plan.velocityPoints; k++) {
+      channels.push(embedPoint(position(k).add(vector(k))));
+    }
+    const mv = tf.stack(channels, 2); // [B, N, C_in, 16]
+    const [b, n] = mv.shape;
+    const scalars = plan.aux.map((a) =>
+      field(inputs, a.name).slice([0, 0, a.from], [-1, -1, a.width])
+    );
+    if (plan.nodeIdentity) scalars.push(tf.eye(n).expandDims(0).broadcastTo([b, n, n]));
+    const s = scalars.length === 0
+      ? tf.zeros([b, n, 1])
+      : scalars.length === 1
+      ? scalars[0]
+      : tf.concat(scalars, 2);
+    return [mv, s];
+  });
+}
+
 function field(inputs: Record<string, Tensor>, name: string): Tensor {
   const x = inputs[name];
   if (!x) throw new Error(`gatr: batch has no field "${name}"`);
@@ -252,8 +313,19 @@ export const gatr: ModelDefinition<GatrConfig> = {
     heads: 8,
     lengthScale: 1,
     vectorScale: 1,
+    velocityPoint: false,
+    nodeIdentity: false,
   },
-  smoke: { blocks: 1, mvChannels: 4, sChannels: 8, heads: 2, lengthScale: 1, vectorScale: 1 },
+  smoke: {
+    blocks: 1,
+    mvChannels: 4,
+    sChannels: 8,
+    heads: 2,
+    lengthScale: 1,
+    vectorScale: 1,
+    velocityPoint: false,
+    nodeIdentity: false,
+  },
   ranges: {
     blocks: { integer: true, min: 1, what: "GATr blocks" },
     mvChannels: { integer: true, min: 1, what: "multivector channels" },

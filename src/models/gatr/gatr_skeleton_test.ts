@@ -2,7 +2,8 @@
  * GATr on skeleton-sized data in raw units: a small GATr learns `x + c·v` (the linear
  * extrapolation MoCap's target is close to) on synthetic 31-joint poses whose coordinates are of
  * order 10, with the length unit set to the displacement's scale and the vector unit to that
- * length per `c` frames (see `gatr.ts`), as the MoCap suite sets them.
+ * length per `c` frames (see `gatr.ts`), as the MoCap suite sets them; and with `velocityPoint`
+ * (the extrapolated point as an input channel) it learns it five times faster.
  *
  * @module
  */
@@ -58,7 +59,8 @@ function skeletonBatch(b: number, rng: Rng, base: Float32Array) {
   return { x: { pos: p, vel: v } as Record<string, Tensor>, y: tf.tidy(() => p.add(v.mul(C))) };
 }
 
-Deno.test("gatr: a small GATr fits x + 30·v on skeleton-sized data in raw units", () => {
+/** Trains a small GATr on 16 skeleton poses; held-out MSE before and after, and of copying x. */
+function fitSkeleton(velocityPoint: boolean, steps: number) {
   const rng = new Rng(17);
   const base = Float32Array.from({ length: J * 3 }, () => rng.normal(0, 6));
   const train = skeletonBatch(16, rng, base);
@@ -71,6 +73,8 @@ Deno.test("gatr: a small GATr fits x + 30·v on skeleton-sized data in raw units
     heads: 2,
     lengthScale: unit,
     vectorScale: unit / C,
+    velocityPoint,
+    nodeIdentity: false,
   };
   const m = createGatr(config, {
     inputs: INPUTS,
@@ -82,7 +86,7 @@ Deno.test("gatr: a small GATr fits x + 30·v on skeleton-sized data in raw units
   const copy = tf.tidy(() => tf.losses.meanSquaredError(test.y, test.x.pos).dataSync()[0]);
   const initial = mse(test);
   const opt = tf.train.adam(3e-3);
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < steps; i++) {
     opt.minimize(
       () => {
         const o = m.forward(train.x);
@@ -93,10 +97,21 @@ Deno.test("gatr: a small GATr fits x + 30·v on skeleton-sized data in raw units
     );
   }
   const final = mse(test);
-  // copying the input frame scores ≈ 70 here; the model must get far below it
-  assert.ok(final < 0.05 * copy, `held-out MSE ${final} vs copying the input frame ${copy}`);
-  assert.ok(final < 0.05 * initial, `held-out MSE ${initial} → ${final}`);
   opt.dispose();
   tf.dispose([...Object.values(train.x), train.y, ...Object.values(test.x), test.y]);
   m.dispose();
+  return { copy, initial, final };
+}
+
+Deno.test("gatr: a small GATr fits x + 30·v on skeleton-sized data in raw units", () => {
+  const { copy, initial, final } = fitSkeleton(false, 100);
+  // copying the input frame scores ≈ 70 here; the model must get far below it
+  assert.ok(final < 0.05 * copy, `held-out MSE ${final} vs copying the input frame ${copy}`);
+  assert.ok(final < 0.05 * initial, `held-out MSE ${initial} → ${final}`);
+  // With the extrapolated point as a second input channel, `x + 30·v` is an affine combination of
+  // input points, which the equivariant linear maps can form; without it, the network has to
+  // build the translation of a point from bilinear products. 20 steps then do better than 100.
+  const fast = fitSkeleton(true, 20);
+  assert.ok(fast.final < 0.05 * fast.copy, `velocityPoint: held-out MSE ${fast.final}`);
+  assert.ok(fast.final < final, `velocityPoint, 20 steps: ${fast.final}; without, 100: ${final}`);
 });

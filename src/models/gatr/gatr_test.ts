@@ -6,7 +6,15 @@ import type { FieldSpec } from "../../symmetry/field.ts";
 import { equivarianceGap, TEST_ELEMENTS } from "../../testing/equivariance.ts";
 import { useTestBackend } from "../../testing/test_backend.ts";
 import { countParams, type ModelContext } from "../model.ts";
-import { createGatr, gatr, type GatrConfig, gatrParamCount, planGatrEmbedding } from "./gatr.ts";
+import {
+  createGatr,
+  embedGatrInputs,
+  gatr,
+  type GatrConfig,
+  gatrParamCount,
+  planGatrEmbedding,
+} from "./gatr.ts";
+import { embedPoint, extractPoint } from "./embedding.ts";
 
 const N = 4;
 const INPUTS: FieldSpec[] = [
@@ -26,6 +34,8 @@ const TINY: GatrConfig = {
   heads: 2,
   lengthScale: 1,
   vectorScale: 1,
+  velocityPoint: false,
+  nodeIdentity: false,
 };
 
 /** A batch of N-body-like inputs and the target `pos + 0.5·vel` (one explicit Euler step). */
@@ -47,6 +57,8 @@ Deno.test("gatr: registry entry and paper defaults", () => {
     heads: 8,
     lengthScale: 1,
     vectorScale: 1,
+    velocityPoint: false,
+    nodeIdentity: false,
   });
   assert.throws(() => createGatr({ ...TINY, lengthScale: 0 }, CTX), /lengthScale/);
   assert.throws(() => createGatr({ ...TINY, vectorScale: -1 }, CTX), /vectorScale/);
@@ -64,6 +76,21 @@ Deno.test("gatr: embedding plan from field kinds; unsupported fields are decline
     target: CTX.target,
   });
   assert.deepEqual(extra.io, { inMv: 2, inS: 2, outMv: 1, outS: 1 });
+  // velocityPoint: one more channel per (position, vector) pair
+  const withPoint = planGatrEmbedding(CTX, { velocityPoint: true });
+  assert.equal(withPoint.velocityPoints, 1);
+  assert.deepEqual(withPoint.io, { inMv: 2, inS: 1, outMv: 1, outS: 1 });
+  // nodeIdentity: N more scalar channels after the auxiliary ones (here none: mass is channel 0)
+  const withIds = planGatrEmbedding(CTX, { nodeIdentity: true });
+  assert.equal(withIds.nodeIdentity, true);
+  assert.deepEqual(withIds.io, { inMv: 1, inS: N, outMv: 1, outS: 1 });
+  assert.throws(
+    () =>
+      planGatrEmbedding({ inputs: INPUTS.filter((f) => f.kind !== "vector"), target: CTX.target }, {
+        velocityPoint: true,
+      }),
+    /velocityPoint needs a vector input/,
+  );
   assert.throws(
     () =>
       planGatrEmbedding({ inputs: INPUTS, target: { name: "v", kind: "vector", shape: [N, 3] } }),
@@ -103,6 +130,78 @@ Deno.test("gatr: parameter count equals the formula", () => {
   const m2 = createGatr(TINY, ctx2);
   assert.equal(countParams(m2), gatrParamCount(TINY, planGatrEmbedding(ctx2).io));
   m2.dispose();
+  const m3 = createGatr({ ...TINY, velocityPoint: true }, CTX);
+  const io3 = planGatrEmbedding(CTX, { velocityPoint: true }).io;
+  assert.equal(countParams(m3), gatrParamCount(TINY, io3));
+  assert.ok(gatrParamCount(TINY, io3) > gatrParamCount(TINY));
+  m3.dispose();
+});
+
+Deno.test("gatr: with velocityPoint, E(3)-equivariant and the extra channel is x/L + v/V", () => {
+  const [L, V] = [8, 0.25];
+  const m = createGatr({ ...TINY, lengthScale: L, vectorScale: V, velocityPoint: true }, CTX);
+  const { x } = batch(3, 2);
+  const big = { mass: x.mass, pos: x.pos.mul(L), vel: x.vel.mul(V) };
+  const pred = (f: Record<string, Tensor>) => m.forward(f).prediction;
+  for (const [name, g] of Object.entries(TEST_ELEMENTS)) {
+    const gap = equivarianceGap(pred, big, INPUTS, "position", g);
+    assert.ok(gap < 1e-4 * L, `${name}: ${gap}`);
+  }
+  // the channels: [point(x/L) + translation(v/V) + scalar, point(x/L + v/V)]
+  tf.tidy(() => {
+    const plan = planGatrEmbedding(CTX, { velocityPoint: true });
+    const [mv] = embedGatrInputs(plan, { lengthScale: L, vectorScale: V }, big);
+    assert.deepEqual(mv.shape, [3, N, 2, 16]);
+    const [plainMv] = embedGatrInputs(
+      planGatrEmbedding(CTX),
+      { lengthScale: L, vectorScale: V },
+      big,
+    );
+    const first = mv.slice([0, 0, 0, 0], [-1, -1, 1, -1]);
+    assert.equal(first.sub(plainMv).abs().max().dataSync()[0], 0);
+    const point = mv.slice([0, 0, 1, 0], [-1, -1, 1, -1]).squeeze([2]);
+    const expected = embedPoint(x.pos.add(x.vel)); // (L·x)/L + (V·v)/V
+    assert.ok(point.sub(expected).abs().max().dataSync()[0] < 1e-5);
+    // and it is a point: extract_point gives the extrapolated position back
+    const back = extractPoint(point).sub(x.pos.add(x.vel)).abs().max().dataSync()[0];
+    assert.ok(back < 1e-5, `${back}`);
+  });
+  tf.dispose([...Object.values(x), big.pos, big.vel]);
+  m.dispose();
+});
+
+Deno.test("gatr: with nodeIdentity, E(3)-equivariant, and the scalars carry the node's one-hot", () => {
+  const ctx: ModelContext = {
+    ...CTX,
+    inputs: [...INPUTS, { name: "charge", kind: "scalar", shape: [N, 2] }],
+  };
+  const config = { ...TINY, nodeIdentity: true };
+  const m = createGatr(config, ctx);
+  const plan = planGatrEmbedding(ctx, { nodeIdentity: true });
+  assert.equal(countParams(m), gatrParamCount(TINY, plan.io));
+  const { x } = batch(3, 4);
+  x.charge = tf.tensor(new Rng(9).normalArray(3 * N * 2), [3, N, 2]);
+  const pred = (f: Record<string, Tensor>) => m.forward(f).prediction;
+  for (const [name, g] of Object.entries(TEST_ELEMENTS)) {
+    const gap = equivarianceGap(pred, x, ctx.inputs, "position", g);
+    assert.ok(gap < 1e-4, `${name}: ${gap}`);
+  }
+  tf.tidy(() => {
+    const [, s] = embedGatrInputs(plan, config, x);
+    assert.deepEqual(s.shape, [3, N, 2 + N]);
+    const charge = s.slice([0, 0, 0], [-1, -1, 2]);
+    assert.equal(charge.sub(x.charge).abs().max().dataSync()[0], 0);
+    const ids = s.slice([0, 0, 2], [-1, -1, N]).arraySync() as number[][][];
+    for (const sample of ids) assert.deepEqual(sample, tf.eye(N).arraySync());
+    // nodes are no longer interchangeable: swapping two nodes' inputs does not just swap outputs
+    const perm = [1, 0, ...Array.from({ length: N - 2 }, (_, i) => i + 2)];
+    const swap = (t: Tensor) => tf.gather(t, perm, 1);
+    const swapped = Object.fromEntries(Object.entries(x).map(([k, v]) => [k, swap(v)]));
+    const gap = swap(pred(x)).sub(pred(swapped)).abs().max().dataSync()[0];
+    assert.ok(gap > 1e-3, `permuting nodes: ${gap}`);
+  });
+  tf.dispose(Object.values(x));
+  m.dispose();
 });
 
 Deno.test("gatr: E(3)-equivariant (rotation, reflection, rotoreflection, translation)", () => {
