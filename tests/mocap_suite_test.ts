@@ -53,7 +53,13 @@ Deno.test("mocap suite: paper scale follows Table 4 and the protocol", () => {
     384,
     8,
   ]);
-  assert.equal(get("gatr[motion=walk,procedure=plain,rep=0]").model.config.blocks, 12);
+  const gatr = get("gatr[motion=walk,procedure=plain,rep=0]").model.config;
+  assert.equal(gatr.blocks, 12);
+  // units of 10 ASF lengths (velocities per ΔT), joint identities, the extrapolated point
+  assert.deepEqual(
+    [gatr.lengthScale, gatr.vectorScale, gatr.nodeIdentity, gatr.velocityPoint],
+    [10, 10 / 30, true, true],
+  );
   assert.equal(get("mlp[motion=walk,procedure=plain,rep=0]").model.config.hidden, 680);
   assert.equal(get("emlp[motion=walk,procedure=plain,rep=0]").model.config.hidden, 532);
   assert.equal(get("rpp[motion=walk,procedure=plain,rep=0]").model.config.hidden, 348);
