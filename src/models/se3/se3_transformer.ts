@@ -70,6 +70,12 @@ export type Se3Config = {
   xij: string;
   /** Projection of the last block: "att" (attentive) or "1x1". */
   finalSelfInteraction: string;
+  /**
+   * Append a one-hot of the node index to the degree-0 input channels (invariant, so the model
+   * stays exactly SE(3)-equivariant; only the permutation symmetry over nodes goes). For data whose
+   * nodes are distinct parts, such as a skeleton's joints. `false` is the reference.
+   */
+  nodeIdentity: boolean;
 };
 
 /** Paper / GATr N-body configuration: 4 layers, 8 channels, degrees 0–3, 1 head, div 4. */
@@ -82,6 +88,7 @@ export const SE3_DEFAULTS: Se3Config = {
   radialWidth: 32,
   xij: "add",
   finalSelfInteraction: "att",
+  nodeIdentity: false,
 };
 
 /** How the model reads a data set's fields. */
@@ -146,9 +153,13 @@ export function se3FieldLayout(ctx: Pick<ModelContext, "inputs" | "target">): Se
   return { nodes, position, scalars, vectors };
 }
 
-/** The input fibre for a field layout: {0: Σ scalar widths (or 1 constant), 1: #vectors}. */
-export function se3InputFiber(layout: Se3FieldLayout): Fiber {
-  const s = layout.scalars.reduce((a, f) => a + f.shape[1], 0);
+/**
+ * The input fibre for a field layout: {0: Σ scalar widths (+ N with `nodeIdentity`; 1 constant if
+ * that is 0 and there are no vectors), 1: #vectors}.
+ */
+export function se3InputFiber(layout: Se3FieldLayout, nodeIdentity = false): Fiber {
+  const s = layout.scalars.reduce((a, f) => a + f.shape[1], 0) +
+    (nodeIdentity ? layout.nodes : 0);
   const v = layout.vectors.length;
   const fiber: Record<number, number> = {};
   fiber[0] = s > 0 || v === 0 ? Math.max(s, 1) : 0;
@@ -192,7 +203,7 @@ export function createSe3Transformer(config: Se3Config, ctx: ModelContext): Mode
   const layout = se3FieldLayout(ctx);
   const n = layout.nodes;
   if (n < 2) throw new Error(`se3-transformer needs at least 2 nodes, got ${n}`);
-  const fin = se3InputFiber(layout);
+  const fin = se3InputFiber(layout, config.nodeIdentity);
   const mid = uniformFiber(config.maxDegree, config.channels);
   const fout: Fiber = { 1: 2 };
   const massField = layout.scalars[0];
@@ -253,8 +264,10 @@ export function createSe3Transformer(config: Se3Config, ctx: ModelContext): Mode
       const xc = pos.sub(com); // [B, N, 3], translation-invariant
       const features: Features = {};
       if (fin[0]) {
-        features[0] = scalarNames.length
-          ? tf.concat(scalarNames.map((s) => inputs[s]), -1).reshape([b, n, 1, fin[0]])
+        const scalars = scalarNames.map((s) => inputs[s]);
+        if (config.nodeIdentity) scalars.push(tf.eye(n).expandDims(0).broadcastTo([b, n, n]));
+        features[0] = scalars.length
+          ? (scalars.length === 1 ? scalars[0] : tf.concat(scalars, -1)).reshape([b, n, 1, fin[0]])
           : tf.ones([b, n, 1, 1]);
       }
       if (fin[1]) features[1] = tf.stack(vectorNames.map((s) => inputs[s]), -1); // [B, N, 3, V]

@@ -129,6 +129,30 @@ Deno.test("permuting the bodies permutes the prediction", () => {
   model.dispose();
 });
 
+Deno.test("nodeIdentity: more degree-0 inputs, still SE(3)-equivariant, nodes no longer interchangeable", () => {
+  for (const specs of [NBODY, NBODY.slice(1)]) {
+    const plain = se3Transformer.create(SMALL, ctx(specs));
+    const model = se3Transformer.create({ ...SMALL, nodeIdentity: true }, ctx(specs));
+    // only the first block's degree-0 input grows: N more channels (from 1 or from the constant)
+    assert.ok(countParams(model) > countParams(plain), `${specs.length} fields: parameters`);
+    const x = batch(specs, 2, 5);
+    for (const [k, v] of Object.entries(gaps(model, specs, x))) {
+      assert.ok(v < 1e-4, `${specs.length} fields, ${k}: ${v}`);
+    }
+    const perm = [2, 0, 3, 1];
+    const err = tf.tidy(() => {
+      const px: Fields = {};
+      for (const [k, v] of Object.entries(x)) px[k] = tf.gather(v, perm, 1);
+      const py = tf.gather(model.forward(x).prediction, perm, 1);
+      return model.forward(px).prediction.sub(py).abs().max().dataSync()[0];
+    });
+    assert.ok(err > 1e-3, `${specs.length} fields: permutation gap ${err}`);
+    tf.dispose(Object.values(x));
+    plain.dispose();
+    model.dispose();
+  }
+});
+
 Deno.test("declines data sets it cannot serve, with the reason", () => {
   assert.throws(
     () => se3Transformer.create(SMALL, { ...ctx(), target: { ...TARGET, kind: "vector" } }),
