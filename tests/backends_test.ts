@@ -3,6 +3,9 @@ import { tf } from "../src/tf.ts";
 import { type BackendName, initBackend, probeAdapter } from "../src/backend/backend.ts";
 import { assertNoGpuErrors } from "../src/backend/gpu_errors.ts";
 import { createTransformer } from "../src/models/transformer.ts";
+import { createGatr } from "../src/models/gatr/gatr.ts";
+import { BLOCK_LINEAR, BLOCK_LINEAR_GRAD, setBlockLinear } from "../src/backend/block_linear.ts";
+import { equivarianceGapAsync, TEST_ELEMENTS } from "../src/testing/equivariance.ts";
 import { loadNBody, NBODY_DEFAULTS } from "../src/data/nbody.ts";
 import { makeBatch } from "../src/data/dataset.ts";
 import { train } from "../src/training/train.ts";
@@ -84,6 +87,101 @@ Deno.test({
             `${name} β=${beta} step ${i + 1}: ${b[i]} vs cpu ${v}`,
           )
         );
+      }
+    }
+    await initBackend("wasm");
+  },
+});
+
+/**
+ * A tiny GATr's prediction and the gradients of `sum(prediction·w)` for its every weight, end to
+ * end (its equivariant linear maps run `RemulBlockLinear` on wasm with OpenBLAS and on webgpu,
+ * and compose elsewhere or with `compose`); with the kernel names of the gradient pass and, on
+ * request, the equivariance gaps. Reads back asynchronously (webgpu has no synchronous read).
+ */
+async function gatrRun(name: BackendName, { compose = false, gaps = false } = {}) {
+  await initBackend(name);
+  setBlockLinear(!compose);
+  try {
+    const data = loadNBody({ ...NBODY_DEFAULTS, train: 1, val: 1, test: 6, ood: 1 }, 7);
+    const config = {
+      blocks: 1,
+      mvChannels: 4,
+      sChannels: 8,
+      heads: 2,
+      lengthScale: 1,
+      vectorScale: 1,
+      velocityPoint: false,
+      nodeIdentity: false,
+    };
+    const model = createGatr(config, { inputs: data.inputs, target: data.target, seed: 3 });
+    const batch = makeBatch(data, data.splits.test, [0, 1, 2, 3, 4, 5]);
+    const w = tf.randomNormal(batch.target.shape, 0, 1, "float32", 4);
+    const loss = () => tf.tidy(() => model.forward(batch.inputs).prediction.mul(w).sum());
+    let grads: Record<string, tf.Tensor> = {};
+    const profile = await tf.profile(() => {
+      grads = tf.variableGrads(loss as () => tf.Scalar, [...model.params]).grads;
+    });
+    const prediction = tf.tidy(() => model.forward(batch.inputs).prediction);
+    const values = await Promise.all(
+      [prediction, ...model.params.map((p) => grads[p.name])].map((t) => t.data()),
+    );
+    const equivariance: Record<string, number> = {};
+    if (gaps) {
+      const f = (x: Record<string, tf.Tensor>) => model.forward(x).prediction;
+      for (const [element, g] of Object.entries(TEST_ELEMENTS)) {
+        equivariance[element] = await equivarianceGapAsync(
+          f,
+          batch.inputs,
+          data.inputs,
+          "position",
+          g,
+        );
+      }
+    }
+    tf.dispose([prediction, w, batch.target, ...Object.values(batch.inputs)]);
+    tf.dispose(Object.values(grads));
+    model.dispose();
+    if (name === "webgpu") assertNoGpuErrors(`in the GATr run (compose: ${compose})`);
+    return { values, kernels: profile.kernelNames, equivariance };
+  } finally {
+    setBlockLinear(true);
+  }
+}
+
+Deno.test({
+  name:
+    "a GATr's prediction and gradients agree across cpu, wasm and webgpu (block linear kernels)",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const cpu = await gatrRun("cpu");
+    assert.ok(!cpu.kernels.includes(BLOCK_LINEAR), "cpu composes");
+    const runs = { wasm: await gatrRun("wasm") } as Record<
+      string,
+      Awaited<ReturnType<typeof gatrRun>>
+    >;
+    if (adapter) {
+      runs.webgpu = await gatrRun("webgpu", { gaps: true });
+      runs["webgpu composed"] = await gatrRun("webgpu", { compose: true });
+      const kernels = runs.webgpu.kernels;
+      assert.ok(kernels.includes(BLOCK_LINEAR) && kernels.includes(BLOCK_LINEAR_GRAD));
+      assert.ok(!runs["webgpu composed"].kernels.includes(BLOCK_LINEAR));
+      for (const [element, gap] of Object.entries(runs.webgpu.equivariance)) {
+        assert.ok(gap < 1e-4, `webgpu: equivariance gap under ${element}: ${gap}`);
+      }
+    } else {
+      console.warn("no WebGPU adapter here: compared cpu and wasm only");
+    }
+    for (const [name, run] of Object.entries(runs)) {
+      for (const [i, expected] of cpu.values.entries()) {
+        let worst = 0;
+        for (let j = 0; j < expected.length; j++) {
+          const e = Math.abs(run.values[i][j] - expected[j]) / (1 + Math.abs(expected[j]));
+          worst = Math.max(worst, e);
+        }
+        const what = i === 0 ? "prediction" : `gradient ${i - 1}`;
+        assert.ok(worst < 1e-4, `${name}: ${what} differs from cpu by ${worst}`);
       }
     }
     await initBackend("wasm");

@@ -14,15 +14,15 @@
  * reads its columns of `x` and writes its columns of `y` in place through the leading dimension,
  * so nothing is split, copied or concatenated.
  *
- * Registered only when OpenBLAS loads; otherwise, and on every other backend,
- * {@linkcode blockLinear} reports `undefined` and the caller composes.
+ * Registered on wasm only when OpenBLAS loads; on webgpu the same two kernel names run WGSL
+ * programs ({@link ./webgpu_block_linear.ts}). Elsewhere {@linkcode blockLinearAvailable} is
+ * false and the caller composes.
  *
  * @module
  */
 import { type Tensor, tf } from "../tf.ts";
 import { loadNativeBlas, type NativeBlas, onesOf } from "./native_blas.ts";
 import { columnSums } from "./wasm_reduce.ts";
-import type { TensorInfo } from "./_wasm_heap.ts";
 import { type HostKernel, type HostKernelOutputs, registerHostKernels } from "./_host_memory.ts";
 
 /** Kernel name of the forward pass. */
@@ -30,7 +30,11 @@ export const BLOCK_LINEAR = "RemulBlockLinear";
 /** Kernel name of the gradient: `[dx, dM0, dM1, db]` in one pass. */
 export const BLOCK_LINEAR_GRAD = "RemulBlockLinearGrad";
 
-interface Dims {
+/** Anything with a shape (a tensor or a kernel's `TensorInfo`). */
+type Shaped = { readonly shape: readonly number[] };
+
+/** The sizes of one block map: `x [t, wIn]`, `wIn = k0 + repeats·k1`, `wOut = n0 + repeats·n1`. */
+export interface BlockLinearDims {
   t: number;
   k0: number;
   n0: number;
@@ -41,7 +45,29 @@ interface Dims {
   wOut: number;
 }
 
-function dims(x: TensorInfo, m0: TensorInfo, m1: TensorInfo, repeats: number): Dims {
+/**
+ * The sizes of a block map from its inputs' shapes (shared with the webgpu kernels).
+ *
+ * @param x `[T, k0 + R·k1]` (or its `TensorInfo`)
+ * @param m0 `[k0, n0]`
+ * @param m1 `[k1, n1]`
+ * @param repeats R
+ * @returns the sizes, with the row widths in and out.
+ * @throws Error when the rows do not split into `k0 + R·k1` columns.
+ *
+ * @example
+ * ```ts
+ * import { blockLinearDims } from "./block_linear.ts";
+ * const d = blockLinearDims({ shape: [5, 7] }, { shape: [1, 2] }, { shape: [2, 3] }, 3);
+ * if (d.wOut !== 11) throw new Error();
+ * ```
+ */
+export function blockLinearDims(
+  x: Shaped,
+  m0: Shaped,
+  m1: Shaped,
+  repeats: number,
+): BlockLinearDims {
   const [t, wIn] = x.shape;
   const [k0, n0] = m0.shape;
   const [k1, n1] = m1.shape;
@@ -59,11 +85,11 @@ function kernels(blas: NativeBlas) {
   const forward: HostKernel<"x" | "m0" | "m1" | "b", Attrs> = {
     name: BLOCK_LINEAR,
     outputShape: ({ x, m0, m1 }, { repeats }) => {
-      const d = dims(x, m0, m1, repeats);
+      const d = blockLinearDims(x, m0, m1, repeats);
       return [d.t, d.wOut];
     },
     compute: ({ x, m0, m1, b }, y, inputs, attrs) => {
-      const d = dims(inputs.x, inputs.m0, inputs.m1, attrs.repeats);
+      const d = blockLinearDims(inputs.x, inputs.m0, inputs.m1, attrs.repeats);
       if (d.t === 0) return;
       // head: y₀ = 1·bᵀ, then y₀ += x₀·M0
       blas.sgemm(false, false, d.t, d.n0, 1, onesOf(d.t), 1, b, d.n0, y, d.wOut);
@@ -79,11 +105,11 @@ function kernels(blas: NativeBlas) {
   const backward: HostKernelOutputs<"x" | "m0" | "m1" | "dy", Attrs> = {
     name: BLOCK_LINEAR_GRAD,
     outputShapes: ({ x, m0, m1 }, { repeats }) => {
-      const d = dims(x, m0, m1, repeats);
+      const d = blockLinearDims(x, m0, m1, repeats);
       return [[d.t, d.wIn], [d.k0, d.n0], [d.k1, d.n1], [d.n0]];
     },
     compute: ({ x, m0, m1, dy }, [dx, dm0, dm1, db], inputs, attrs) => {
-      const d = dims(inputs.x, inputs.m0, inputs.m1, attrs.repeats);
+      const d = blockLinearDims(inputs.x, inputs.m0, inputs.m1, attrs.repeats);
       if (d.t === 0 || d.n0 === 0) {
         dm0.fill(0);
         db.fill(0);
@@ -161,9 +187,12 @@ export function installBlockLinear(): string {
   return `${BLOCK_LINEAR} (GATr's equivariant linear maps on packed rows): OpenBLAS, in place`;
 }
 
-/** True where {@linkcode blockLinear} and {@linkcode blockLinearGrad} run one kernel. */
+/**
+ * True where {@linkcode blockLinear} and {@linkcode blockLinearGrad} run one kernel: wasm with
+ * OpenBLAS ({@linkcode installBlockLinear}) and webgpu (`installWebGpuBlockLinear`).
+ */
 export function blockLinearAvailable(): boolean {
-  return enabled && installed && tf.getKernel(BLOCK_LINEAR, tf.getBackend()) !== undefined;
+  return enabled && tf.getKernel(BLOCK_LINEAR, tf.getBackend()) !== undefined;
 }
 
 /**

@@ -1,9 +1,10 @@
 /**
  * Installs the project's WGSL kernels on tfjs-backend-webgpu: the fused ops that the wasm and cpu
- * backends run as JavaScript kernels (layer norm, GELU, attention, the Adam step), so that a
- * Transformer step on WebGPU launches far fewer kernels than tfjs's composite forms; and the
- * gradients of Sum, Mean and Tile whose cost does not grow with the batch (`webgpu_gradients.ts`). Called by
- * `initBackend("webgpu")` after the backend module is loaded.
+ * backends run as JavaScript kernels (layer norm, GELU, attention, the Adam step) and GATr's
+ * block linear map (OpenBLAS on wasm), so that a step on WebGPU launches far fewer kernels than
+ * tfjs's composite forms; and the gradients of Sum, Mean and Tile whose cost does not grow with
+ * the batch (`webgpu_gradients.ts`). Called by `initBackend("webgpu")` after the backend module
+ * is loaded.
  *
  * @module
  */
@@ -12,6 +13,7 @@ import { installWebGpuLayerNorm } from "./webgpu_layer_norm.ts";
 import { installWebGpuGelu } from "./webgpu_gelu.ts";
 import { installWebGpuAttention } from "./webgpu_attention.ts";
 import { installWebGpuAdam } from "./webgpu_adam.ts";
+import { installWebGpuBlockLinear } from "./webgpu_block_linear.ts";
 import { installWebGpuGradients } from "./webgpu_gradients.ts";
 
 /**
@@ -33,6 +35,7 @@ export async function installWebGpuFusedKernels(): Promise<string> {
   installWebGpuGelu();
   installWebGpuAttention();
   installWebGpuAdam();
-  return "RemulLayerNorm, RemulGelu, RemulFusedAttention (and gradients), RemulAdamStep: " +
-    `project WGSL kernels; ${installWebGpuGradients()}`;
+  installWebGpuBlockLinear();
+  return "RemulLayerNorm, RemulGelu, RemulFusedAttention, RemulBlockLinear (and gradients), " +
+    `RemulAdamStep: project WGSL kernels; ${installWebGpuGradients()}`;
 }
