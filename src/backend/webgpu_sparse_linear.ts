@@ -59,7 +59,7 @@ interface Gather {
 }
 
 /** The entries of one direction: target and position, source and position, coefficient. */
-interface Entries {
+export interface GatherEntries {
   readonly target: Int32Array;
   readonly targetPos: Int32Array;
   readonly source: Int32Array;
@@ -71,12 +71,30 @@ interface Entries {
  * The index of a gather (see the module doc), built on the host: the entries grouped by target
  * element by a counting sort, which keeps each element's entries in plan order.
  *
+ * @param targetSizes element count of each target.
+ * @param sourceSizes element count of each source.
+ * @param e the entries, `target[targetPos] += coef · source[sourcePos]`.
  * @returns the index and where each target's row starts begin in it.
+ *
+ * @example
+ * ```ts
+ * import { gatherIndex } from "./webgpu_sparse_linear.ts";
+ * // one target of 2 elements and one source of 3: target[1] = 2·source[0]
+ * const { index, bases } = gatherIndex([2], [3], {
+ *   target: Int32Array.of(0),
+ *   targetPos: Int32Array.of(1),
+ *   source: Int32Array.of(0),
+ *   sourcePos: Int32Array.of(0),
+ *   coef: Float64Array.of(2),
+ * });
+ * // source offsets [0, 3]; row starts [5, 5, 8]; the entry (0, 0, bits of 2)
+ * if (bases[0] !== 2 || index.slice(0, 7).join() !== "0,3,5,5,8,0,0") throw new Error();
+ * ```
  */
 export function gatherIndex(
   targetSizes: readonly number[],
   sourceSizes: readonly number[],
-  e: Entries,
+  e: GatherEntries,
 ): { index: Int32Array; bases: number[] } {
   const count = e.target.length;
   const bases: number[] = [];
