@@ -5,6 +5,11 @@ import { assertNoGpuErrors } from "../src/backend/gpu_errors.ts";
 import { createTransformer } from "../src/models/transformer.ts";
 import { createGatr } from "../src/models/gatr/gatr.ts";
 import { BLOCK_LINEAR, BLOCK_LINEAR_GRAD, setBlockLinear } from "../src/backend/block_linear.ts";
+import {
+  setSparseLinear,
+  SPARSE_LINEAR,
+  SPARSE_LINEAR_ADJOINT,
+} from "../src/backend/sparse_linear.ts";
 import { equivarianceGapAsync, TEST_ELEMENTS } from "../src/testing/equivariance.ts";
 import { loadNBody, NBODY_DEFAULTS } from "../src/data/nbody.ts";
 import { makeBatch } from "../src/data/dataset.ts";
@@ -96,12 +101,14 @@ Deno.test({
 /**
  * A tiny GATr's prediction and the gradients of `sum(prediction·w)` for its every weight, end to
  * end (its equivariant linear maps run `RemulBlockLinear` on wasm with OpenBLAS and on webgpu,
- * and compose elsewhere or with `compose`); with the kernel names of the gradient pass and, on
- * request, the equivariance gaps. Reads back asynchronously (webgpu has no synchronous read).
+ * and assemble their weights with `RemulSparseLinear` on cpu, wasm and webgpu; both compose
+ * elsewhere or with `compose`); with the kernel names of the gradient pass and, on request, the
+ * equivariance gaps. Reads back asynchronously (webgpu has no synchronous read).
  */
 async function gatrRun(name: BackendName, { compose = false, gaps = false } = {}) {
   await initBackend(name);
   setBlockLinear(!compose);
+  setSparseLinear(!compose);
   try {
     const data = loadNBody({ ...NBODY_DEFAULTS, train: 1, val: 1, test: 6, ood: 1 }, 7);
     const config = {
@@ -146,12 +153,13 @@ async function gatrRun(name: BackendName, { compose = false, gaps = false } = {}
     return { values, kernels: profile.kernelNames, equivariance };
   } finally {
     setBlockLinear(true);
+    setSparseLinear(true);
   }
 }
 
 Deno.test({
   name:
-    "a GATr's prediction and gradients agree across cpu, wasm and webgpu (block linear kernels)",
+    "a GATr's prediction and gradients agree across cpu, wasm and webgpu (block and sparse linear kernels)",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
@@ -165,8 +173,10 @@ Deno.test({
       runs.webgpu = await gatrRun("webgpu", { gaps: true });
       runs["webgpu composed"] = await gatrRun("webgpu", { compose: true });
       const kernels = runs.webgpu.kernels;
-      assert.ok(kernels.includes(BLOCK_LINEAR) && kernels.includes(BLOCK_LINEAR_GRAD));
-      assert.ok(!runs["webgpu composed"].kernels.includes(BLOCK_LINEAR));
+      for (const k of [BLOCK_LINEAR, BLOCK_LINEAR_GRAD, SPARSE_LINEAR, SPARSE_LINEAR_ADJOINT]) {
+        assert.ok(kernels.includes(k), `webgpu launches ${k}`);
+        assert.ok(!runs["webgpu composed"].kernels.includes(k), `composed: no ${k}`);
+      }
       for (const [element, gap] of Object.entries(runs.webgpu.equivariance)) {
         assert.ok(gap < 1e-4, `webgpu: equivariance gap under ${element}: ${gap}`);
       }

@@ -25,11 +25,11 @@ export type { WebGPUBackend };
 /** tfjs-backend-webgpu's dispatch helpers (`webgpu_util`). */
 type WebGpuUtil = typeof import("npm:@tensorflow/tfjs-backend-webgpu@4.22.0")["webgpu_util"];
 
-/** A tensor as kernels see it. */
+/** A tensor as kernels see it (int32 only for index data a kernel uploads itself). */
 export interface TensorInfo {
   readonly dataId: object;
   readonly shape: number[];
-  readonly dtype: "float32";
+  readonly dtype: "float32" | "int32";
 }
 
 /** One field of a program's uniforms, in declaration order. */

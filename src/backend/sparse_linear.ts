@@ -1,22 +1,26 @@
 /**
  * A fixed sparse linear map from a list of tensors to a list of tensors as one kernel, and its
- * adjoint as one kernel, for the backends whose tensors live on the host (wasm, cpu). The map is a
- * plan of entries `out[o][p] += c · in[s][i]`, built once by the caller. It serves weight
- * assembly: GATr's equivariant linear maps build their two block matrices and bias from five to
- * seven variables every step (a matMul against the basis table, a transpose, an unstack, pads and
- * concats: about a dozen kernels forward and as many for the adjoint, for each of 17 layers of
- * the N-body GATr), which here is one loop over a few thousand entries each way.
+ * adjoint as one kernel: JavaScript loops on the backends whose tensors live on the host (wasm,
+ * cpu) and WGSL on webgpu (`webgpu_sparse_linear.ts`, installed with the other WGSL kernels).
+ * The map is a plan of entries `out[o][p] += c · in[s][i]`, built once by the caller. It serves
+ * weight assembly: GATr's equivariant linear maps build their two block matrices and bias from
+ * five to seven variables every step (a matMul against the basis table, a transpose, an unstack,
+ * pads and concats: about a dozen kernels forward and as many for the adjoint, for each of 17
+ * layers of the N-body GATr), which here is one loop over a few thousand entries each way.
  *
- * Accumulates in float64 and rounds once. Other backends compose (the caller keeps its tfjs
- * form; {@linkcode sparseLinearAvailable} says which applies).
+ * On the host it accumulates in float64 and rounds once; on webgpu each output element sums its
+ * own entries in float32. Other backends compose (the caller keeps its tfjs form;
+ * {@linkcode sparseLinearAvailable} says which applies).
  *
  * @module
  */
 import { type Tensor, tf } from "../tf.ts";
 import { type HostKernelOutputs, registerHostKernels } from "./_host_memory.ts";
 
-const FORWARD = "RemulSparseLinear";
-const ADJOINT = "RemulSparseLinearAdjoint";
+/** Kernel name of the map: the plan's inputs in, its outputs out. */
+export const SPARSE_LINEAR = "RemulSparseLinear";
+/** Kernel name of the adjoint: the outputs' gradients in, the inputs' gradients out. */
+export const SPARSE_LINEAR_ADJOINT = "RemulSparseLinearAdjoint";
 
 /** A sparse linear map: `outputs[out[e]][pos[e]] += coef[e] · inputs[src[e]][idx[e]]`. */
 export interface SparseLinearPlan {
@@ -92,7 +96,7 @@ type PlanAttrs = { plan: SparseLinearPlan };
 // inputs arrive as an array (keyed "0", "1", …): the plan's inputs forward, its outputs' gradients
 // in the adjoint
 const forward: HostKernelOutputs<string, PlanAttrs> = {
-  name: FORWARD,
+  name: SPARSE_LINEAR,
   outputShapes: (_, { plan }) => plan.outputShapes.map((s) => [...s]),
   compute(values, outs, _, { plan }) {
     const acc = plan.outputShapes.map((s) => new Float64Array(sizeOf(s)));
@@ -104,7 +108,7 @@ const forward: HostKernelOutputs<string, PlanAttrs> = {
 };
 
 const adjoint: HostKernelOutputs<string, PlanAttrs> = {
-  name: ADJOINT,
+  name: SPARSE_LINEAR_ADJOINT,
   outputShapes: (_, { plan }) => plan.inputShapes.map((s) => [...s]),
   compute(values, outs, _, { plan }) {
     const acc = plan.inputSizes.map((n) => new Float64Array(n));
@@ -129,10 +133,13 @@ function install(): void {
   registerHostKernels([forward, adjoint]);
 }
 
-/** True where {@linkcode sparseLinear} runs one kernel on the active backend. */
+/**
+ * True where {@linkcode sparseLinear} runs one kernel on the active backend: wasm and cpu, and
+ * webgpu once its WGSL kernels are installed (`initBackend("webgpu")` does it).
+ */
 export function sparseLinearAvailable(): boolean {
   install();
-  return enabled && tf.getKernel(FORWARD, tf.getBackend()) !== undefined;
+  return enabled && tf.getKernel(SPARSE_LINEAR, tf.getBackend()) !== undefined;
 }
 
 function check(tensors: readonly Tensor[], sizes: readonly number[], what: string): void {
@@ -164,11 +171,11 @@ function check(tensors: readonly Tensor[], sizes: readonly number[], what: strin
  * ```
  */
 export function sparseLinear(inputs: readonly Tensor[], plan: SparseLinearPlan): Tensor[] {
-  if (!sparseLinearAvailable()) throw new Error(`${FORWARD}: not available on this backend`);
+  if (!sparseLinearAvailable()) throw new Error(`${SPARSE_LINEAR}: not available on this backend`);
   check(inputs, plan.inputSizes, "inputs");
   // an array of inputs, as tfjs's own Concat passes them
   return tf.engine().runKernel(
-    FORWARD,
+    SPARSE_LINEAR,
     [...inputs] as never,
     { plan } as never,
   ) as unknown as Tensor[];
@@ -181,10 +188,12 @@ export function sparseLinear(inputs: readonly Tensor[], plan: SparseLinearPlan):
  * @returns one gradient per input, in the input's shape.
  */
 export function sparseLinearAdjoint(dys: readonly Tensor[], plan: SparseLinearPlan): Tensor[] {
-  if (!sparseLinearAvailable()) throw new Error(`${ADJOINT}: not available on this backend`);
+  if (!sparseLinearAvailable()) {
+    throw new Error(`${SPARSE_LINEAR_ADJOINT}: not available on this backend`);
+  }
   check(dys, plan.outputShapes.map(sizeOf), "output gradients");
   return tf.engine().runKernel(
-    ADJOINT,
+    SPARSE_LINEAR_ADJOINT,
     [...dys] as never,
     { plan } as never,
   ) as unknown as Tensor[];

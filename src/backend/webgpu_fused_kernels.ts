@@ -1,7 +1,7 @@
 /**
  * Installs the project's WGSL kernels on tfjs-backend-webgpu: the fused ops that the wasm and cpu
- * backends run as JavaScript kernels (layer norm, GELU, attention, the Adam step) and GATr's
- * block linear map (OpenBLAS on wasm), so that a step on WebGPU launches far fewer kernels than
+ * backends run as JavaScript kernels (layer norm, GELU, attention, the Adam step, the sparse
+ * linear map of GATr's weight assembly) and GATr's block linear map (OpenBLAS on wasm), so that a step on WebGPU launches far fewer kernels than
  * tfjs's composite forms; and the gradients of Sum, Mean and Tile whose cost does not grow with
  * the batch (`webgpu_gradients.ts`). Called by `initBackend("webgpu")` after the backend module
  * is loaded.
@@ -14,6 +14,7 @@ import { installWebGpuGelu } from "./webgpu_gelu.ts";
 import { installWebGpuAttention } from "./webgpu_attention.ts";
 import { installWebGpuAdam } from "./webgpu_adam.ts";
 import { installWebGpuBlockLinear } from "./webgpu_block_linear.ts";
+import { installWebGpuSparseLinear } from "./webgpu_sparse_linear.ts";
 import { installWebGpuGradients } from "./webgpu_gradients.ts";
 
 /**
@@ -36,6 +37,8 @@ export async function installWebGpuFusedKernels(): Promise<string> {
   installWebGpuAttention();
   installWebGpuAdam();
   installWebGpuBlockLinear();
+  installWebGpuSparseLinear();
   return "RemulLayerNorm, RemulGelu, RemulFusedAttention, RemulBlockLinear (and gradients), " +
-    `RemulAdamStep: project WGSL kernels; ${installWebGpuGradients()}`;
+    "RemulSparseLinear (and adjoint), RemulAdamStep: project WGSL kernels; " +
+    installWebGpuGradients();
 }
