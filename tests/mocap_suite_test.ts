@@ -60,6 +60,10 @@ Deno.test("mocap suite: paper scale follows Table 4 and the protocol", () => {
     [gatr.lengthScale, gatr.vectorScale, gatr.nodeIdentity, gatr.velocityPoint],
     [10, 10 / 30, true, true],
   );
+  assert.equal(
+    get("se3-transformer[motion=run,procedure=plain,rep=0]").model.config.nodeIdentity,
+    true,
+  );
   assert.equal(get("mlp[motion=walk,procedure=plain,rep=0]").model.config.hidden, 680);
   assert.equal(get("emlp[motion=walk,procedure=plain,rep=0]").model.config.hidden, 532);
   assert.equal(get("rpp[motion=walk,procedure=plain,rep=0]").model.config.hidden, 348);
