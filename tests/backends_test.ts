@@ -3,7 +3,7 @@ import { tf } from "../src/tf.ts";
 import { type BackendName, initBackend, probeAdapter } from "../src/backend/backend.ts";
 import { assertNoGpuErrors } from "../src/backend/gpu_errors.ts";
 import { createTransformer } from "../src/models/transformer.ts";
-import { createGatr } from "../src/models/gatr/gatr.ts";
+import { createGatr, gatr } from "../src/models/gatr/gatr.ts";
 import { BLOCK_LINEAR, BLOCK_LINEAR_GRAD, setBlockLinear } from "../src/backend/block_linear.ts";
 import {
   setSparseLinear,
@@ -111,17 +111,11 @@ async function gatrRun(name: BackendName, { compose = false, gaps = false } = {}
   setSparseLinear(!compose);
   try {
     const data = loadNBody({ ...NBODY_DEFAULTS, train: 1, val: 1, test: 6, ood: 1 }, 7);
-    const config = {
-      blocks: 1,
-      mvChannels: 4,
-      sChannels: 8,
-      heads: 2,
-      lengthScale: 1,
-      vectorScale: 1,
-      velocityPoint: false,
-      nodeIdentity: false,
-    };
-    const model = createGatr(config, { inputs: data.inputs, target: data.target, seed: 3 });
+    const model = createGatr({ ...gatr.defaults, ...gatr.smoke }, {
+      inputs: data.inputs,
+      target: data.target,
+      seed: 3,
+    });
     const batch = makeBatch(data, data.splits.test, [0, 1, 2, 3, 4, 5]);
     const w = tf.randomNormal(batch.target.shape, 0, 1, "float32", 4);
     const loss = () => tf.tidy(() => model.forward(batch.inputs).prediction.mul(w).sum());

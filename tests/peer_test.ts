@@ -6,6 +6,7 @@
  * configurations with other fields than N-body's (several position and vector fields, auxiliary
  * scalars, none), odd channel counts and units ≠ 1.
  */
+import { gatr } from "../src/models/gatr/gatr.ts";
 import assert from "node:assert/strict";
 import { runTask } from "../src/testing/run_task.ts";
 import { FORWARD_TOLERANCE, loadTwin, type PeerRecord } from "../src/peer/run_peer.ts";
@@ -208,16 +209,7 @@ Deno.test({
         {
           name: "positions only",
           inputs: [field("pos", "position", 3)],
-          config: {
-            blocks: 1,
-            mvChannels: 4,
-            sChannels: 8,
-            heads: 2,
-            lengthScale: 1,
-            vectorScale: 1,
-            velocityPoint: false,
-            nodeIdentity: false,
-          },
+          config: { ...gatr.defaults, ...gatr.smoke }, // the registry's smoke config
         },
       ];
     try {

@@ -1,34 +1,10 @@
 import assert from "node:assert/strict";
 import { useTestBackend } from "../testing/test_backend.ts";
 import { tf } from "../tf.ts";
+import { assertCloseToRms, compositeBlockLinear } from "../testing/block_linear_reference.ts";
 import { blockLinear, blockLinearAvailable, blockLinearGrad } from "./block_linear.ts";
 
 await useTestBackend();
-
-/** The block map from tfjs's own ops: split, reshape, two matMuls, bias, concat. */
-function composite(x: tf.Tensor, m0: tf.Tensor, m1: tf.Tensor, b: tf.Tensor, repeats: number) {
-  return tf.tidy(() => {
-    const [t] = x.shape;
-    const [k0] = m0.shape;
-    const [k1, n1] = m1.shape;
-    const [x0, x1] = tf.split(x, [k0, repeats * k1], 1);
-    const y0 = tf.matMul(x0 as tf.Tensor2D, m0 as tf.Tensor2D).add(b);
-    const y1 = tf.matMul(x1.reshape([t * repeats, k1]), m1 as tf.Tensor2D);
-    return tf.concat([y0, y1.reshape([t, repeats * n1])], 1);
-  });
-}
-
-/** Float32 sums over thousands of rows in another order: tolerance scaled by the array's RMS. */
-function close(a: Float32Array, e: Float32Array, what: string) {
-  assert.equal(a.length, e.length, what);
-  const rms = Math.sqrt(e.reduce((s, v) => s + v * v, 0) / Math.max(1, e.length));
-  for (let i = 0; i < a.length; i++) {
-    assert.ok(
-      Math.abs(a[i] - e[i]) <= 1e-5 * (Math.abs(e[i]) + rms),
-      `${what} ${i}: ${a[i]} vs ${e[i]}`,
-    );
-  }
-}
 
 async function compare(t: number, k0: number, n0: number, k1: number, n1: number, repeats: number) {
   const seed = t + 7 * k0 + 13 * n1;
@@ -38,11 +14,13 @@ async function compare(t: number, k0: number, n0: number, k1: number, n1: number
   const b = tf.randomNormal([n0], 0, 1, "float32", seed + 3);
   const dy = tf.randomNormal([t, n0 + repeats * n1], 0, 1, "float32", seed + 4);
   const label = `T=${t} [${k0}→${n0}] + ${repeats} × [${k1}→${n1}]`;
-  const expected = tf.grads((x, m0, m1, b) => composite(x, m0, m1, b, repeats).mul(dy).sum());
+  const expected = tf.grads((x, m0, m1, b) =>
+    compositeBlockLinear(x, m0, m1, b, repeats).mul(dy).sum()
+  );
   const [ex, em0, em1, eb] = expected([x, m0, m1, b]);
   const [dx, dm0, dm1, db] = blockLinearGrad(x, m0, m1, dy, repeats);
   const pairs: [tf.Tensor, tf.Tensor, string][] = [
-    [blockLinear(x, m0, m1, b, repeats), composite(x, m0, m1, b, repeats), "value"],
+    [blockLinear(x, m0, m1, b, repeats), compositeBlockLinear(x, m0, m1, b, repeats), "value"],
     [dx, ex, "dx"],
     [dm0, em0, "dM0"],
     [dm1, em1, "dM1"],
@@ -50,7 +28,11 @@ async function compare(t: number, k0: number, n0: number, k1: number, n1: number
   ];
   for (const [a, e, what] of pairs) {
     assert.deepEqual(a.shape, e.shape, `${label}: ${what} shape`);
-    close(await a.data() as Float32Array, await e.data() as Float32Array, `${label}: ${what}`);
+    assertCloseToRms(
+      await a.data() as Float32Array,
+      await e.data() as Float32Array,
+      `${label}: ${what}`,
+    );
   }
   tf.dispose([x, m0, m1, b, dy, ...pairs.flatMap(([a, e]) => [a, e])]);
 }

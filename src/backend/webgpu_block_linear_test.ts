@@ -5,7 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { tf } from "../tf.ts";
-import { initBackend, probeAdapter } from "./backend.ts";
+import { assertCloseToRms, compositeBlockLinear } from "../testing/block_linear_reference.ts";
+import { webgpuOnce } from "../testing/webgpu_once.ts";
 import { assertNoGpuErrors } from "./gpu_errors.ts";
 import {
   BLOCK_LINEAR,
@@ -16,49 +17,7 @@ import {
   setBlockLinear,
 } from "./block_linear.ts";
 
-const adapter = await probeAdapter();
-let started: Promise<unknown> | undefined;
-
-/** Starts webgpu once; false (with a note) where there is no adapter. */
-async function webgpu(): Promise<boolean> {
-  if (!adapter) {
-    console.warn("no WebGPU adapter here: the WGSL block linear tests are skipped");
-    return false;
-  }
-  started ??= initBackend("webgpu");
-  await started;
-  assert.equal(tf.getBackend(), "webgpu");
-  return true;
-}
-
-/** The block map from tfjs's own ops: split, reshape, two matMuls, bias, concat. */
-function composite(x: tf.Tensor, m0: tf.Tensor, m1: tf.Tensor, b: tf.Tensor, repeats: number) {
-  return tf.tidy(() => {
-    const [t] = x.shape;
-    const [k0] = m0.shape;
-    const [k1, n1] = m1.shape;
-    const [x0, x1] = tf.split(x, [k0, repeats * k1], 1);
-    const y0 = tf.matMul(x0 as tf.Tensor2D, m0 as tf.Tensor2D).add(b);
-    const y1 = tf.matMul(x1.reshape([t * repeats, k1]), m1 as tf.Tensor2D);
-    return tf.concat([y0, y1.reshape([t, repeats * n1])], 1);
-  });
-}
-
-/**
- * Float32 sums over up to 18,000 rows in another order (tfjs's matMul and the kernel's parts):
- * tolerance scaled by the array's RMS (llvmpipe: values and dx equal bit for bit, the matrices'
- * gradients within 2e-6).
- */
-function close(a: Float32Array, e: Float32Array, what: string) {
-  assert.equal(a.length, e.length, what);
-  const rms = Math.sqrt(e.reduce((s, v) => s + v * v, 0) / Math.max(1, e.length));
-  for (let i = 0; i < a.length; i++) {
-    assert.ok(
-      Math.abs(a[i] - e[i]) <= 1e-5 * (Math.abs(e[i]) + rms),
-      `${what} ${i}: ${a[i]} vs ${e[i]}`,
-    );
-  }
-}
+const webgpu = await webgpuOnce("the WGSL block linear tests");
 
 type Reference = "composite" | "host";
 
@@ -128,8 +87,10 @@ async function compare(
     const actual = [blockLinear(x, m0, m1, b, repeats), dx, dm0, dm1, db];
     let expected: Float32Array[];
     if (reference === "composite") {
-      const grads = tf.grads((x, m0, m1, b) => composite(x, m0, m1, b, repeats).mul(dy).sum());
-      const tensors = [composite(x, m0, m1, b, repeats), ...grads([x, m0, m1, b])];
+      const grads = tf.grads((x, m0, m1, b) =>
+        compositeBlockLinear(x, m0, m1, b, repeats).mul(dy).sum()
+      );
+      const tensors = [compositeBlockLinear(x, m0, m1, b, repeats), ...grads([x, m0, m1, b])];
       tensors.forEach((e, i) => assert.deepEqual(actual[i].shape, e.shape, `${label}: shape`));
       expected = await Promise.all(tensors.map((e) => e.data() as Promise<Float32Array>));
     } else {
@@ -139,7 +100,7 @@ async function compare(
     const shapes = [[t, n0 + repeats * n1], x.shape, m0.shape, m1.shape, b.shape];
     for (const [i, a] of actual.entries()) {
       assert.deepEqual(a.shape, shapes[i], `${label}: ${names[i]} shape`);
-      close(await a.data() as Float32Array, expected[i], `${label}: ${names[i]}`);
+      assertCloseToRms(await a.data() as Float32Array, expected[i], `${label}: ${names[i]}`);
     }
   } finally {
     tf.engine().endScope();

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { tf } from "../tf.ts";
-import { initBackend, probeAdapter } from "./backend.ts";
+import { webgpuOnce } from "../testing/webgpu_once.ts";
 import { assertNoGpuErrors } from "./gpu_errors.ts";
 import { applyFused, type FusedUnaryOp } from "./fused_op.ts";
 import { fusedAttention } from "./fused_attention.ts";
@@ -15,20 +15,7 @@ import { adamStep, FUSED_ADAM, fusedAdamAvailable, fusedAdamStep } from "./fused
 import { attentionComposite, GELU, LAYER_NORM } from "../models/nn.ts";
 import { FlatAdam } from "../training/flat_adam.ts";
 
-const adapter = await probeAdapter();
-let started: Promise<unknown> | undefined;
-
-/** Starts webgpu once; false (with a note) where there is no adapter. */
-async function webgpu(): Promise<boolean> {
-  if (!adapter) {
-    console.warn("no WebGPU adapter here: the WGSL kernel tests are skipped");
-    return false;
-  }
-  started ??= initBackend("webgpu");
-  await started;
-  assert.equal(tf.getBackend(), "webgpu");
-  return true;
-}
+const webgpu = await webgpuOnce("the WGSL kernel tests");
 
 /** Largest |a − b| / (1 + |b|). */
 function worst(a: ArrayLike<number>, b: ArrayLike<number>): number {

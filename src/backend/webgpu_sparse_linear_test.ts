@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { tf } from "../tf.ts";
-import { initBackend, probeAdapter } from "./backend.ts";
+import { webgpuOnce } from "../testing/webgpu_once.ts";
 import { assertNoGpuErrors } from "./gpu_errors.ts";
 import { Rng } from "../core/rng.ts";
 import {
@@ -22,20 +22,7 @@ import {
 } from "./sparse_linear.ts";
 import { gatherIndex, setWebGpuSparseLinearBindings } from "./webgpu_sparse_linear.ts";
 
-const adapter = await probeAdapter();
-let started: Promise<unknown> | undefined;
-
-/** Starts webgpu once; false (with a note) where there is no adapter. */
-async function webgpu(): Promise<boolean> {
-  if (!adapter) {
-    console.warn("no WebGPU adapter here: the WGSL sparse linear tests are skipped");
-    return false;
-  }
-  started ??= initBackend("webgpu");
-  await started;
-  assert.equal(tf.getBackend(), "webgpu");
-  return true;
-}
+const webgpu = await webgpuOnce("the WGSL sparse linear tests");
 
 const sizeOf = (shape: readonly number[]) => shape.reduce((a, d) => a * d, 1);
 

@@ -59,6 +59,7 @@ import {
   pointEmbeddingReg,
 } from "./embedding.ts";
 import { createGatrNet, gatrNet, gatrNetParamCount } from "./net.ts";
+import { constant } from "./_constants.ts";
 
 /** GATr hyperparameters. */
 export type GatrConfig = {
@@ -276,14 +277,14 @@ export function embedGatrInputs(
 ): [Tensor, Tensor] {
   // lengths in units of `lengthScale` (module doc); 1 leaves the graph as it was
   const inUnit = (x: Tensor, unit: number) => unit === 1 ? x : x.div(unit);
-  const position = (k: number) => inUnit(field(inputs, plan.positions[k]), units.lengthScale);
-  const vector = (k: number) => inUnit(field(inputs, plan.vectors[k]), units.vectorScale);
   return tf.tidy(() => {
+    const positions = plan.positions.map((f) => inUnit(field(inputs, f), units.lengthScale));
+    const vectors = plan.vectors.map((f) => inUnit(field(inputs, f), units.vectorScale));
     const channels: Tensor[] = [];
     for (let k = 0; k < plan.io.inMv - plan.velocityPoints; k++) {
       const parts: Tensor[] = [];
-      if (k < plan.positions.length) parts.push(embedPoint(position(k)));
-      if (k < plan.vectors.length) parts.push(embedTranslation(vector(k)));
+      if (k < positions.length) parts.push(embedPoint(positions[k]));
+      if (k < vectors.length) parts.push(embedTranslation(vectors[k]));
       if (k === 0 && plan.scalar) {
         const s = field(inputs, plan.scalar);
         parts.push(embedScalar(s.slice([0, 0, 0], [-1, -1, 1])));
@@ -291,14 +292,22 @@ export function embedGatrInputs(
       channels.push(parts.length === 1 ? parts[0] : tf.addN(parts)); // [B, N, 16]
     }
     for (let k = 0; k < plan.velocityPoints; k++) {
-      channels.push(embedPoint(position(k).add(vector(k))));
+      channels.push(embedPoint(positions[k].add(vectors[k])));
     }
     const mv = tf.stack(channels, 2); // [B, N, C_in, 16]
     const [b, n] = mv.shape;
     const scalars = plan.aux.map((a) =>
       field(inputs, a.name).slice([0, 0, a.from], [-1, -1, a.width])
     );
-    if (plan.nodeIdentity) scalars.push(tf.eye(n).expandDims(0).broadcastTo([b, n, n]));
+    if (plan.nodeIdentity) {
+      // uploaded once per backend and node count, not per step
+      const eye = constant(`nodeIdentity${n}`, [1, n, n], () => {
+        const a = new Float32Array(n * n);
+        for (let i = 0; i < n; i++) a[i * n + i] = 1;
+        return a;
+      });
+      scalars.push(eye.broadcastTo([b, n, n]));
+    }
     const s = scalars.length === 0
       ? tf.zeros([b, n, 1])
       : scalars.length === 1

@@ -244,6 +244,8 @@ export function createSe3Transformer(config: Se3Config, ctx: ModelContext): Mode
   const maxDegree = Math.max(config.layers > 0 ? config.maxDegree : 1, 1);
   const constants = createKernelBasisConstants(maxDegree);
   const mask = createEdgeMask(n, ctx.edges);
+  // the node one-hot, uploaded once (`nodeIdentity`), broadcast over the batch in the forward pass
+  const identity = config.nodeIdentity ? tf.keep(tf.eye(n).reshape([1, n, n])) : undefined;
   const scalarNames = layout.scalars.map((s) => s.name);
   const vectorNames = layout.vectors.map((s) => s.name);
 
@@ -265,7 +267,7 @@ export function createSe3Transformer(config: Se3Config, ctx: ModelContext): Mode
       const features: Features = {};
       if (fin[0]) {
         const scalars = scalarNames.map((s) => inputs[s]);
-        if (config.nodeIdentity) scalars.push(tf.eye(n).expandDims(0).broadcastTo([b, n, n]));
+        if (identity) scalars.push(identity.broadcastTo([b, n, n]));
         features[0] = scalars.length
           ? (scalars.length === 1 ? scalars[0] : tf.concat(scalars, -1)).reshape([b, n, 1, fin[0]])
           : tf.ones([b, n, 1, 1]);
@@ -316,6 +318,7 @@ export function createSe3Transformer(config: Se3Config, ctx: ModelContext): Mode
       p.variables.forEach((v) => v.dispose());
       constants.dispose();
       mask.dispose();
+      identity?.dispose();
     },
   };
 }

@@ -1,0 +1,31 @@
+/**
+ * For the test files of WGSL kernels: the webgpu backend started once per file, or a note that the
+ * tests are skipped where the machine has no WebGPU adapter.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { tf } from "../tf.ts";
+import { initBackend, probeAdapter } from "../backend/backend.ts";
+
+/**
+ * Probes the adapter now; the function returned starts webgpu on its first call.
+ *
+ * @param what the tests, for the note, e.g. `the WGSL block linear tests`.
+ * @returns a function that resolves to true with webgpu active, or false (with a note) where
+ *   there is no adapter.
+ */
+export async function webgpuOnce(what: string): Promise<() => Promise<boolean>> {
+  const adapter = await probeAdapter();
+  let started: Promise<unknown> | undefined;
+  return async () => {
+    if (!adapter) {
+      console.warn(`no WebGPU adapter here: ${what} are skipped`);
+      return false;
+    }
+    started ??= initBackend("webgpu");
+    await started;
+    assert.equal(tf.getBackend(), "webgpu");
+    return true;
+  };
+}
