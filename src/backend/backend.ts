@@ -9,6 +9,8 @@ import { tf } from "../tf.ts";
 import { installWasmMatMulFix } from "./wasm_matmul_fix.ts";
 import { installWasmBlasMatMul } from "./wasm_blas_matmul.ts";
 import { installFusedDense } from "./fused_dense.ts";
+import { installWebGpuBindCache } from "./webgpu_bind_cache.ts";
+import type { WebGPUBackend } from "./_webgpu_program.ts";
 import { installBlockLinear } from "./block_linear.ts";
 import { installEngineSaveShare } from "./engine_save_share.ts";
 import { loadNativeBlas } from "./native_blas.ts";
@@ -128,6 +130,11 @@ export interface InitOptions {
    * or `DEFAULT_SUBMIT_BATCH` of `webgpu_queue.ts`); recorded in the returned lines.
    */
   readonly webgpuSubmitBatch?: number;
+  /**
+   * WebGPU: cache uniform blocks and bind groups (default: on unless `REMUL_WEBGPU_BIND_CACHE=0`;
+   * see `webgpu_bind_cache.ts`); recorded in the returned lines.
+   */
+  readonly webgpuBindCache?: boolean;
 }
 
 /**
@@ -195,6 +202,9 @@ export async function initBackend(
   }
   if (name === "webgpu") {
     watchGpuErrors((tf.backend() as unknown as { device: GPUDevice }).device);
+    kernels.push(
+      installWebGpuBindCache(tf.backend() as unknown as WebGPUBackend, options.webgpuBindCache),
+    );
   }
   return kernels;
 }

@@ -128,19 +128,18 @@ function momentSpec(which: "m" | "v", clip: boolean, total: number): ProgramSpec
 function applySpec(size: number): ProgramSpec {
   return {
     key: "remul_adam_apply",
-    inputs: ["p", "m", "v"],
+    inputs: ["p", "m", "v", "hyper"],
     outputShape: [size],
     workgroup: 128,
     workgroups: Math.ceil(size / 128),
-    uniforms:
-      "count : i32, offset : i32, correction1 : f32, correction2 : f32, epsilon : f32, lr : f32,",
+    uniforms: "count : i32, offset : i32,",
     code: `
   fn main(index : i32) {
     if (index < uniforms.count) {
       let k = uniforms.offset + index;
-      let mHat = m[k] / uniforms.correction1;
-      let vHat = v[k] / uniforms.correction2;
-      let step = (mHat / (sqrt(vHat) + uniforms.epsilon)) * -uniforms.lr;
+      let mHat = m[k] / hyper[0];
+      let vHat = v[k] / hyper[1];
+      let step = (mHat / (sqrt(vHat) + hyper[2])) * -hyper[3];
       setOutputAtIndex(index, p[index] + step);
     }
   }`,
@@ -205,17 +204,26 @@ function adamStepKernel({ inputs, backend, attrs }: {
     );
   }
 
-  // 5. new weights
+  // 5. new weights. The step's bias corrections and rate go in as one small tensor, not as
+  // uniforms: the uniform blocks then stay the same from step to step (see webgpu_bind_cache.ts),
+  // and a step uploads 16 bytes once instead of a block per parameter.
+  const hyper = backend.makeTensorInfo(
+    [4],
+    "float32",
+    new Float32Array([
+      1 - attrs.beta1 ** attrs.t,
+      1 - attrs.beta2 ** attrs.t,
+      attrs.epsilon,
+      attrs.lr,
+    ]),
+  ) as TensorInfo;
+  temporaries.push(hyper);
   let offset = 0;
   const outs = ps.map((p, i) => {
     const size = sizes[i];
-    const out = run(backend, applySpec(size), [view(p, [size]), m, v], [
+    const out = run(backend, applySpec(size), [view(p, [size]), m, v, hyper], [
       int(size),
       int(offset),
-      float(1 - attrs.beta1 ** attrs.t),
-      float(1 - attrs.beta2 ** attrs.t),
-      float(attrs.epsilon),
-      float(attrs.lr),
     ]);
     offset += size;
     return view(out, [...p.shape]);

@@ -127,26 +127,54 @@ export interface DeviceCallCounts {
   submits: number;
   /** `GPUBuffer.mapAsync` calls (each waits for the GPU); 0 off webgpu. */
   maps: number;
-  /** `GPUDevice.createBindGroup` calls; 0 off webgpu. */
+  /**
+   * Bind groups created (`GPUDevice.prototype.createBindGroup`; with the bind-group cache of
+   * `webgpu_bind_cache.ts`, only its misses); 0 off webgpu.
+   */
   bindGroups: number;
   /** `GPUDevice.createBuffer` calls; 0 off webgpu. */
   buffers: number;
+  /** Compute dispatches (`dispatchWorkgroups`): the kernels that reach the GPU; 0 off webgpu. */
+  dispatches: number;
+  /** `GPUQueue.writeBuffer` calls (uniform blocks and uploads); 0 off webgpu. */
+  writes: number;
+  /**
+   * Host time inside `GPUQueue.submit`, ms. On a software adapter (llvmpipe) this is where the
+   * kernels run; the host time outside it is what a real GPU's host would also spend.
+   */
+  submitMs: number;
 }
 
 type Obj = Record<PropertyKey, unknown>;
 
-/** Wraps `obj[key]` to call `count` first; returns the restore. `nest` guards reentry. */
-function wrap(obj: Obj, key: string, count: () => void, nest?: { depth: number }): () => void {
+/**
+ * Wraps `obj[key]` to call `count` first; returns the restore. `nest` guards reentry; `"timed"`
+ * instead calls `count` after the call with the milliseconds it took.
+ */
+function wrap(
+  obj: Obj,
+  key: string,
+  count: (ms: number) => void,
+  nest?: { depth: number } | "timed",
+): () => void {
   const own = Object.getOwnPropertyDescriptor(obj, key);
   const original = obj[key] as (...a: unknown[]) => unknown;
   if (typeof original !== "function") return () => {};
   obj[key] = function (this: unknown, ...args: unknown[]) {
+    if (nest === "timed") {
+      const t = performance.now();
+      try {
+        return original.apply(this, args);
+      } finally {
+        count(performance.now() - t);
+      }
+    }
     if (!nest) {
-      count();
+      count(0);
       return original.apply(this, args);
     }
     // a read inside a read (a backend's read() that calls readSync()) is one read
-    if (nest.depth === 0) count();
+    if (nest.depth === 0) count(0);
     nest.depth++;
     try {
       return original.apply(this, args);
@@ -178,7 +206,16 @@ function wrap(obj: Obj, key: string, count: () => void, nest?: { depth: number }
  * ```
  */
 export function countDeviceCalls(): { counts: DeviceCallCounts; close(): void } {
-  const counts: DeviceCallCounts = { reads: 0, submits: 0, maps: 0, bindGroups: 0, buffers: 0 };
+  const counts: DeviceCallCounts = {
+    reads: 0,
+    submits: 0,
+    maps: 0,
+    bindGroups: 0,
+    buffers: 0,
+    dispatches: 0,
+    writes: 0,
+    submitMs: 0,
+  };
   const engine = tf.engine() as unknown as Obj;
   const nest = { depth: 0 };
   const restore = [
@@ -187,10 +224,18 @@ export function countDeviceCalls(): { counts: DeviceCallCounts; close(): void } 
   ];
   const gpu = webgpuBackend();
   if (gpu) {
-    restore.push(wrap(gpu.queue as unknown as Obj, "submit", () => counts.submits++));
-    restore.push(wrap(gpu.device as unknown as Obj, "createBindGroup", () => counts.bindGroups++));
+    restore.push(wrap(gpu.queue as unknown as Obj, "submit", (ms) => {
+      counts.submits++;
+      counts.submitMs += ms;
+    }, "timed"));
+    restore.push(wrap(gpu.queue as unknown as Obj, "writeBuffer", () => counts.writes++));
+    const g = globalThis as unknown as Record<string, { prototype: Obj } | undefined>;
+    const device = g.GPUDevice?.prototype ?? gpu.device as unknown as Obj;
+    restore.push(wrap(device, "createBindGroup", () => counts.bindGroups++));
     restore.push(wrap(gpu.device as unknown as Obj, "createBuffer", () => counts.buffers++));
-    const proto = (globalThis as { GPUBuffer?: { prototype: Obj } }).GPUBuffer?.prototype;
+    const pass = g.GPUComputePassEncoder?.prototype;
+    if (pass) restore.push(wrap(pass, "dispatchWorkgroups", () => counts.dispatches++));
+    const proto = g.GPUBuffer?.prototype;
     if (proto) restore.push(wrap(proto, "mapAsync", () => counts.maps++));
   }
   let open = true;

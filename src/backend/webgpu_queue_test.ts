@@ -54,7 +54,9 @@ Deno.test("the submit batch is recorded and sets how often tfjs submits", async 
       const out = ys.slice(0, kernels).map((y) => y.mul(2));
       w.close();
       assert.equal(w.counts.submits, submits, `batch ${batch}`);
-      assert.equal(w.counts.bindGroups, kernels, "one bind group per dispatched kernel");
+      assert.equal(w.counts.dispatches, kernels, "one dispatch per kernel");
+      // one bind group each, or fewer where the bind-group cache has the group already
+      assert.ok(w.counts.bindGroups <= kernels, `${w.counts.bindGroups} bind groups`);
       const d = countDeviceCalls();
       await drainQueue();
       d.close();

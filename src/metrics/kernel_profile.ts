@@ -71,8 +71,26 @@ export interface PassProfile {
   readonly submitsPerPass: number;
   /** `GPUBuffer.mapAsync` calls per pass over the timed passes (0 off WebGPU). */
   readonly mapsPerPass: number;
-  /** `createBindGroup` calls per pass over the timed passes (0 off WebGPU). */
+  /**
+   * Bind groups created per pass over the timed passes (0 off WebGPU; with the bind-group cache,
+   * its misses only).
+   */
   readonly bindGroupsPerPass: number;
+  /** Compute dispatches per pass over the timed passes: kernels that reach the GPU (0 off WebGPU). */
+  readonly dispatchesPerPass: number;
+  /** `GPUQueue.writeBuffer` calls per pass (uniform blocks and uploads; 0 off WebGPU). */
+  readonly writesPerPass: number;
+  /**
+   * Host time per pass inside `GPUQueue.submit`, ms, a mean over the timed passes (0 off WebGPU).
+   * On a software adapter the kernels run there.
+   */
+  readonly submitMs: number;
+  /**
+   * Host time per pass outside `GPUQueue.submit`, ms (mean over the timed passes): what tfjs and
+   * the WebGPU calls cost the host, which a real GPU's host pays too. Equals the mean host time
+   * off WebGPU.
+   */
+  readonly hostOutsideSubmitMs: number;
   /** `createBuffer` calls per pass over the timed passes (0 off WebGPU; 0 once pools are warm). */
   readonly buffersPerPass: number;
   /** Peak bytes allocated during the profiled pass. */
@@ -179,6 +197,10 @@ async function profilePass(
     submitsPerPass: per(window.counts.submits),
     mapsPerPass: per(window.counts.maps),
     bindGroupsPerPass: per(window.counts.bindGroups),
+    dispatchesPerPass: per(window.counts.dispatches),
+    writesPerPass: per(window.counts.writes),
+    submitMs: per(window.counts.submitMs),
+    hostOutsideSubmitMs: per(host.reduce((a, b) => a + b, 0) - window.counts.submitMs),
     buffersPerPass: per(window.counts.buffers),
     peakBytes: info.peakBytes,
     byKernel,
@@ -301,15 +323,25 @@ export function formatProfile(profile: ModelProfile, top = 12): string {
   ) {
     const gpu = p.gpuMs !== null ? `, GPU ${p.gpuMs.toFixed(2)} ms` : "";
     const device = profile.submitBatch !== null
-      ? `, ${fmtRate(p.submitsPerPass)} submits, ${fmtRate(p.mapsPerPass)} buffer maps, ` +
-        `${fmtRate(p.bindGroupsPerPass)} bind groups, ${fmtRate(p.buffersPerPass)} new buffers`
+      ? `, ${fmtRate(p.submitsPerPass)} submits (${p.submitMs.toFixed(2)} ms in them), ` +
+        `${fmtRate(p.mapsPerPass)} buffer maps, ${fmtRate(p.dispatchesPerPass)} dispatches, ` +
+        `${fmtRate(p.bindGroupsPerPass)} bind groups created, ${fmtRate(p.writesPerPass)} buffer ` +
+        `writes, ${fmtRate(p.buffersPerPass)} new buffers`
       : "";
+    const outside = profile.submitBatch !== null && p.dispatchesPerPass > 0
+      ? [
+        `host time outside submit: ${p.hostOutsideSubmitMs.toFixed(2)} ms per ` +
+        `${label === "inference" ? "inference" : "step"}, ` +
+        `${(1000 * p.hostOutsideSubmitMs / p.dispatchesPerPass).toFixed(1)} µs a dispatch`,
+      ]
+      : [];
     lines.push(
       `### ${label}: ${p.wallMs.toFixed(2)} ms wall, host ${p.hostMs.toFixed(2)} ms ` +
         `(IQR ${p.hostIqrMs.toFixed(2)})${gpu}, ${p.kernels} kernels, ` +
         `${p.kernelMs.toFixed(2)} ms in kernels, peak ${(p.peakBytes / 2 ** 20).toFixed(1)} MiB`,
       `per ${label === "inference" ? "inference" : "step"}: ${fmtRate(p.readbacksPerPass)} ` +
         `readbacks${device}`,
+      ...outside,
       "",
       "| kernel | calls | ms | % of kernel time |",
       "| --- | ---: | ---: | ---: |",
@@ -384,6 +416,7 @@ function compareRows(passes: readonly PassProfile[]) {
  * const pass = (calls: number): PassProfile => ({
  *   kernels: calls, wallMs: 1, hostMs: 1, hostIqrMs: 0, kernelMs: 1, gpuMs: null,
  *   readbacksPerPass: 1, submitsPerPass: 0, mapsPerPass: 0, bindGroupsPerPass: 0,
+ *   dispatchesPerPass: 0, writesPerPass: 0, submitMs: 0, hostOutsideSubmitMs: 1,
  *   buffersPerPass: 0, peakBytes: 0, byKernel: [{ name: "Slice", calls, ms: 1 }],
  * });
  * const profile = (calls: number) => ({

@@ -1,0 +1,492 @@
+/**
+ * Host cost per WebGPU dispatch, cut by two caches in front of tfjs-backend-webgpu 4.22.
+ *
+ * Per kernel, tfjs-webgpu packs a small uniform block (shapes, strides, sizes), takes a buffer for
+ * it from its pool and writes it with `queue.writeBuffer`, asks the pipeline for its bind-group
+ * layout, and creates a bind group naming the output, the inputs and the uniform buffer. Under
+ * Deno these calls are where the host time of a dispatch goes: measured on this project's
+ * development machine (Deno 2.9.6, llvmpipe), per dispatch, `writeBuffer` 29 µs,
+ * `createBindGroup` 38 µs and `getBindGroupLayout` 3 µs of about 140 µs outside `queue.submit`.
+ * On a real GPU, where the kernels themselves take microseconds, that host time is the step.
+ *
+ * In a training loop the same kernels run with the same shapes every step, so both are
+ * cacheable:
+ *
+ * - **Uniform blocks by content** ({@linkcode UniformArena}). A block's bytes are written once
+ *   into a slot of a larger uniform buffer, and every later kernel whose block has the same bytes
+ *   binds that slot. A slot is never rewritten, so no submitted command buffer can see a change;
+ *   a block written for a kernel that is recorded but not yet submitted is on the queue before
+ *   that kernel's command buffer (as tfjs's own `writeBuffer` is).
+ * - **Bind groups by what they bind** ({@linkcode BindGroupCache}): the layout (memoised per
+ *   pipeline, so that it has an identity) and, per entry, the buffer, offset and size. A cached
+ *   bind group binds exactly the resources a new one would. tfjs's buffer pool hands the same
+ *   buffers to the same kernels from step to step, which is what makes the hits. A buffer that is
+ *   destroyed takes its bind groups out of the cache first.
+ *
+ * Both caches are bounded (a full cache starts again empty), count their hits and misses
+ * ({@linkcode bindCacheStats}), and can be switched off (`REMUL_WEBGPU_BIND_CACHE=0`) to compare.
+ * The kernels, their inputs and outputs are untouched: results are bit-identical with the caches
+ * on and off (tested).
+ *
+ * @module
+ */
+import type { WebGPUBackend } from "npm:@tensorflow/tfjs-backend-webgpu@4.22.0";
+
+/** One field of a tfjs-webgpu uniform block: a scalar or a vector of up to 6 components. */
+export interface UniformField {
+  readonly type: string;
+  readonly data: ArrayLike<number>;
+}
+
+/**
+ * Packs uniform fields into the byte layout of the WGSL struct tfjs-webgpu declares for them:
+ * a field of 1 component aligned to 4 bytes, 2 to 8, 3–6 to 16 (tfjs declares 5- and 6-D shapes
+ * as such vectors), the field after a 5- or 6-component one to 16, and the whole block padded to
+ * its largest alignment. An empty field is one component holding 1, as tfjs does. `int32`,
+ * `uint32` and `float32` values are written as such.
+ *
+ * @throws Error for a field of more than 6 components.
+ *
+ * @example
+ * ```ts
+ * import { packUniformBlock } from "./webgpu_bind_cache.ts";
+ * const bytes = packUniformBlock([{ type: "float32", data: [NaN] }, { type: "int32", data: [2, 3, 4] }]);
+ * if (bytes.byteLength !== 32 || new Int32Array(bytes)[5] !== 4) throw new Error();
+ * ```
+ */
+export function packUniformBlock(fields: readonly UniformField[]): ArrayBuffer {
+  const offsets: number[] = [];
+  let end = 0;
+  let maxAlign = 1;
+  let previous = 0;
+  for (const f of fields) {
+    const n = Math.max(f.data.length, 1);
+    if (n > 6) throw new Error(`uniform field of ${n} components: at most 6 are supported`);
+    let align = n === 1 ? 4 : n === 2 ? 8 : 16;
+    if (previous === 5 || previous === 6) align = 16;
+    maxAlign = Math.max(maxAlign, align);
+    end = Math.ceil(end / align) * align;
+    offsets.push(end);
+    end += 4 * n;
+    previous = n;
+  }
+  const bytes = new ArrayBuffer(Math.ceil(end / maxAlign) * maxAlign);
+  fields.forEach((f, i) => {
+    const n = Math.max(f.data.length, 1);
+    const values = f.data.length === 0 ? [1] : f.data;
+    const Typed = f.type === "int32"
+      ? Int32Array
+      : f.type === "uint32"
+      ? Uint32Array
+      : Float32Array;
+    new Typed(bytes, offsets[i], n).set(values);
+  });
+  return bytes;
+}
+
+/** The GPU calls the caches make; a `GPUDevice` has them (tests pass fakes). */
+export interface CacheDevice {
+  readonly limits: { readonly minUniformBufferOffsetAlignment: number };
+  readonly queue: Pick<GPUQueue, "writeBuffer">;
+  createBuffer(descriptor: GPUBufferDescriptor): GPUBuffer;
+  createBindGroup(descriptor: GPUBindGroupDescriptor): GPUBindGroup;
+}
+
+/** Hits and misses of the caches in this thread since they were installed (or last reset). */
+export interface BindCacheStats {
+  /** Uniform blocks found in the arena. */
+  uniformHits: number;
+  /** Uniform blocks written (one `writeBuffer` each). */
+  uniformMisses: number;
+  /** Bind groups found in the cache. */
+  bindGroupHits: number;
+  /** Bind groups created and cached. */
+  bindGroupMisses: number;
+  /** Bind groups created without the cache (a layout or resource it cannot key). */
+  bindGroupsUncached: number;
+  /** Times a full cache started again empty. */
+  resets: number;
+}
+
+const stats: BindCacheStats = {
+  uniformHits: 0,
+  uniformMisses: 0,
+  bindGroupHits: 0,
+  bindGroupMisses: 0,
+  bindGroupsUncached: 0,
+  resets: 0,
+};
+
+/** The counters of this thread's caches (a live object; copy it to keep a reading). */
+export function bindCacheStats(): Readonly<BindCacheStats> {
+  return stats;
+}
+
+/** Sets every counter of {@linkcode bindCacheStats} to 0. */
+export function resetBindCacheStats(): void {
+  for (const k of Object.keys(stats) as (keyof BindCacheStats)[]) stats[k] = 0;
+}
+
+/** A binding of a uniform block: what `createBindGroup` takes as a resource. */
+export interface UniformSlot {
+  readonly buffer: GPUBuffer;
+  readonly offset: number;
+  readonly size: number;
+}
+
+/** The exact bytes of a block as a string key (two UTF-16 units per 4 bytes). */
+function contentKey(bytes: ArrayBuffer): string {
+  const u16 = new Uint16Array(bytes);
+  let key = "";
+  // chunks keep String.fromCharCode's argument list short
+  for (let i = 0; i < u16.length; i += 4096) {
+    key += String.fromCharCode(...u16.subarray(i, i + 4096));
+  }
+  return key;
+}
+
+/**
+ * Uniform blocks by content: each distinct block written once into a slot of a pooled uniform
+ * buffer (`chunkBytes` each), aligned to the device's `minUniformBufferOffsetAlignment`.
+ *
+ * @example
+ * ```ts
+ * import { UniformArena } from "./webgpu_bind_cache.ts";
+ * const writes: number[] = [];
+ * const device = {
+ *   limits: { minUniformBufferOffsetAlignment: 256 },
+ *   queue: { writeBuffer: (_b: unknown, offset: number) => void writes.push(offset) },
+ *   createBuffer: (d: GPUBufferDescriptor) => ({ size: d.size }) as unknown as GPUBuffer,
+ *   createBindGroup: () => ({}) as GPUBindGroup,
+ * };
+ * const arena = new UniformArena(device);
+ * const a = arena.slot(new Int32Array([1, 2]).buffer);
+ * const b = arena.slot(new Int32Array([1, 3]).buffer);
+ * const c = arena.slot(new Int32Array([1, 2]).buffer);
+ * if (a !== c || b.offset !== 256 || writes.length !== 2) throw new Error();
+ * ```
+ */
+export class UniformArena {
+  readonly #device: CacheDevice;
+  readonly #chunkBytes: number;
+  readonly #maxSlots: number;
+  readonly #align: number;
+  #slots = new Map<string, UniformSlot>();
+  #chunks: GPUBuffer[] = [];
+  #chunk: GPUBuffer | null = null;
+  #used = 0;
+
+  constructor(device: CacheDevice, options: { chunkBytes?: number; maxSlots?: number } = {}) {
+    this.#device = device;
+    this.#align = Math.max(4, device.limits.minUniformBufferOffsetAlignment || 256);
+    this.#chunkBytes = Math.max(options.chunkBytes ?? 1 << 16, this.#align);
+    this.#maxSlots = options.maxSlots ?? 1 << 15;
+  }
+
+  /** Distinct blocks held. */
+  get size(): number {
+    return this.#slots.size;
+  }
+
+  /** The slot holding `bytes` (written now if no slot holds them yet). */
+  slot(bytes: ArrayBuffer): UniformSlot {
+    const key = contentKey(bytes);
+    const found = this.#slots.get(key);
+    if (found) {
+      stats.uniformHits++;
+      return found;
+    }
+    stats.uniformMisses++;
+    if (this.#slots.size >= this.#maxSlots) this.clear();
+    const size = bytes.byteLength;
+    const span = Math.ceil(size / this.#align) * this.#align;
+    if (!this.#chunk || this.#used + span > this.#chunk.size) {
+      this.#chunk = this.#device.createBuffer({
+        size: Math.max(this.#chunkBytes, span),
+        usage: GPU_UNIFORM | GPU_COPY_DST,
+      });
+      this.#chunks.push(this.#chunk);
+      this.#used = 0;
+    }
+    const slot = { buffer: this.#chunk, offset: this.#used, size };
+    this.#device.queue.writeBuffer(slot.buffer, slot.offset, bytes, 0, size);
+    this.#used += span;
+    this.#slots.set(key, slot);
+    return slot;
+  }
+
+  /**
+   * Forgets every slot and starts new chunks. The old chunks are not destroyed: command buffers
+   * already recorded may still bind them, and WebGPU keeps them alive for those.
+   */
+  clear(): void {
+    if (this.#slots.size > 0) stats.resets++;
+    this.#slots = new Map();
+    this.#chunks = [];
+    this.#chunk = null;
+    this.#used = 0;
+  }
+
+  /** Destroys the chunks (when the device goes). */
+  destroy(): void {
+    for (const c of this.#chunks) c.destroy();
+    this.clear();
+  }
+}
+
+// GPUBufferUsage.UNIFORM and COPY_DST (fixed by the WebGPU spec), so this module loads without
+// WebGPU globals.
+const GPU_UNIFORM = 0x40;
+const GPU_COPY_DST = 0x8;
+
+const ids = new WeakMap<object, number>();
+let nextId = 1;
+function idOf(o: object): number {
+  let id = ids.get(o);
+  if (id === undefined) ids.set(o, id = nextId++);
+  return id;
+}
+
+/** Which caches hold bind groups naming a buffer (by the buffer's id): told when it is destroyed. */
+const watchers = new Set<BindGroupCache>();
+
+/**
+ * Bind groups by layout and resources: a descriptor whose layout is known (registered with
+ * {@linkcode BindGroupCache.knowLayout}) and whose every entry binds a buffer gets the bind
+ * group made the first time; anything else is created as asked, uncached.
+ *
+ * @example
+ * ```ts
+ * import { BindGroupCache } from "./webgpu_bind_cache.ts";
+ * let created = 0;
+ * const device = {
+ *   limits: { minUniformBufferOffsetAlignment: 256 },
+ *   queue: { writeBuffer: () => {} },
+ *   createBuffer: () => ({}) as GPUBuffer,
+ *   createBindGroup: () => (created++, {}) as GPUBindGroup,
+ * };
+ * const cache = new BindGroupCache(device);
+ * const layout = {} as GPUBindGroupLayout;
+ * cache.knowLayout(layout);
+ * const buffer = {} as GPUBuffer;
+ * const d = { layout, entries: [{ binding: 0, resource: { buffer } }] };
+ * if (cache.get(d) !== cache.get(d) || created !== 1) throw new Error();
+ * cache.forgetBuffer(buffer);
+ * cache.get(d);
+ * if (created !== 2) throw new Error();
+ * ```
+ */
+export class BindGroupCache {
+  readonly #device: CacheDevice;
+  readonly #maxEntries: number;
+  readonly #layouts = new WeakSet<object>();
+  #groups = new Map<string, GPUBindGroup>();
+  /** Keys of the cached groups that bind each buffer id. */
+  #byBuffer = new Map<number, string[]>();
+
+  constructor(device: CacheDevice, options: { maxEntries?: number } = {}) {
+    this.#device = device;
+    this.#maxEntries = options.maxEntries ?? 1 << 14;
+    watchers.add(this);
+  }
+
+  /** Cached bind groups. */
+  get size(): number {
+    return this.#groups.size;
+  }
+
+  /** Marks a layout as stable (one object for the pipeline's life), so it can key the cache. */
+  knowLayout(layout: GPUBindGroupLayout): void {
+    this.#layouts.add(layout);
+  }
+
+  /** The bind group for `descriptor`: cached if it can be keyed, created as asked otherwise. */
+  get(descriptor: GPUBindGroupDescriptor): GPUBindGroup {
+    const key = this.#key(descriptor);
+    if (key === null) {
+      stats.bindGroupsUncached++;
+      return this.#device.createBindGroup(descriptor);
+    }
+    const found = this.#groups.get(key);
+    if (found) {
+      stats.bindGroupHits++;
+      return found;
+    }
+    stats.bindGroupMisses++;
+    if (this.#groups.size >= this.#maxEntries) this.clear();
+    const group = this.#device.createBindGroup(descriptor);
+    this.#groups.set(key, group);
+    for (const e of descriptor.entries) {
+      const id = idOf((e.resource as GPUBufferBinding).buffer);
+      const keys = this.#byBuffer.get(id);
+      if (keys) keys.push(key);
+      else this.#byBuffer.set(id, [key]);
+    }
+    return group;
+  }
+
+  /** Drops every cached bind group that binds `buffer` (call before the buffer is destroyed). */
+  forgetBuffer(buffer: GPUBuffer): void {
+    const id = ids.get(buffer);
+    if (id === undefined) return;
+    const keys = this.#byBuffer.get(id);
+    if (!keys) return;
+    this.#byBuffer.delete(id);
+    for (const k of keys) this.#groups.delete(k);
+  }
+
+  /** Drops every cached bind group. */
+  clear(): void {
+    if (this.#groups.size > 0) stats.resets++;
+    this.#groups = new Map();
+    this.#byBuffer = new Map();
+  }
+
+  /** Stops watching buffer destruction for this cache and empties it. */
+  close(): void {
+    this.clear();
+    watchers.delete(this);
+  }
+
+  #key(d: GPUBindGroupDescriptor): string | null {
+    if (!this.#layouts.has(d.layout)) return null;
+    let key = `${idOf(d.layout)}`;
+    for (const e of d.entries) {
+      const r = e.resource as Partial<GPUBufferBinding>;
+      if (!r || typeof r !== "object" || !("buffer" in r) || !r.buffer) return null;
+      key += `|${e.binding}:${idOf(r.buffer)}:${r.offset ?? 0}:${r.size ?? -1}`;
+    }
+    return key;
+  }
+}
+
+const DESTROY_HOOK = Symbol.for("remul-bench.bindCacheDestroyHook");
+
+/** Wraps `GPUBuffer.prototype.destroy` once so that caches forget a buffer before it goes. */
+function hookBufferDestroy(): void {
+  const proto = (globalThis as { GPUBuffer?: { prototype: Record<PropertyKey, unknown> } })
+    .GPUBuffer?.prototype;
+  if (!proto || proto[DESTROY_HOOK]) return;
+  const destroy = proto.destroy as (this: GPUBuffer) => void;
+  proto.destroy = function (this: GPUBuffer) {
+    for (const w of watchers) w.forgetBuffer(this);
+    return destroy.call(this);
+  };
+  proto[DESTROY_HOOK] = true;
+}
+
+/** The environment variable that turns the caches off (`0`) in every thread. */
+export const BIND_CACHE_ENV = "REMUL_WEBGPU_BIND_CACHE";
+
+/** tfjs-webgpu's buffer pool (not public API): free buffers by `${size}_${usage}`. */
+interface BufferPool {
+  readonly freeBuffers: Map<string, GPUBuffer[]>;
+  acquireBuffer(
+    size: number,
+    usage: number,
+    mappedAtCreation?: boolean,
+    reuse?: boolean,
+  ): GPUBuffer;
+}
+
+/**
+ * Makes the pool hand out, of the free buffers that fit, the one it created first (tfjs takes
+ * the one freed last). A training step then gets the same buffers for the same kernels every
+ * step, since it starts from the same free buffers and frees and takes them in the same order;
+ * with "freed last", the assignment wanders from step to step and almost no bind group repeats.
+ */
+function reuseOldestFirst(pool: BufferPool): void {
+  const acquire = pool.acquireBuffer.bind(pool);
+  pool.acquireBuffer = (size, usage, mappedAtCreation = false, reuse = true) => {
+    const free = reuse ? pool.freeBuffers.get(`${size}_${usage}`) : undefined;
+    if (free && free.length > 1) {
+      let best = free.length - 1;
+      let bestId = idOf(free[best]);
+      for (let i = 0; i < free.length - 1; i++) {
+        const id = idOf(free[i]);
+        if (id < bestId) [best, bestId] = [i, id];
+      }
+      [free[best], free[free.length - 1]] = [free[free.length - 1], free[best]];
+    }
+    const buffer = acquire(size, usage, mappedAtCreation, reuse);
+    idOf(buffer);
+    return buffer;
+  };
+}
+
+/** What the installer changes on tfjs-webgpu's backend object (not public API). */
+interface BackendInternals {
+  readonly device: GPUDevice;
+  readonly bufferManager: BufferPool;
+  makeUniforms(fields: UniformField[]): GPUBufferBinding;
+  dispose(): void;
+}
+
+const INSTALLED = Symbol.for("remul-bench.bindCache");
+
+/**
+ * Puts both caches in front of a tfjs-webgpu backend (idempotent per backend): its
+ * `makeUniforms` takes slots from a {@linkcode UniformArena}, and its device's
+ * `createBindGroup` goes through a {@linkcode BindGroupCache}; pipelines created from now on
+ * keep one bind-group layout each. Off when `enabled` is false or `REMUL_WEBGPU_BIND_CACHE=0`.
+ *
+ * @returns one line for the record of the run's settings.
+ */
+export function installWebGpuBindCache(backend: WebGPUBackend, enabled?: boolean): string {
+  const env = Deno.env.get(BIND_CACHE_ENV);
+  if (env !== undefined && env !== "" && env !== "0" && env !== "1") {
+    throw new Error(`${BIND_CACHE_ENV}: expected 0 or 1, got "${env}"`);
+  }
+  const on = enabled ?? env !== "0";
+  const source = enabled !== undefined ? "setting" : env ? BIND_CACHE_ENV : "default";
+  if (!on) {
+    return `WebGPU uniforms and bind groups: tfjs's own (a write and a bind group per kernel; ${source})`;
+  }
+  const b = backend as unknown as BackendInternals & Record<PropertyKey, unknown>;
+  if (!b[INSTALLED]) {
+    b[INSTALLED] = true;
+    hookBufferDestroy();
+    const device = b.device;
+    reuseOldestFirst(b.bufferManager);
+    const arena = new UniformArena(device);
+    b.makeUniforms = (fields: UniformField[]) => arena.slot(packUniformBlock(fields));
+    const d = device as unknown as Record<string, unknown>;
+    // the prototype's method, looked up per call, so that a wrapper there (the profiler's
+    // count of bind groups created) sees the cache's misses only
+    const proto = Object.getPrototypeOf(device) as GPUDevice;
+    const routed = new BindGroupCache({
+      limits: device.limits,
+      queue: device.queue,
+      createBuffer: (x) => device.createBuffer(x),
+      createBindGroup: (x) => proto.createBindGroup.call(device, x),
+    });
+    d.createBindGroup = (descriptor: GPUBindGroupDescriptor) => routed.get(descriptor);
+    const stable = (pipeline: GPUComputePipeline) => {
+      const layouts = new Map<number, GPUBindGroupLayout>();
+      const own = pipeline.getBindGroupLayout.bind(pipeline);
+      (pipeline as unknown as Record<string, unknown>).getBindGroupLayout = (i: number) => {
+        let layout = layouts.get(i);
+        if (!layout) {
+          layout = own(i);
+          layouts.set(i, layout);
+          routed.knowLayout(layout);
+        }
+        return layout;
+      };
+      return pipeline;
+    };
+    const sync = device.createComputePipeline.bind(device);
+    const async = device.createComputePipelineAsync.bind(device);
+    d.createComputePipeline = (x: GPUComputePipelineDescriptor) => stable(sync(x));
+    d.createComputePipelineAsync = async (x: GPUComputePipelineDescriptor) =>
+      stable(await async(x));
+    const dispose = b.dispose.bind(b);
+    b.dispose = () => {
+      routed.close();
+      arena.destroy();
+      dispose();
+    };
+  }
+  return "WebGPU uniforms and bind groups: cached (each distinct uniform block written once, " +
+    `bind groups reused by layout and buffers; ${source})`;
+}

@@ -1,0 +1,75 @@
+/**
+ * A short Transformer training run on webgpu that prints what a comparison between two
+ * configurations of the backend needs: the losses and the trained weights as exact float32 bit
+ * patterns, and the device calls of the last step. Run as a script in a child process, so that
+ * each configuration (set through the environment, e.g. `REMUL_WEBGPU_BIND_CACHE=0`) gets a
+ * fresh backend: `deno run -A src/testing/webgpu_training_run.ts`. Prints one JSON line, or
+ * `{"skipped": reason}` where there is no WebGPU adapter.
+ *
+ * @module
+ */
+import { tf } from "../tf.ts";
+import { initBackend, probeAdapter } from "../backend/backend.ts";
+import { bindCacheStats, resetBindCacheStats } from "../backend/webgpu_bind_cache.ts";
+import { countDeviceCalls } from "../backend/webgpu_queue.ts";
+import { createTransformer } from "../models/transformer.ts";
+import { loadNBody, NBODY_DEFAULTS } from "../data/nbody.ts";
+import { train } from "../training/train.ts";
+
+/** What {@linkcode runWebGpuTraining} reports. */
+export interface WebGpuTrainingRun {
+  /** The loss of every step, as float32 bit patterns (hex). */
+  readonly losses: string[];
+  /** Every trained weight, as float32 bit patterns (hex), parameters in order. */
+  readonly weights: string;
+  /** Device calls of one more step after the run: dispatches and bind groups created. */
+  readonly lastStep: { dispatches: number; bindGroups: number; writes: number };
+  /** The bind-group cache's counters over the run. */
+  readonly cache: Record<string, number>;
+}
+
+const hex = (xs: Float32Array) =>
+  Array.from(
+    new Uint32Array(xs.buffer, xs.byteOffset, xs.length),
+    (u) => u.toString(16).padStart(8, "0"),
+  ).join("");
+
+/** Trains a 1-block Transformer with REMUL (β = 1) and clipping for `steps` steps on webgpu. */
+export async function runWebGpuTraining(steps = 6): Promise<WebGpuTrainingRun> {
+  await initBackend("webgpu");
+  resetBindCacheStats();
+  const data = loadNBody({ ...NBODY_DEFAULTS, train: 32, val: 1, test: 1, ood: 1 }, 6);
+  const model = createTransformer({ blocks: 1, channels: 16, heads: 2, mlpRatio: 2 }, {
+    inputs: data.inputs,
+    target: data.target,
+    seed: 5,
+  });
+  const config = {
+    steps,
+    batchSize: 16,
+    lr: 3e-3,
+    gradClip: 1,
+    groupSamples: 1,
+    timingWarmup: 0,
+    validateEvery: 0,
+    syncEvery: 1,
+  };
+  const weighting = { kind: "constant", alpha: 1, beta: 1 } as const;
+  const h = await train(model, data, weighting, config, { seed: 9 });
+  const losses = h.loss.map(([, l]) => hex(new Float32Array([l])));
+  const parts = await Promise.all(model.params.map((p) => p.data() as Promise<Float32Array>));
+  const weights = parts.map(hex).join("|");
+  const w = countDeviceCalls();
+  await train(model, data, weighting, { ...config, steps: 1 }, { seed: 10 });
+  w.close();
+  const { dispatches, bindGroups, writes } = w.counts;
+  const cache = { ...bindCacheStats() } as Record<string, number>;
+  model.dispose();
+  tf.disposeVariables();
+  return { losses, weights, lastStep: { dispatches, bindGroups, writes }, cache };
+}
+
+if (import.meta.main) {
+  if (!(await probeAdapter())) console.log(JSON.stringify({ skipped: "no WebGPU adapter" }));
+  else console.log(JSON.stringify(await runWebGpuTraining(Number(Deno.args[0] ?? 6))));
+}
