@@ -10,6 +10,13 @@ import {
   SPARSE_LINEAR,
   SPARSE_LINEAR_ADJOINT,
 } from "../src/backend/sparse_linear.ts";
+import {
+  GATR_GATE,
+  GATR_GATE_GRAD,
+  GATR_NORM,
+  GATR_NORM_GRAD,
+  setGatrRows,
+} from "../src/backend/gatr_rows.ts";
 import { equivarianceGapAsync, TEST_ELEMENTS } from "../src/testing/equivariance.ts";
 import { loadNBody, NBODY_DEFAULTS } from "../src/data/nbody.ts";
 import { makeBatch } from "../src/data/dataset.ts";
@@ -101,7 +108,8 @@ Deno.test({
 /**
  * A tiny GATr's prediction and the gradients of `sum(prediction·w)` for its every weight, end to
  * end (its equivariant linear maps run `RemulBlockLinear` on wasm with OpenBLAS and on webgpu,
- * and assemble their weights with `RemulSparseLinear` on cpu, wasm and webgpu; both compose
+ * and assemble their weights with `RemulSparseLinear` on cpu, wasm and webgpu; its pre-norms and
+ * MLP nonlinearities run `RemulGatrNorm` and `RemulGatrGate` on wasm and webgpu; all compose
  * elsewhere or with `compose`); with the kernel names of the gradient pass and, on request, the
  * equivariance gaps. Reads back asynchronously (webgpu has no synchronous read).
  */
@@ -109,6 +117,7 @@ async function gatrRun(name: BackendName, { compose = false, gaps = false } = {}
   await initBackend(name);
   setBlockLinear(!compose);
   setSparseLinear(!compose);
+  setGatrRows(!compose);
   try {
     const data = loadNBody({ ...NBODY_DEFAULTS, train: 1, val: 1, test: 6, ood: 1 }, 7);
     const model = createGatr({ ...gatr.defaults, ...gatr.smoke }, {
@@ -148,26 +157,34 @@ async function gatrRun(name: BackendName, { compose = false, gaps = false } = {}
   } finally {
     setBlockLinear(true);
     setSparseLinear(true);
+    setGatrRows(true);
   }
 }
 
 Deno.test({
   name:
-    "a GATr's prediction and gradients agree across cpu, wasm and webgpu (block and sparse linear kernels)",
+    "a GATr's prediction and gradients agree across cpu, wasm and webgpu (block and sparse linear, norm and gate kernels)",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
     const cpu = await gatrRun("cpu");
-    assert.ok(!cpu.kernels.includes(BLOCK_LINEAR), "cpu composes");
+    for (const k of [BLOCK_LINEAR, GATR_NORM, GATR_GATE]) {
+      assert.ok(!cpu.kernels.includes(k), `cpu composes: no ${k}`);
+    }
     const runs = { wasm: await gatrRun("wasm") } as Record<
       string,
       Awaited<ReturnType<typeof gatrRun>>
     >;
+    for (const k of [GATR_NORM, GATR_NORM_GRAD, GATR_GATE, GATR_GATE_GRAD]) {
+      assert.ok(runs.wasm.kernels.includes(k), `wasm launches ${k}`);
+    }
     if (adapter) {
       runs.webgpu = await gatrRun("webgpu", { gaps: true });
       runs["webgpu composed"] = await gatrRun("webgpu", { compose: true });
       const kernels = runs.webgpu.kernels;
-      for (const k of [BLOCK_LINEAR, BLOCK_LINEAR_GRAD, SPARSE_LINEAR, SPARSE_LINEAR_ADJOINT]) {
+      const fused = [BLOCK_LINEAR, BLOCK_LINEAR_GRAD, SPARSE_LINEAR, SPARSE_LINEAR_ADJOINT];
+      fused.push(GATR_NORM, GATR_NORM_GRAD, GATR_GATE, GATR_GATE_GRAD);
+      for (const k of fused) {
         assert.ok(kernels.includes(k), `webgpu launches ${k}`);
         assert.ok(!runs["webgpu composed"].kernels.includes(k), `composed: no ${k}`);
       }

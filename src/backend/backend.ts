@@ -161,6 +161,8 @@ export async function initBackend(
         "Sum, Mean over outer axes in one pass, Max, Min, Prod through that Transpose; " +
         "Identity, Cast to the same dtype: share memory instead of copying",
       "RemulAdamStep: the whole optimiser step as one kernel",
+      "RemulGatrNorm, RemulGatrGate (and gradients): GATr's pre-norm and MLP nonlinearity on " +
+        "packed rows, JavaScript loops on the wasm heap",
     );
     installWasmMatMulFix();
     const blas = loadNativeBlas();

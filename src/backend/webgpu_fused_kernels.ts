@@ -1,7 +1,8 @@
 /**
  * Installs the project's WGSL kernels on tfjs-backend-webgpu: the fused ops that the wasm and cpu
  * backends run as JavaScript kernels (layer norm, GELU, attention, the Adam step, the sparse
- * linear map of GATr's weight assembly) and GATr's block linear map (OpenBLAS on wasm), so that a step on WebGPU launches far fewer kernels than
+ * linear map of GATr's weight assembly), GATr's block linear map (OpenBLAS on wasm) and GATr's
+ * pre-norm and MLP nonlinearity on packed rows, so that a step on WebGPU launches far fewer kernels than
  * tfjs's composite forms; and the gradients of Sum, Mean and Tile whose cost does not grow with
  * the batch (`webgpu_gradients.ts`). Called by `initBackend("webgpu")` after the backend module
  * is loaded.
@@ -15,6 +16,7 @@ import { installWebGpuAttention } from "./webgpu_attention.ts";
 import { installWebGpuAdam } from "./webgpu_adam.ts";
 import { installWebGpuBlockLinear } from "./webgpu_block_linear.ts";
 import { installWebGpuSparseLinear } from "./webgpu_sparse_linear.ts";
+import { installWebGpuGatrRows } from "./webgpu_gatr_rows.ts";
 import { installWebGpuGradients } from "./webgpu_gradients.ts";
 
 /**
@@ -38,7 +40,9 @@ export async function installWebGpuFusedKernels(): Promise<string> {
   installWebGpuAdam();
   installWebGpuBlockLinear();
   installWebGpuSparseLinear();
+  installWebGpuGatrRows();
   return "RemulLayerNorm, RemulGelu, RemulFusedAttention, RemulBlockLinear (and gradients), " +
-    "RemulSparseLinear (and adjoint), RemulAdamStep: project WGSL kernels; " +
+    "RemulSparseLinear (and adjoint), RemulGatrNorm, RemulGatrGate (and gradients), " +
+    "RemulAdamStep: project WGSL kernels; " +
     installWebGpuGradients();
 }

@@ -9,6 +9,7 @@ import { gelu, geluVjp } from "../nn.ts";
 import { component } from "./embedding.ts";
 import { constant } from "./_constants.ts";
 import { customOp } from "./_custom_op.ts";
+import { gatrGate, gatrGateGrad, gatrRowsAvailable } from "../../backend/gatr_rows.ts";
 
 /**
  * Scalar-gated GELU: `GELU_tanh(x_0) · x` per multivector (its own scalar component is the gate).
@@ -33,7 +34,10 @@ export function geluExact(x: Tensor): Tensor {
 /**
  * The MLP's nonlinearities on packed internal rows (`_layout.ts`): {@link geluExact} on the
  * scalars and {@link gatedGelu} on the multivectors (gate: their component 1, the first C columns
- * of the multivectors), as one op with a hand-written gradient (`_custom_op.ts`).
+ * of the multivectors), as one op with a hand-written gradient (`_custom_op.ts`). Where the
+ * backend has them (`gatrRowsAvailable`: wasm, webgpu) the op is one kernel each way
+ * (`RemulGatrGate`, `RemulGatrGateGrad`, `src/backend/gatr_rows.ts`); the tfjs composite below is
+ * the reference and runs elsewhere.
  *
  * @param x `[T, S + 16·C]`: scalars, then multivectors in the internal layout.
  * @param sChannels S.
@@ -41,6 +45,16 @@ export function geluExact(x: Tensor): Tensor {
  */
 export function mlpNonlinearityInternal(x: Tensor, sChannels: number): Tensor {
   const c = (x.shape[1]! - sChannels) / 16;
+  if (gatrRowsAvailable()) {
+    const attrs = { sChannels };
+    return customOp("GatrMlpNonlinearity", [x], ([x], save) => {
+      save([x]);
+      return {
+        value: gatrGate(x, attrs),
+        gradient: (dy, [x]) => [gatrGateGrad(x, dy, attrs)],
+      };
+    });
+  }
   return customOp("GatrMlpNonlinearity", [x], ([x], save) => {
     // tiles a gate [T, C] over the 16 components: [C, 16·C] of identity blocks
     const tile = constant(`gateTile:${c}`, [c, 16 * c], () => {

@@ -10,6 +10,7 @@ import { constant, matmulLast } from "./_constants.ts";
 import { BLADE_POSITION } from "./_layout.ts";
 import { customOp } from "./_custom_op.ts";
 import { layerNorm } from "../nn.ts";
+import { gatrNorm, gatrNormGrad, gatrRowsAvailable } from "../../backend/gatr_rows.ts";
 
 /** Clamp of the mean squared norm in {@link equiLayerNorm}. */
 export const LAYER_NORM_EPS = 0.01;
@@ -59,6 +60,9 @@ export function equiLayerNorm(x: Tensor, eps = LAYER_NORM_EPS): Tensor {
   });
 }
 
+/** Bit p set for the internal positions p of the inner product's blades (the norm's mask). */
+const NORM_BLADE_MASK = INNER_PRODUCT_INDICES.reduce((m, i) => m | (1 << BLADE_POSITION[i]), 0);
+
 /** ε of nn.ts's layer norm. */
 const SCALAR_NORM_EPS = 1e-5;
 
@@ -84,6 +88,10 @@ function layerNormBackward(x: Tensor, dy: Tensor): Tensor {
  * `y = x·q^(-1/2)`: `dx = dy·q^(-1/2) − m·x·q^(-3/2)·[σ ≥ eps]·Σ_j dy_j x_j`; for the scalars the
  * layer norm's (see {@link layerNormBackward}).
  *
+ * Where the backend has them (`gatrRowsAvailable`: wasm, webgpu) the op is one kernel each way
+ * (`RemulGatrNorm`, `RemulGatrNormGrad`, `src/backend/gatr_rows.ts`); the tfjs composite below is
+ * the reference and runs elsewhere.
+ *
  * @param rows `[T, S + 16·C]`: invariant scalars, then multivectors in the internal layout.
  * @param sChannels S.
  * @param eps lower clamp of the multivectors' mean squared norm (GATr: 0.01).
@@ -91,6 +99,16 @@ function layerNormBackward(x: Tensor, dy: Tensor): Tensor {
  */
 export function normalizeInternal(rows: Tensor, sChannels: number, eps = LAYER_NORM_EPS): Tensor {
   const c = (rows.shape[1]! - sChannels) / 16;
+  if (gatrRowsAvailable()) {
+    const attrs = { sChannels, eps, bladeMask: NORM_BLADE_MASK };
+    return customOp("GatrPreNorm", [rows], ([rows], save) => {
+      save([rows]);
+      return {
+        value: gatrNorm(rows, attrs),
+        gradient: (dy, [rows]) => [gatrNormGrad(rows, dy, attrs)],
+      };
+    });
+  }
   return customOp("GatrPreNorm", [rows], ([rows], save) => {
     const m = constant(`normMaskInternal:${c}`, [16 * c, 1], () => meanSquareWeights(c, true));
     // fetched here, not in the gradient, so that the model's first forward pass uploads it
