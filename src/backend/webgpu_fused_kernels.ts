@@ -1,9 +1,10 @@
 /**
  * Installs the project's WGSL kernels on tfjs-backend-webgpu: the fused ops that the wasm and cpu
  * backends run as JavaScript kernels (layer norm, GELU, attention, the Adam step, the sparse
- * linear map of GATr's weight assembly) and GATr's block linear map (OpenBLAS on wasm), so that a step on WebGPU launches far fewer kernels than
- * tfjs's composite forms; and the gradients of Sum, Mean and Tile whose cost does not grow with
- * the batch (`webgpu_gradients.ts`). Called by `initBackend("webgpu")` after the backend module
+ * linear map of GATr's weight assembly), GATr's block linear map (OpenBLAS on wasm) and the dense
+ * layer `x·W + b` with its gradients (OpenBLAS on wasm), so that a step on WebGPU launches far
+ * fewer kernels than tfjs's composite forms; and the gradients of Sum, Mean and Tile whose cost
+ * does not grow with the batch (`webgpu_gradients.ts`). Called by `initBackend("webgpu")` after the backend module
  * is loaded.
  *
  * @module
@@ -16,6 +17,7 @@ import { installWebGpuAdam } from "./webgpu_adam.ts";
 import { installWebGpuBlockLinear } from "./webgpu_block_linear.ts";
 import { installWebGpuSparseLinear } from "./webgpu_sparse_linear.ts";
 import { installWebGpuGradients } from "./webgpu_gradients.ts";
+import { installWebGpuDense } from "./webgpu_dense.ts";
 
 /**
  * Registers the kernels for webgpu (idempotent); loads tfjs-backend-webgpu if it is not yet.
@@ -38,7 +40,8 @@ export async function installWebGpuFusedKernels(): Promise<string> {
   installWebGpuAdam();
   installWebGpuBlockLinear();
   installWebGpuSparseLinear();
+  const dense = installWebGpuDense();
   return "RemulLayerNorm, RemulGelu, RemulFusedAttention, RemulBlockLinear (and gradients), " +
-    "RemulSparseLinear (and adjoint), RemulAdamStep: project WGSL kernels; " +
+    "RemulSparseLinear (and adjoint), RemulAdamStep: project WGSL kernels; " + dense + "; " +
     installWebGpuGradients();
 }
