@@ -12,27 +12,23 @@
  * | `y = x·W + b` | matMul, broadcasting Add (2) | tfjs-webgpu's matmul with the bias fused (1) |
  * | `dx = dy·Wᵀ` | matMul with `transposeB` (1) | the same program (1) |
  * | `dW = xᵀ·dy` | matMul with `transposeA` (1) | the same program (1) |
- * | `db = Σ_rows dy` | Sum: Transpose, then a row reduction (2) | one WGSL column sum (1) |
+ * | `db = Σ_rows dy` | tfjs's Sum: Transpose, then a row reduction (2) | one WGSL column sum (1) |
+ *
+ * (`initBackend("webgpu")` also replaces tfjs's `Sum` over leading axes by that column sum,
+ * {@link ./webgpu_column_sum.ts}, so a composed layer's `db` is one program there too.)
  *
  * The products are tfjs-webgpu's own programs (its registered `_FusedMatMul` and `BatchMatMul`
  * kernels, called on 3-D views `[1, M, K]` of the data), so `y`, `dx` and `dW` are the
- * composite's values bit for bit: the same program, chosen by the same shapes, and the bias added
- * to the finished sum as the composite's Add does. One exception in count, not in values: where
+ * composite's values: the same program, chosen by the same shapes, the bias added to the finished
+ * sum as the composite's Add does (equal bit for bit in the tests' shapes on Mesa's llvmpipe). One exception in count, not in values: where
  * tfjs splits a long inner dimension (one matrix, inner size ≥ 2000 and few output tiles, e.g.
  * `dW` over 20,000 rows) it zero-fills the output first and adds the bias in a second program,
  * as it does for the composite's matMul.
  *
- * The column sum {@linkcode columnSumWebGpu} reads `[M, N]` row by row, in place (no transpose):
- * a workgroup of 256 invocations takes {@linkcode COLUMN_SUM_COLUMNS} (16) adjacent columns (fewer
- * when `N` is smaller: `N` rounded up to a power of two) and splits the rows into the remaining
- * 256 / columns row stripes (16 or more); each invocation adds up its column over every stripe-th
- * row, then the stripes are combined in workgroup memory, a tree of log₂(stripes) steps. Why not
- * 64 columns × 4 stripes: with the bias widths of these models (16–512 columns) that gives one to
- * eight workgroups, each invocation walking M/4 rows, 5,000 for a batch of 1,024 × 20 tokens;
- * 16 × 16 launches four times the workgroups with a quarter of the walk (1,250 rows), and 16
- * adjacent floats (64 bytes) a row still read as whole memory segments. A narrow `N` (say 7) gets
- * 8 columns × 32 stripes: one workgroup, 625 rows an invocation at M = 20,000. No second pass and
- * no atomics (WGSL has no float atomics), so it stays one dispatch.
+ * The bias gradient is a sum over rows read in place, no transpose, in one program: the column
+ * sum of {@link ./webgpu_column_sum.ts} (workgroups of 16 columns × 16 row stripes combined in
+ * workgroup memory, so that 20,000 rows — a batch of 1,024 × 20 tokens — are 1,250 rows an
+ * invocation; its module doc says why that shape).
  *
  * Empty operands: WebGPU cannot bind an empty buffer, and tfjs-webgpu's matmul binds its inputs
  * even when the inner size is zero. An output of size zero launches nothing (tfjs short-circuits
@@ -42,14 +38,8 @@
  * @module
  */
 import { tf } from "../tf.ts";
-import {
-  type ProgramSpec,
-  run,
-  sizeOf,
-  type TensorInfo,
-  view,
-  type WebGPUBackend,
-} from "./_webgpu_program.ts";
+import { sumRowsWebGpu } from "./webgpu_column_sum.ts";
+import { sizeOf, type TensorInfo, view, type WebGPUBackend } from "./_webgpu_program.ts";
 import {
   FUSED_DENSE,
   FUSED_DENSE_GRAD_BIAS,
@@ -57,58 +47,6 @@ import {
   FUSED_DENSE_GRAD_WEIGHT,
   registerFusedDenseGradient,
 } from "./fused_dense.ts";
-
-/** Invocations of a column-sum workgroup (WebGPU's guaranteed maximum). */
-const COLUMN_SUM_WORKGROUP = 256;
-/** Columns a column-sum workgroup takes at most (the rest of its invocations are row stripes). */
-export const COLUMN_SUM_COLUMNS = 16;
-
-/** Columns of one column-sum workgroup for `n` columns: `n` up to a power of two, at most 16. */
-function columnsPerWorkgroup(n: number): number {
-  return Math.min(COLUMN_SUM_COLUMNS, 2 ** Math.ceil(Math.log2(Math.max(n, 1))));
-}
-
-/** The column-sum program of `[rows, n]` (input `x`) into `[n]`; see the module doc. */
-function columnSumSpec(n: number): ProgramSpec {
-  const cols = columnsPerWorkgroup(n);
-  const stripes = COLUMN_SUM_WORKGROUP / cols;
-  return {
-    key: `remul_column_sum_${cols}`,
-    inputs: ["x"],
-    outputShape: [n],
-    workgroup: COLUMN_SUM_WORKGROUP,
-    workgroups: Math.ceil(n / cols),
-    code: `
-  var<workgroup> partial : array<f32, ${COLUMN_SUM_WORKGROUP}>;
-  fn main(index : i32) {
-    let tid = i32(localId.x);
-    let c = tid % ${cols};
-    let stripe = tid / ${cols};
-    let col = (index / ${COLUMN_SUM_WORKGROUP}) * ${cols} + c;
-    let rows = uniforms.xShape.x;
-    let n = uniforms.xShape.y;
-    // a dispatch folded into two axes may launch workgroups past the last column
-    let live = col < n;
-    var acc = 0.0;
-    if (live) {
-      for (var r = stripe; r < rows; r += ${stripes}) {
-        acc += x[r * n + col];
-      }
-    }
-    partial[tid] = acc;
-    workgroupBarrier();
-    for (var half = ${stripes / 2}; half > 0; half = half / 2) {
-      if (stripe < half) {
-        partial[tid] = partial[tid] + partial[tid + half * ${cols}];
-      }
-      workgroupBarrier();
-    }
-    if (stripe == 0 && live) {
-      result[col] = partial[c];
-    }
-  }`,
-  };
-}
 
 /** tfjs-webgpu's own kernels that the dense kernels call, taken when they are installed. */
 interface TfjsKernels {
@@ -144,37 +82,6 @@ function rows(t: TensorInfo): number {
 /** `shape` of zeros, one dispatch (none if empty). */
 function zeros(backend: WebGPUBackend, shape: number[]): TensorInfo {
   return tfjsKernels().fill({ backend, attrs: { shape, value: 0, dtype: "float32" } });
-}
-
-/**
- * Column sums of `x` viewed as `[rows, n]` (`n` its last axis), `[n]`: one dispatch, no
- * transpose (see the module doc). For kernels that sum a gradient over leading axes, such as a
- * bias gradient or a `Sum` over a leading prefix of axes.
- *
- * @param backend the webgpu backend.
- * @param x float32, any rank ≥ 1; the sum runs over all axes but the last.
- * @returns a new tensor `[n]`.
- *
- * @example
- * ```ts
- * import { tf } from "../tf.ts";
- * import { initBackend, probeAdapter } from "./backend.ts";
- * import { columnSumWebGpu } from "./webgpu_dense.ts";
- * if (await probeAdapter()) {
- *   await initBackend("webgpu");
- *   const x = tf.tensor2d([[1, 2], [3, 4], [5, 6]]);
- *   const backend = tf.backend() as Parameters<typeof columnSumWebGpu>[0];
- *   const info = columnSumWebGpu(backend, x as unknown as Parameters<typeof columnSumWebGpu>[1]);
- *   const sums = tf.engine().makeTensorFromTensorInfo(info);
- *   if ((await sums.data()).join() !== "9,12") throw new Error();
- * }
- * ```
- */
-export function columnSumWebGpu(backend: WebGPUBackend, x: TensorInfo): TensorInfo {
-  const n = x.shape[x.shape.length - 1];
-  const m = rows(x);
-  if (m === 0) return zeros(backend, [n]);
-  return run(backend, columnSumSpec(n), [view(x, [m, n])]);
 }
 
 type Args<I extends string> = { inputs: Record<I, TensorInfo>; backend: WebGPUBackend };
@@ -233,7 +140,8 @@ function gradWeight({ inputs: { x, dy }, backend }: Args<"x" | "dy">): TensorInf
 
 /** `db [N] = Σ_rows dy`. */
 function gradBias({ inputs: { dy }, backend }: Args<"dy">): TensorInfo {
-  return columnSumWebGpu(backend, dy);
+  const n = dy.shape[dy.shape.length - 1];
+  return view(sumRowsWebGpu(backend, dy, [1, rows(dy), n]), [n]);
 }
 
 /**

@@ -11,7 +11,7 @@ import { assertCloseToRms } from "../testing/block_linear_reference.ts";
 import { webgpuOnce } from "../testing/webgpu_once.ts";
 import { denseComposite } from "../models/nn.ts";
 import { assertNoGpuErrors } from "./gpu_errors.ts";
-import type { TensorInfo, WebGPUBackend } from "./_webgpu_program.ts";
+import type { WebGPUBackend } from "./_webgpu_program.ts";
 import {
   FUSED_DENSE,
   FUSED_DENSE_GRAD_BIAS,
@@ -20,7 +20,7 @@ import {
   fusedDense,
   setFusedDense,
 } from "./fused_dense.ts";
-import { columnSumWebGpu } from "./webgpu_dense.ts";
+import { installWebGpuSum, uninstallWebGpuSum } from "./webgpu_column_sum.ts";
 
 const webgpu = await webgpuOnce("the WebGPU dense layer tests");
 
@@ -232,25 +232,32 @@ Deno.test({
     assert.equal(programsOf(run(FUSED_DENSE_GRAD_INPUT, { dy: r, w })), 1, "dx");
     assert.equal(programsOf(run(FUSED_DENSE_GRAD_WEIGHT, { x, dy: r })), 1, "dW");
     assert.equal(programsOf(run(FUSED_DENSE_GRAD_BIAS, { dy: r })), 1, "db");
-    // what they replace: matMul and a broadcasting Add; Sum over rows as Transpose and a reduction
+    // what they replace: matMul and a broadcasting Add; tfjs's Sum over rows is a Transpose and a
+    // reduction (the project's Sum, installed with the webgpu backend, is the column sum)
     assert.equal(programsOf(() => denseComposite(x, { w, b })), 2, "composite forward");
-    assert.equal(programsOf(() => r.reshape([-1, 192]).sum(0)), 2, "tfjs's Sum over rows");
-    // the whole layer's gradient: the three kernels, and the mul/sum of the loss around them
-    const layer = programsOf(() => {
-      const grads = tf.grads((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
-        fused(x, w, b).mul(r).sum()
-      )([x, w, b!]);
-      tf.dispose(grads.slice(1));
-      return grads[0];
-    });
-    const compositeLayer = programsOf(() => {
-      const grads = tf.grads((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
-        composite(x, w, b).mul(r).sum()
-      )([x, w, b!]);
-      tf.dispose(grads.slice(1));
-      return grads[0];
-    });
-    assert.equal(compositeLayer - layer, 2, "one fewer each: the forward Add and the Transpose");
+    const rowSum = () => programsOf(() => r.reshape([-1, 192]).sum(0));
+    assert.equal(rowSum(), 1, "the project's Sum over rows");
+    const layerGradient = (f: typeof fused) =>
+      programsOf(() => {
+        const grads = tf.grads((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
+          f(x, w, b).mul(r).sum()
+        )([x, w, b!]);
+        tf.dispose(grads.slice(1));
+        return grads[0];
+      });
+    const layer = layerGradient(fused);
+    assert.equal(layerGradient(composite) - layer, 1, "one fewer: the forward Add");
+    uninstallWebGpuSum();
+    try {
+      assert.equal(rowSum(), 2, "tfjs's Sum over rows");
+      assert.equal(
+        layerGradient(composite) - layer,
+        2,
+        "and tfjs's Transpose of the bias gradient",
+      );
+    } finally {
+      installWebGpuSum();
+    }
     tf.dispose([x, w, b!, r]);
   },
 });
@@ -281,26 +288,5 @@ Deno.test({
       setFusedDense(true);
     }
     tf.dispose([x, w, b]);
-  },
-});
-
-Deno.test({
-  name: "webgpu: columnSumWebGpu sums a rank-3 tensor over its leading axes",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    if (!(await webgpu())) return;
-    const x = tf.randomNormal([3, 37, 5], 0, 1, "float32", 40);
-    const backend = tf.backend() as unknown as WebGPUBackend;
-    const info = columnSumWebGpu(backend, x as unknown as TensorInfo);
-    const sums = tf.engine().makeTensorFromTensorInfo(info as never);
-    const expected = tf.sum(x, [0, 1]);
-    assert.deepEqual(sums.shape, [5]);
-    assertCloseToRms(
-      await sums.data() as Float32Array,
-      await expected.data() as Float32Array,
-      "column sums",
-    );
-    tf.dispose([x, sums, expected]);
   },
 });

@@ -4,8 +4,9 @@
  * linear map of GATr's weight assembly), GATr's block linear map (OpenBLAS on wasm) and the dense
  * layer `x·W + b` with its gradients (OpenBLAS on wasm), so that a step on WebGPU launches far
  * fewer kernels than tfjs's composite forms; and the gradients of Sum, Mean and Tile whose cost
- * does not grow with the batch (`webgpu_gradients.ts`). Called by `initBackend("webgpu")` after the backend module
- * is loaded.
+ * does not grow with the batch (`webgpu_gradients.ts`), and `Sum` over leading or middle axes
+ * without a Transpose (`webgpu_column_sum.ts`). Called by `initBackend("webgpu")` after the
+ * backend module is loaded.
  *
  * @module
  */
@@ -18,6 +19,7 @@ import { installWebGpuBlockLinear } from "./webgpu_block_linear.ts";
 import { installWebGpuSparseLinear } from "./webgpu_sparse_linear.ts";
 import { installWebGpuGradients } from "./webgpu_gradients.ts";
 import { installWebGpuDense } from "./webgpu_dense.ts";
+import { installWebGpuSum } from "./webgpu_column_sum.ts";
 
 /**
  * Registers the kernels for webgpu (idempotent); loads tfjs-backend-webgpu if it is not yet.
@@ -41,7 +43,8 @@ export async function installWebGpuFusedKernels(): Promise<string> {
   installWebGpuBlockLinear();
   installWebGpuSparseLinear();
   const dense = installWebGpuDense();
+  const sum = installWebGpuSum();
   return "RemulLayerNorm, RemulGelu, RemulFusedAttention, RemulBlockLinear (and gradients), " +
-    "RemulSparseLinear (and adjoint), RemulAdamStep: project WGSL kernels; " + dense + "; " +
-    installWebGpuGradients();
+    "RemulSparseLinear (and adjoint), RemulAdamStep: project WGSL kernels; " +
+    [dense, sum, installWebGpuGradients()].join("; ");
 }
