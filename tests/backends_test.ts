@@ -21,6 +21,16 @@ import { equivarianceGapAsync, TEST_ELEMENTS } from "../src/testing/equivariance
 import { loadNBody, NBODY_DEFAULTS } from "../src/data/nbody.ts";
 import { makeBatch } from "../src/data/dataset.ts";
 import { train } from "../src/training/train.ts";
+import { remulLoss } from "../src/training/remul_loss.ts";
+import { sampleRotations } from "../src/symmetry/rotation.ts";
+import { Rng } from "../src/core/rng.ts";
+import {
+  FUSED_DENSE,
+  FUSED_DENSE_GRAD_BIAS,
+  FUSED_DENSE_GRAD_INPUT,
+  FUSED_DENSE_GRAD_WEIGHT,
+  setFusedDense,
+} from "../src/backend/fused_dense.ts";
 
 const adapter = await probeAdapter();
 
@@ -98,6 +108,81 @@ Deno.test({
             Math.abs(v - b[i]) < 1e-4 * (1 + v),
             `${name} β=${beta} step ${i + 1}: ${b[i]} vs cpu ${v}`,
           )
+        );
+      }
+    }
+    await initBackend("wasm");
+  },
+});
+
+/**
+ * One REMUL training step of a small Transformer on webgpu (the loss and the gradient of every
+ * weight), with the dense layers as `RemulDense` or composed (`setFusedDense(false)`); with the
+ * kernel names of the step.
+ */
+async function transformerRemulStep(fused: boolean) {
+  setFusedDense(fused);
+  try {
+    const data = loadNBody({ ...NBODY_DEFAULTS, train: 16, val: 1, test: 1, ood: 1 }, 8);
+    const model = createTransformer({ blocks: 2, channels: 16, heads: 2, mlpRatio: 2 }, {
+      inputs: data.inputs,
+      target: data.target,
+      seed: 12,
+    });
+    const rows = [...Array(16).keys()];
+    const batch = makeBatch(data, data.splits.train, rows);
+    const rotations = tf.tensor(sampleRotations(data.trainRotations, new Rng(3), 16), [16, 3, 3]);
+    const loss = () =>
+      remulLoss((f) => model.forward(f), batch, {
+        alpha: 1,
+        beta: 1,
+        inputs: data.inputs,
+        target: data.target,
+        rotations,
+      }).total as tf.Scalar;
+    let value: tf.Tensor | undefined;
+    let grads: Record<string, tf.Tensor> = {};
+    const profile = await tf.profile(() => {
+      ({ value, grads } = tf.variableGrads(loss, [...model.params]));
+    });
+    const values = await Promise.all(
+      [value!, ...model.params.map((p) => grads[p.name])].map((t) =>
+        t.data() as Promise<Float32Array>
+      ),
+    );
+    tf.dispose([value!, rotations, batch.target, ...Object.values(batch.inputs)]);
+    tf.dispose(Object.values(grads));
+    model.dispose();
+    assertNoGpuErrors(`in the Transformer REMUL step (fused dense: ${fused})`);
+    return { values, kernels: profile.kernelNames };
+  } finally {
+    setFusedDense(true);
+  }
+}
+
+Deno.test({
+  name: "webgpu: a Transformer REMUL step with the dense kernels equals the composed one",
+  ignore: !adapter,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    await initBackend("webgpu");
+    const fused = await transformerRemulStep(true);
+    const composed = await transformerRemulStep(false);
+    for (const k of [FUSED_DENSE, FUSED_DENSE_GRAD_INPUT, FUSED_DENSE_GRAD_WEIGHT]) {
+      assert.ok(fused.kernels.includes(k), `fused: the step launches ${k}`);
+      assert.ok(!composed.kernels.includes(k), `composed: no ${k}`);
+    }
+    assert.ok(fused.kernels.includes(FUSED_DENSE_GRAD_BIAS), "fused: bias gradients");
+    for (const [i, expected] of composed.values.entries()) {
+      const actual = fused.values[i];
+      assert.equal(actual.length, expected.length);
+      const rms = Math.sqrt(expected.reduce((s, v) => s + v * v, 0) / expected.length);
+      for (let j = 0; j < expected.length; j++) {
+        const what = i === 0 ? "loss" : `gradient of weight ${i - 1}`;
+        assert.ok(
+          Math.abs(actual[j] - expected[j]) <= 1e-5 * (Math.abs(expected[j]) + rms),
+          `${what} [${j}]: ${actual[j]} with the dense kernels, ${expected[j]} composed`,
         );
       }
     }

@@ -10,8 +10,11 @@
  * `db` is the column sum that the project's `Sum` kernel computes ({@link ./wasm_reduce.ts}).
  * Every model's dense layers go through here ({@link ../models/nn.ts}'s `dense`).
  *
- * Registered only when OpenBLAS loads; otherwise, and on every other backend,
- * {@linkcode fusedDense} reports `undefined` and the caller composes.
+ * Registered on wasm only when OpenBLAS loads. On webgpu the same kernel names are WGSL and
+ * tfjs-webgpu matmul programs ({@link ./webgpu_dense.ts}); the gradient is registered once
+ * ({@linkcode registerFusedDenseGradient}), by whichever backend registers the kernels first. On
+ * a backend without the kernel (cpu, wasm without OpenBLAS) {@linkcode fusedDense} reports
+ * `undefined` and the caller composes.
  *
  * @module
  */
@@ -23,9 +26,15 @@ import { type HostKernel, registerHostKernels } from "./_host_memory.ts";
 
 /** Kernel name of the forward pass. */
 export const FUSED_DENSE = "RemulDense";
-const GRAD_INPUT = "RemulDenseGradInput";
-const GRAD_WEIGHT = "RemulDenseGradWeight";
-const GRAD_BIAS = "RemulDenseGradBias";
+/** Kernel name of `dx = dy·Wᵀ` (inputs `dy`, `w`). */
+export const FUSED_DENSE_GRAD_INPUT = "RemulDenseGradInput";
+/** Kernel name of `dW = xᵀ·dy` (inputs `x`, `dy`). */
+export const FUSED_DENSE_GRAD_WEIGHT = "RemulDenseGradWeight";
+/** Kernel name of `db = Σ_rows dy` (input `dy`). */
+export const FUSED_DENSE_GRAD_BIAS = "RemulDenseGradBias";
+const GRAD_INPUT = FUSED_DENSE_GRAD_INPUT;
+const GRAD_WEIGHT = FUSED_DENSE_GRAD_WEIGHT;
+const GRAD_BIAS = FUSED_DENSE_GRAD_BIAS;
 
 /** Rows of `x [..., K]` seen as a matrix `[M, K]`. */
 function rows(x: TensorInfo): number {
@@ -82,6 +91,7 @@ function kernels(blas: NativeBlas): HostKernel<string>[] {
 }
 
 let installed = false;
+let gradientRegistered = false;
 let enabled = true;
 
 /**
@@ -90,6 +100,41 @@ let enabled = true;
  */
 export function setFusedDense(on: boolean): void {
   enabled = on;
+}
+
+/**
+ * Registers the gradient of `RemulDense` (global by kernel name, once whichever backend
+ * registers the kernels first): `dx`, `dW` and `db` are one kernel each, under the names
+ * {@linkcode FUSED_DENSE_GRAD_INPUT}, {@linkcode FUSED_DENSE_GRAD_WEIGHT} and
+ * {@linkcode FUSED_DENSE_GRAD_BIAS}, which every backend that registers the forward kernel
+ * registers too (wasm here, webgpu in `webgpu_dense.ts`). Idempotent.
+ *
+ * @example
+ * ```ts
+ * import { tf } from "../tf.ts";
+ * import { FUSED_DENSE, registerFusedDenseGradient } from "./fused_dense.ts";
+ * registerFusedDenseGradient();
+ * registerFusedDenseGradient(); // a second call does nothing
+ * if (!tf.getGradient(FUSED_DENSE)) throw new Error();
+ * ```
+ */
+export function registerFusedDenseGradient(): void {
+  if (gradientRegistered) return;
+  gradientRegistered = true;
+  tf.registerGradient({
+    kernelName: FUSED_DENSE,
+    inputsToSave: ["x", "w"],
+    gradFunc: (dy, saved) => {
+      const [x, w] = saved;
+      const run = (name: string, inputs: Record<string, Tensor>) =>
+        tf.engine().runKernel(name, inputs, {}) as Tensor;
+      return {
+        x: () => run(GRAD_INPUT, { dy: dy as Tensor, w }),
+        w: () => run(GRAD_WEIGHT, { x, dy: dy as Tensor }),
+        b: () => run(GRAD_BIAS, { dy: dy as Tensor }),
+      };
+    },
+  });
 }
 
 /**
@@ -103,20 +148,7 @@ export function installFusedDense(): string {
   if (!installed) {
     installed = true;
     registerHostKernels(kernels(status.blas), ["wasm"]);
-    tf.registerGradient({
-      kernelName: FUSED_DENSE,
-      inputsToSave: ["x", "w"],
-      gradFunc: (dy, saved) => {
-        const [x, w] = saved;
-        const run = (name: string, inputs: Record<string, Tensor>) =>
-          tf.engine().runKernel(name, inputs, {}) as Tensor;
-        return {
-          x: () => run(GRAD_INPUT, { dy: dy as Tensor, w }),
-          w: () => run(GRAD_WEIGHT, { x, dy: dy as Tensor }),
-          b: () => run(GRAD_BIAS, { dy: dy as Tensor }),
-        };
-      },
-    });
+    registerFusedDenseGradient();
   }
   return "RemulDense (dense layer x·W + b and its gradients): OpenBLAS, one kernel each";
 }
@@ -139,7 +171,7 @@ export function installFusedDense(): string {
  */
 export function fusedDense(x: Tensor, w: Tensor, b?: Tensor): Tensor | undefined {
   if (
-    !enabled || !installed || x.rank < 1 || w.rank !== 2 || x.dtype !== "float32" ||
+    !enabled || x.rank < 1 || w.rank !== 2 || x.dtype !== "float32" ||
     w.dtype !== "float32" || (b && (b.rank !== 1 || b.dtype !== "float32")) ||
     x.shape[x.rank - 1] !== w.shape[0] || (b && b.shape[0] !== w.shape[1]) ||
     !tf.getKernel(FUSED_DENSE, tf.getBackend())

@@ -75,3 +75,14 @@ Deno.test("fused dense declines what it does not cover", () => {
   assert.equal(fusedDense(x, tf.ones([3, 5]), tf.ones([4])), undefined, "bias of the wrong size");
   assert.equal(fusedDense(x.toInt(), tf.ones([3, 5])), undefined, "int input");
 });
+
+Deno.test("fused dense declines on a backend without the kernel (cpu composes)", async () => {
+  const previous = tf.getBackend();
+  await tf.setBackend("cpu");
+  try {
+    assert.equal(tf.getKernel(FUSED_DENSE, "cpu"), undefined);
+    assert.equal(fusedDense(tf.ones([2, 3]), tf.ones([3, 4]), tf.zeros([4])), undefined);
+  } finally {
+    await tf.setBackend(previous);
+  }
+});

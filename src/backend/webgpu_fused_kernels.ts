@@ -1,11 +1,13 @@
 /**
  * Installs the project's WGSL kernels on tfjs-backend-webgpu: the fused ops that the wasm and cpu
  * backends run as JavaScript kernels (layer norm, GELU, attention, the Adam step, the sparse
- * linear map of GATr's weight assembly), GATr's block linear map (OpenBLAS on wasm) and GATr's
- * pre-norm and MLP nonlinearity on packed rows, so that a step on WebGPU launches far fewer kernels than
- * tfjs's composite forms; and the gradients of Sum, Mean and Tile whose cost does not grow with
- * the batch (`webgpu_gradients.ts`). Called by `initBackend("webgpu")` after the backend module
- * is loaded.
+ * linear map of GATr's weight assembly), GATr's block linear map (OpenBLAS on wasm), GATr's
+ * pre-norm and MLP nonlinearity on packed rows, and the dense layer `x·W + b` with its gradients
+ * (OpenBLAS on wasm), so that a step on WebGPU launches far fewer kernels than tfjs's composite
+ * forms; and the gradients of Sum, Mean and Tile whose cost
+ * does not grow with the batch (`webgpu_gradients.ts`), and `Sum` over leading or middle axes
+ * without a Transpose (`webgpu_column_sum.ts`). Called by `initBackend("webgpu")` after the
+ * backend module is loaded.
  *
  * @module
  */
@@ -18,6 +20,8 @@ import { installWebGpuBlockLinear } from "./webgpu_block_linear.ts";
 import { installWebGpuSparseLinear } from "./webgpu_sparse_linear.ts";
 import { installWebGpuGatrRows } from "./webgpu_gatr_rows.ts";
 import { installWebGpuGradients } from "./webgpu_gradients.ts";
+import { installWebGpuDense } from "./webgpu_dense.ts";
+import { installWebGpuSum } from "./webgpu_column_sum.ts";
 
 /**
  * Registers the kernels for webgpu (idempotent); loads tfjs-backend-webgpu if it is not yet.
@@ -41,8 +45,10 @@ export async function installWebGpuFusedKernels(): Promise<string> {
   installWebGpuBlockLinear();
   installWebGpuSparseLinear();
   installWebGpuGatrRows();
+  const dense = installWebGpuDense();
+  const sum = installWebGpuSum();
   return "RemulLayerNorm, RemulGelu, RemulFusedAttention, RemulBlockLinear (and gradients), " +
     "RemulSparseLinear (and adjoint), RemulGatrNorm, RemulGatrGate (and gradients), " +
     "RemulAdamStep: project WGSL kernels; " +
-    installWebGpuGradients();
+    [dense, sum, installWebGpuGradients()].join("; ");
 }

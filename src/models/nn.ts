@@ -27,7 +27,8 @@ export interface DenseParams {
 
 /**
  * Dense map on the last axis: one kernel each way on wasm with OpenBLAS
- * ({@link ../backend/fused_dense.ts}), the composite elsewhere.
+ * ({@link ../backend/fused_dense.ts}) and on webgpu ({@link ../backend/webgpu_dense.ts}), the
+ * composite elsewhere.
  *
  * @param x `[..., in]`
  * @returns `[..., out]`
