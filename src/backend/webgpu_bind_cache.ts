@@ -146,6 +146,24 @@ function contentKey(bytes: ArrayBuffer): string {
 }
 
 /**
+ * A key that identifies the block of `fields` (one letter per field's type, then its values;
+ * `-0` kept apart from `0`), built without packing it.
+ */
+function fieldsKey(fields: readonly UniformField[]): string {
+  let key = "f";
+  for (const f of fields) {
+    key += f.type === "int32" ? "i" : f.type === "uint32" ? "u" : "f";
+    const d = f.data;
+    for (let i = 0; i < d.length; i++) {
+      const v = d[i];
+      key += v === 0 && 1 / v < 0 ? "-0," : v + ",";
+    }
+    key += ";";
+  }
+  return key;
+}
+
+/**
  * Uniform blocks by content: each distinct block written once into a slot of a pooled uniform
  * buffer (`chunkBytes` each), aligned to the device's `minUniformBufferOffsetAlignment`.
  *
@@ -190,12 +208,26 @@ export class UniformArena {
 
   /** The slot holding `bytes` (written now if no slot holds them yet). */
   slot(bytes: ArrayBuffer): UniformSlot {
-    const key = contentKey(bytes);
+    const key = "b" + contentKey(bytes);
+    return this.#find(key) ?? this.#write(key, bytes);
+  }
+
+  /**
+   * The slot holding the block of `fields` ({@linkcode packUniformBlock}). Looks the fields up by
+   * their values, so that a block already held is neither packed nor written again.
+   */
+  slotOf(fields: readonly UniformField[]): UniformSlot {
+    const key = fieldsKey(fields);
+    return this.#find(key) ?? this.#write(key, packUniformBlock(fields));
+  }
+
+  #find(key: string): UniformSlot | undefined {
     const found = this.#slots.get(key);
-    if (found) {
-      stats.uniformHits++;
-      return found;
-    }
+    if (found) stats.uniformHits++;
+    return found;
+  }
+
+  #write(key: string, bytes: ArrayBuffer): UniformSlot {
     stats.uniformMisses++;
     if (this.#slots.size >= this.#maxSlots) this.clear();
     const size = bytes.byteLength;
@@ -449,7 +481,7 @@ export function installWebGpuBindCache(backend: WebGPUBackend, enabled?: boolean
     const device = b.device;
     reuseOldestFirst(b.bufferManager);
     const arena = new UniformArena(device);
-    b.makeUniforms = (fields: UniformField[]) => arena.slot(packUniformBlock(fields));
+    b.makeUniforms = (fields: UniformField[]) => arena.slotOf(fields);
     const d = device as unknown as Record<string, unknown>;
     // the prototype's method, looked up per call, so that a wrapper there (the profiler's
     // count of bind groups created) sees the cache's misses only

@@ -131,6 +131,24 @@ Deno.test("UniformArena writes each distinct block once, aligned, and starts aga
   assert.deepEqual([s.uniformHits, s.uniformMisses, s.resets], [1, 8, 1]);
 });
 
+Deno.test("UniformArena.slotOf finds a block by its fields' values and writes it packed", () => {
+  const { device, log } = fakeDevice(256);
+  const arena = new UniformArena(device);
+  const fields = (v: number, t = "float32"): UniformField[] => [
+    { type: "int32", data: [3, 4] },
+    { type: t, data: [v] },
+  ];
+  const a = arena.slotOf(fields(0.5));
+  assert.equal(arena.slotOf(fields(0.5)), a);
+  assert.deepEqual(log.writes[0].bytes, [...new Int32Array(packUniformBlock(fields(0.5)))]);
+  // -0 and 0 differ in their bits as float32; an int32 field with the same number is another block
+  const z = arena.slotOf(fields(0));
+  assert.notEqual(arena.slotOf(fields(-0)), z);
+  assert.notEqual(arena.slotOf(fields(1, "int32")), arena.slotOf(fields(1)));
+  assert.equal(arena.slotOf(fields(NaN)), arena.slotOf(fields(NaN)));
+  assert.equal(log.writes.length, 6);
+});
+
 Deno.test("BindGroupCache reuses a group only for the same layout and the same buffers", () => {
   const { device, log } = fakeDevice();
   const cache = new BindGroupCache(device, { maxEntries: 3 });
