@@ -6,8 +6,10 @@
 #      vs GPU time from timestamp-query; readbacks and submits per step), and at batch 1024;
 #   2. the WebGPU submit batch (kernels per command buffer) at 15, 60 and 200 for the Transformer
 #      at batch 64 (what the default in src/backend/webgpu_queue.ts should be);
-#   3. the cost suite (Transformer and GATr at batch 1, 16, 64, 256, 1024);
-#   4. worker scaling on webgpu: the same 5 N-body smoke cases (GNN, Transformer) with --jobs 1, 2
+#   3. the Transformer at batch 64 with the uniform and bind-group caches off
+#      (REMUL_WEBGPU_BIND_CACHE=0), against step 1's run with them on;
+#   4. the cost suite (Transformer and GATr at batch 1, 16, 64, 256, 1024);
+#   5. worker scaling on webgpu: the same 5 N-body smoke cases (GNN, Transformer) with --jobs 1, 2
 #      and 4 (do Workers in one process overlap on the GPU?).
 # Each step has its own time limit, so one that hangs costs its limit and no more; the limits add
 # up to 565 s (9.4 minutes). SMALL=1 runs every step with tiny sizes (on llvmpipe: ~3.5 minutes; it
@@ -29,6 +31,7 @@ if [ "$small" = 1 ]; then
   t_prof=300
   t_big=200
   t_sub=200
+  t_off=200
   t_cost=400
   t_scale=600
   scaling_filter='/^(gnn\[procedure=plain\]|transformer\[procedure=plain\])/'
@@ -42,9 +45,10 @@ else
   cost_scale=paper
   reps=(--warmup 2 --repeats 5)
   t_prof=90
-  t_big=50
+  t_big=40
   t_sub=45
-  t_cost=160
+  t_off=40
+  t_cost=140
   t_scale=80
   scaling_filter='/^(gnn\[|transformer\[procedure=(plain|augmentation)\])/'
   jobs=1,2,4
@@ -66,13 +70,13 @@ for model in transformer gatr; do
     --scale "$scale" --backend webgpu --procedure plain --batches "$batches" "${reps[@]}" \
     --json "$out/profile-$model.json" > "$out/profile-$model.md" 2>&1 ||
     echo "  exit $? (see $out/profile-$model.md)"
-  grep -E '^(## batch|### |per )' "$out/profile-$model.md" | sed "s/^/  /"
+  grep -E '^(## batch|### |per |host )' "$out/profile-$model.md" | sed "s/^/  /"
   step "profile $model at batch $big (limit ${t_big} s)"
   timeout "$t_big" "$deno" run -A tasks/profile.ts --model "$model" --suite cost \
     --scale "$scale" --backend webgpu --procedure plain --batch "$big" --warmup 1 --repeats 2 \
     --json "$out/profile-$model-b$big.json" > "$out/profile-$model-b$big.md" 2>&1 ||
     echo "  exit $? (see $out/profile-$model-b$big.md)"
-  grep -E '^(### |per )' "$out/profile-$model-b$big.md" | sed "s/^/  /"
+  grep -E '^(### |per |host )' "$out/profile-$model-b$big.md" | sed "s/^/  /"
 done
 
 sub_batch=${batches##*,}
@@ -83,8 +87,17 @@ for sb in 15 60 200; do
     --scale "$scale" --backend webgpu --procedure plain --batch "$sub_batch" "${reps[@]}" \
     --submit-batch "$sb" --json "$out/submit-$sb.json" > "$out/submit-$sb.md" 2>&1 ||
     echo "  exit $? (see $out/submit-$sb.md)"
-  grep -E '^(### training|per step)' "$out/submit-$sb.md" | sed "s/^/  /"
+  grep -E '^(### training|per step|host time outside submit: .* per step)' "$out/submit-$sb.md" |
+    sed "s/^/  /"
 done
+
+step "caches off: transformer at batch $sub_batch (limit ${t_off} s)"
+REMUL_WEBGPU_BIND_CACHE=0 timeout "$t_off" "$deno" run -A tasks/profile.ts --model transformer \
+  --suite cost --scale "$scale" --backend webgpu --procedure plain --batch "$sub_batch" \
+  "${reps[@]}" --json "$out/cache-off.json" > "$out/cache-off.md" 2>&1 ||
+  echo "  exit $? (see $out/cache-off.md)"
+grep -E '^(### training|per step|host time outside submit: .* per step)' "$out/cache-off.md" |
+  sed "s/^/  /"
 
 step "cost suite (limit ${t_cost} s)"
 timeout "$t_cost" "$deno" run -A tasks/bench.ts --suite cost --scale "$cost_scale" \

@@ -125,6 +125,47 @@ export function run(
   return out;
 }
 
+/** What {@linkcode copyElements} uses of tfjs-webgpu's backend object (not public API). */
+interface CopyInternals {
+  uploadToGPU(dataId: object): void;
+  ensureCommandEncoderReady(): void;
+  endComputePassEncoder(): void;
+  readonly commandEncoder: GPUCommandEncoder;
+  readonly commandQueueOwnedIds: WeakSet<object>;
+  readonly tensorMap: { get(dataId: object): { resource: unknown; values: unknown } };
+}
+
+/**
+ * Copies `count` float32 elements of `src` (from element `from`) into `dst` (from element `to`)
+ * with a buffer copy on tfjs's command encoder: no program, no uniform block, no bind group,
+ * which is what a dispatch costs the host. Both tensors are put on the GPU first and held by the
+ * command queue until it is submitted, as tfjs does for a program's inputs and output.
+ */
+export function copyElements(
+  backend: WebGPUBackend,
+  src: TensorInfo,
+  from: number,
+  dst: TensorInfo,
+  to: number,
+  count: number,
+): void {
+  if (count === 0) return;
+  const b = backend as unknown as CopyInternals;
+  b.uploadToGPU(src.dataId);
+  b.uploadToGPU(dst.dataId);
+  const source = b.tensorMap.get(src.dataId).resource;
+  const target = b.tensorMap.get(dst.dataId);
+  if (!(source instanceof GPUBuffer) || !(target.resource instanceof GPUBuffer)) {
+    throw new Error("copyElements: both tensors must live in GPU buffers");
+  }
+  b.ensureCommandEncoderReady();
+  b.endComputePassEncoder();
+  b.commandEncoder.copyBufferToBuffer(source, 4 * from, target.resource, 4 * to, 4 * count);
+  b.commandQueueOwnedIds.add(src.dataId);
+  b.commandQueueOwnedIds.add(dst.dataId);
+  target.values = null;
+}
+
 /** The same data under another shape (no copy, no reference taken: use within one kernel). */
 export function view(t: TensorInfo, shape: number[]): TensorInfo {
   return { dataId: t.dataId, shape, dtype: t.dtype };

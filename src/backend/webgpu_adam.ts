@@ -5,14 +5,17 @@
  * plus a split and an add per parameter (`src/training/flat_adam.ts`'s composite path, the
  * reference):
  *
- * 1. the gradients are copied end to end into one flat vector, up to 15 per program (a program
- *    binds one storage buffer per input, and WebGPU devices allow 8 to 16 or more);
+ * 1. the gradients are copied end to end into one flat vector by buffer copies (no program: a
+ *    copy costs the host none of a dispatch's uniform block, bind group and pipeline);
  * 2. with clipping, each of up to 256 workgroups sums the squares of a share of it;
  * 3. the first and 4. the second moment are updated in place (the moments' own buffers are the
  *    programs' outputs, read and written; a CPU copy left by an earlier `data()` is dropped),
  *    each workgroup first adding up the partial sums for the clipping factor;
- * 5. one program per parameter writes its new weights (a weight's memory may be shared with a
- *    copy, e.g. the best-validation snapshot, so weights are never written in place).
+ * 5. the weights are copied end to end likewise, one program computes every new weight, and
+ *    each parameter's new weights are copied out into a tensor of its own (a weight's memory may
+ *    be shared with a copy, e.g. the best-validation snapshot, so weights are never written in
+ *    place). Four programs a step in all (three without clipping), whatever the number of
+ *    parameters; before, a gather per 15 gradients and a program per parameter.
  *
  * The arithmetic follows the composite path operation for operation in float32 (bias correction
  * by division by `1 − βᵗ`, computed on the host; ε added to √v̂).
@@ -21,6 +24,7 @@
  */
 import { tf } from "../tf.ts";
 import {
+  copyElements,
   type ProgramSpec,
   run,
   sizeOf,
@@ -34,34 +38,6 @@ import { type AdamStepAttrs, FUSED_ADAM } from "./fused_adam.ts";
 const WORKGROUP = 64;
 /** Most workgroups of the partial sums of squares (and partial sums read by every workgroup). */
 const MAX_PARTIALS = 256;
-/** Most gradients copied by one program. */
-const MAX_GATHER = 15;
-
-/** Copies `k` gradients (`count` elements) into the flat vector from `uniforms.base` on. */
-function gatherSpec(k: number, count: number, total: number): ProgramSpec {
-  const names = Array.from({ length: k }, (_, i) => `g${i}`);
-  // the gradient an element belongs to: ends are cumulative sizes within the group
-  const branches = names.map((g, i) =>
-    `if (index < uniforms.end${i}) {
-        result[uniforms.base + index] = ${g}[index${i === 0 ? "" : ` - uniforms.end${i - 1}`}];
-        return;
-      }`
-  ).join("\n      ");
-  return {
-    key: `remul_adam_gather_${k}`,
-    inputs: names,
-    outputShape: [total],
-    workgroup: WORKGROUP,
-    workgroups: Math.ceil(count / WORKGROUP),
-    uniforms: `base : i32, ${names.map((_, i) => `end${i} : i32,`).join(" ")}`,
-    code: `
-  fn main(index : i32) {
-    if (index < uniforms.end${k - 1}) {
-      ${branches}
-    }
-  }`,
-  };
-}
 
 /** Partial sums of squares of `g`: one per workgroup, each striding over the vector. */
 function normSpec(total: number): ProgramSpec {
@@ -124,21 +100,20 @@ function momentSpec(which: "m" | "v", clip: boolean, total: number): ProgramSpec
   };
 }
 
-/** New weights of one parameter from its slice of the (updated) moments. */
-function applySpec(size: number): ProgramSpec {
+/** New weights of every parameter, end to end, from the (updated) moments. */
+function applySpec(total: number): ProgramSpec {
   return {
-    key: "remul_adam_apply",
+    key: "remul_adam_apply_flat",
     inputs: ["p", "m", "v", "hyper"],
-    outputShape: [size],
+    outputShape: [total],
     workgroup: 128,
-    workgroups: Math.ceil(size / 128),
-    uniforms: "count : i32, offset : i32,",
+    workgroups: Math.ceil(total / 128),
+    uniforms: "count : i32,",
     code: `
   fn main(index : i32) {
     if (index < uniforms.count) {
-      let k = uniforms.offset + index;
-      let mHat = m[k] / hyper[0];
-      let vHat = v[k] / hyper[1];
+      let mHat = m[index] / hyper[0];
+      let vHat = v[index] / hyper[1];
       let step = (mHat / (sqrt(vHat) + hyper[2])) * -hyper[3];
       setOutputAtIndex(index, p[index] + step);
     }
@@ -166,21 +141,13 @@ function adamStepKernel({ inputs, backend, attrs }: {
   }
   const temporaries: TensorInfo[] = [];
 
-  // 1. the gradients end to end
+  // 1. the gradients end to end, by buffer copies (no program)
   const flat = backend.makeTensorInfo([total], "float32") as TensorInfo;
   temporaries.push(flat);
-  const perProgram = Math.max(
-    1,
-    Math.min(MAX_GATHER, backend.device.limits.maxStorageBuffersPerShaderStage - 1),
-  );
   let base = 0;
-  for (let first = 0; first < n; first += perProgram) {
-    const group = gs.slice(first, first + perProgram).filter((g) => g.shape[0] > 0);
-    if (group.length === 0) continue;
-    let end = 0;
-    const ends = group.map((g) => (end += g.shape[0]));
-    run(backend, gatherSpec(group.length, end, total), group, [int(base), ...ends.map(int)], flat);
-    base += end;
+  for (const g of gs) {
+    copyElements(backend, g, 0, flat, base, g.shape[0]);
+    base += g.shape[0];
   }
 
   // 2. partial sums of squares for the clipping factor
@@ -204,9 +171,11 @@ function adamStepKernel({ inputs, backend, attrs }: {
     );
   }
 
-  // 5. new weights. The step's bias corrections and rate go in as one small tensor, not as
-  // uniforms: the uniform blocks then stay the same from step to step (see webgpu_bind_cache.ts),
-  // and a step uploads 16 bytes once instead of a block per parameter.
+  // 5. new weights: the parameters copied end to end, one program over all of them, and each
+  // parameter's new weights copied out into a tensor of its own. (A weight's memory may be shared
+  // with a copy, e.g. the best-validation snapshot, so weights are never written in place.) The
+  // step's bias corrections and rate go in as one small tensor, not as uniforms, so that the
+  // uniform block stays the same from step to step (see webgpu_bind_cache.ts).
   const hyper = backend.makeTensorInfo(
     [4],
     "float32",
@@ -217,16 +186,21 @@ function adamStepKernel({ inputs, backend, attrs }: {
       attrs.lr,
     ]),
   ) as TensorInfo;
-  temporaries.push(hyper);
+  const weights = backend.makeTensorInfo([total], "float32") as TensorInfo;
+  temporaries.push(hyper, weights);
   let offset = 0;
+  ps.forEach((p, i) => {
+    copyElements(backend, p, 0, weights, offset, sizes[i]);
+    offset += sizes[i];
+  });
+  const updated = run(backend, applySpec(total), [weights, m, v, hyper], [int(total)]);
+  temporaries.push(updated);
+  offset = 0;
   const outs = ps.map((p, i) => {
-    const size = sizes[i];
-    const out = run(backend, applySpec(size), [view(p, [size]), m, v, hyper], [
-      int(size),
-      int(offset),
-    ]);
-    offset += size;
-    return view(out, [...p.shape]);
+    const out = backend.makeTensorInfo([...p.shape], "float32") as TensorInfo;
+    copyElements(backend, updated, offset, out, 0, sizes[i]);
+    offset += sizes[i];
+    return out;
   });
   for (const t of temporaries) backend.disposeData(t.dataId);
   return outs;

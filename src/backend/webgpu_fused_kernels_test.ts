@@ -14,6 +14,7 @@ import { GELU_KERNEL } from "./webgpu_gelu.ts";
 import { adamStep, FUSED_ADAM, fusedAdamAvailable, fusedAdamStep } from "./fused_adam.ts";
 import { attentionComposite, GELU, LAYER_NORM } from "../models/nn.ts";
 import { FlatAdam } from "../training/flat_adam.ts";
+import { countDeviceCalls } from "./webgpu_queue.ts";
 
 const webgpu = await webgpuOnce("the WGSL kernel tests");
 
@@ -183,13 +184,19 @@ Deno.test({
         const v = tf.zeros([total]);
         // the same step on the host
         const hostP = await Promise.all(ps.map((p) => p.data() as Promise<Float32Array>));
+        const initial = hostP.map((p) => p.slice());
         const hostM = new Float32Array(total);
         const hostV = new Float32Array(total);
         let params = ps;
         for (let t = 1; t <= 3; t++) {
           const gs = ADAM_SHAPES.map((s, i) => tf.randomNormal(s, 0, 0.5, "float32", 100 * t + i));
           const attrs = { lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, t, clip };
+          const calls = countDeviceCalls();
           const next = fusedAdamStep(params, gs, m, v, attrs);
+          calls.close();
+          // whatever the number of parameters: the clipping sums (with clipping), the two
+          // moments and the new weights; everything else is buffer copies
+          assert.equal(calls.counts.dispatches, clip > 0 ? 4 : 3, `clip ${clip}: dispatches`);
           const out = hostP.map((p) => new Float32Array(p.length));
           const hostG = await Promise.all(gs.map((g) => g.data() as Promise<Float32Array>));
           adamStep(hostP, hostG, hostM, hostV, out, { ...attrs, n: ps.length });
@@ -202,6 +209,15 @@ Deno.test({
             const e = worst(await p.data(), out[i]);
             assert.ok(e < 1e-6, `clip ${clip} step ${t}: weights ${i} differ by ${e}`);
             hostP[i] = out[i];
+          }
+          // the weights the step started from are unchanged (never written in place); read
+          // through a GPU op, since data() would return the copy cached on the CPU
+          if (t === 1) {
+            for (const [i, p] of ps.entries()) {
+              const now = p.add(0);
+              assert.equal(worst(await now.data(), initial[i]), 0, `weights ${i} written in place`);
+              now.dispose();
+            }
           }
           params = next;
         }
