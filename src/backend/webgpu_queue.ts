@@ -91,6 +91,20 @@ export function webGpuSubmitBatch(): number | null {
 }
 
 /**
+ * Submits the kernels tfjs-webgpu has recorded but not yet submitted, without waiting; nothing
+ * off webgpu. The training loop calls it at the end of every step, so that each step's command
+ * buffers start at the step's first kernel: buffers then go back to tfjs's pool at the same
+ * points of every step, the pool hands the same buffers to the same kernels, and their bind
+ * groups come from the cache (`webgpu_bind_cache.ts`). Costs one submit a step at most.
+ */
+export function submitPending(): void {
+  const b = webgpuBackend();
+  if (!b?.commandEncoder) return;
+  b.endComputePassEncoder();
+  b.submitQueue();
+}
+
+/**
  * Submits the kernels tfjs-webgpu has recorded but not yet submitted and waits until the GPU has
  * finished all submitted work. Resolves at once on other backends (their kernels have run when
  * they return). Under Deno the wait polls and sleeps, so it costs at least ~10 ms.
@@ -98,10 +112,7 @@ export function webGpuSubmitBatch(): number | null {
 export async function drainQueue(): Promise<void> {
   const b = webgpuBackend();
   if (!b) return;
-  if (b.commandEncoder) {
-    b.endComputePassEncoder();
-    b.submitQueue();
-  }
+  submitPending();
   await b.queue.onSubmittedWorkDone();
 }
 

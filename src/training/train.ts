@@ -17,6 +17,7 @@ import type { Weighting } from "./procedure.ts";
 import { remulLoss } from "./remul_loss.ts";
 import { remulTaskGradients } from "./task_gradients.ts";
 import { FlatAdam } from "./flat_adam.ts";
+import { submitPending } from "../backend/webgpu_queue.ts";
 import { safeVariableGrads } from "./safe_variable_grads.ts";
 import { assertNoGpuErrors } from "../backend/gpu_errors.ts";
 
@@ -223,6 +224,7 @@ export function createTrainer(
         return r.loss;
       } finally {
         tf.dispose(made);
+        submitPending();
       }
     },
     async step() {
