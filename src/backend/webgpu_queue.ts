@@ -154,6 +154,11 @@ export interface DeviceCallCounts {
    * kernels run; the host time outside it is what a real GPU's host would also spend.
    */
   submitMs: number;
+  /**
+   * Time with an asynchronous read (`data()`) waiting for its result, ms, less the submits made
+   * meanwhile (counted in `submitMs`).
+   */
+  readWaitMs: number;
 }
 
 type Obj = Record<PropertyKey, unknown>;
@@ -200,6 +205,38 @@ function wrap(
 }
 
 /**
+ * Wraps the engine's asynchronous `read` to report the time during which at least one read is
+ * waiting (overlapping reads count once); returns the restore.
+ */
+function timeReads(
+  engine: Obj,
+  add: (ms: number) => void,
+  state: { pending: number },
+): () => void {
+  const own = Object.getOwnPropertyDescriptor(engine, "read");
+  const original = engine.read as (...a: unknown[]) => Promise<unknown>;
+  let since = 0;
+  engine.read = function (this: unknown, ...args: unknown[]) {
+    if (state.pending++ === 0) since = performance.now();
+    const settle = () => {
+      if (--state.pending === 0) add(performance.now() - since);
+    };
+    let result: Promise<unknown>;
+    try {
+      result = original.apply(this, args);
+    } catch (e) {
+      settle();
+      throw e;
+    }
+    return Promise.resolve(result).finally(settle);
+  };
+  return () => {
+    if (own) Object.defineProperty(engine, "read", own);
+    else delete engine.read;
+  };
+}
+
+/**
  * Opens a window that counts the active backend's reads and, on webgpu, its submits, buffer maps,
  * bind groups and buffers. Call `close()` to stop counting (restores every wrapped method).
  *
@@ -226,18 +263,23 @@ export function countDeviceCalls(): { counts: DeviceCallCounts; close(): void } 
     dispatches: 0,
     writes: 0,
     submitMs: 0,
+    readWaitMs: 0,
   };
   const engine = tf.engine() as unknown as Obj;
   const nest = { depth: 0 };
+  const reading = { pending: 0 };
   const restore = [
     wrap(engine, "read", () => counts.reads++, nest),
     wrap(engine, "readSync", () => counts.reads++, nest),
+    timeReads(engine, (ms) => counts.readWaitMs += ms, reading),
   ];
   const gpu = webgpuBackend();
   if (gpu) {
     restore.push(wrap(gpu.queue as unknown as Obj, "submit", (ms) => {
       counts.submits++;
       counts.submitMs += ms;
+      // a submit while a read waits: its time is the submit's, not the wait's
+      if (reading.pending > 0) counts.readWaitMs -= ms;
     }, "timed"));
     restore.push(wrap(gpu.queue as unknown as Obj, "writeBuffer", () => counts.writes++));
     const g = globalThis as unknown as Record<string, { prototype: Obj } | undefined>;

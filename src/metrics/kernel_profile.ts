@@ -85,10 +85,11 @@ export interface PassProfile {
    * On a software adapter the kernels run there.
    */
   readonly submitMs: number;
+  /** Time per pass waiting for readbacks (`data()`), ms, a mean over the timed passes. */
+  readonly readWaitMs: number;
   /**
-   * Host time per pass outside `GPUQueue.submit`, ms (mean over the timed passes): what tfjs and
-   * the WebGPU calls cost the host, which a real GPU's host pays too. Equals the mean host time
-   * off WebGPU.
+   * Host time per pass outside `GPUQueue.submit` and readback waits, ms (mean over the timed
+   * passes): what tfjs and the WebGPU calls cost the host, which a real GPU's host pays too.
    */
   readonly hostOutsideSubmitMs: number;
   /** `createBuffer` calls per pass over the timed passes (0 off WebGPU; 0 once pools are warm). */
@@ -200,7 +201,10 @@ async function profilePass(
     dispatchesPerPass: per(window.counts.dispatches),
     writesPerPass: per(window.counts.writes),
     submitMs: per(window.counts.submitMs),
-    hostOutsideSubmitMs: per(host.reduce((a, b) => a + b, 0) - window.counts.submitMs),
+    readWaitMs: per(window.counts.readWaitMs),
+    hostOutsideSubmitMs: per(
+      host.reduce((a, b) => a + b, 0) - window.counts.submitMs - window.counts.readWaitMs,
+    ),
     buffersPerPass: per(window.counts.buffers),
     peakBytes: info.peakBytes,
     byKernel,
@@ -330,7 +334,8 @@ export function formatProfile(profile: ModelProfile, top = 12): string {
       : "";
     const outside = profile.submitBatch !== null && p.dispatchesPerPass > 0
       ? [
-        `host time outside submit: ${p.hostOutsideSubmitMs.toFixed(2)} ms per ` +
+        `host time outside submit and readback waits (${p.readWaitMs.toFixed(2)} ms): ` +
+        `${p.hostOutsideSubmitMs.toFixed(2)} ms per ` +
         `${label === "inference" ? "inference" : "step"}, ` +
         `${(1000 * p.hostOutsideSubmitMs / p.dispatchesPerPass).toFixed(1)} µs a dispatch`,
       ]
@@ -416,7 +421,7 @@ function compareRows(passes: readonly PassProfile[]) {
  * const pass = (calls: number): PassProfile => ({
  *   kernels: calls, wallMs: 1, hostMs: 1, hostIqrMs: 0, kernelMs: 1, gpuMs: null,
  *   readbacksPerPass: 1, submitsPerPass: 0, mapsPerPass: 0, bindGroupsPerPass: 0,
- *   dispatchesPerPass: 0, writesPerPass: 0, submitMs: 0, hostOutsideSubmitMs: 1,
+ *   dispatchesPerPass: 0, writesPerPass: 0, submitMs: 0, readWaitMs: 0, hostOutsideSubmitMs: 1,
  *   buffersPerPass: 0, peakBytes: 0, byKernel: [{ name: "Slice", calls, ms: 1 }],
  * });
  * const profile = (calls: number) => ({

@@ -100,6 +100,7 @@ function pass(rows: Record<string, number>): PassProfile {
     dispatchesPerPass: 0,
     writesPerPass: 0,
     submitMs: 0,
+    readWaitMs: 0,
     hostOutsideSubmitMs: 1,
     buffersPerPass: 0,
     peakBytes: 0,
