@@ -69,6 +69,9 @@ Deno.test("the submit batch is recorded and sets how often tfjs submits", async 
       assert.equal(v[0], 2 * (kernels + 1));
       assert.equal(r.counts.reads, 1);
       assert.equal(r.counts.maps, 1);
+      // the read waited for the GPU; its own submits are timed as submits, not as waiting
+      assert.ok(r.counts.readWaitMs > 0, `read wait ${r.counts.readWaitMs} ms`);
+      assert.ok(r.counts.submits === 0 || r.counts.submitMs > 0);
       tf.dispose(out);
     }
   } finally {
