@@ -20,6 +20,7 @@ import { installWebGpuBlockLinear } from "./webgpu_block_linear.ts";
 import { installWebGpuSparseLinear } from "./webgpu_sparse_linear.ts";
 import { installWebGpuGatrRows } from "./webgpu_gatr_rows.ts";
 import { installWebGpuGatrAttention } from "./webgpu_gatr_attention.ts";
+import { installWebGpuGatrBilinear } from "./webgpu_gatr_bilinear.ts";
 import { installWebGpuGradients } from "./webgpu_gradients.ts";
 import { installWebGpuDense } from "./webgpu_dense.ts";
 import { installWebGpuSum } from "./webgpu_column_sum.ts";
@@ -47,11 +48,12 @@ export async function installWebGpuFusedKernels(): Promise<string> {
   installWebGpuSparseLinear();
   installWebGpuGatrRows();
   installWebGpuGatrAttention();
+  installWebGpuGatrBilinear();
   const dense = installWebGpuDense();
   const sum = installWebGpuSum();
   return "RemulLayerNorm, RemulGelu, RemulFusedAttention, RemulBlockLinear (and gradients), " +
     "RemulSparseLinear (and adjoint), RemulGatrNorm, RemulGatrGate (and gradients), " +
-    "RemulGatrAttnFeatures, RemulGatrAttnCore (and gradients), " +
+    "RemulGatrAttnFeatures, RemulGatrAttnCore, RemulGatrBilinear (and gradients), " +
     "RemulAdamStep: project WGSL kernels; " +
     [dense, sum, installWebGpuGradients()].join("; ");
 }
