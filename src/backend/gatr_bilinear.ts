@@ -113,16 +113,56 @@ export function gatrBilinearDims(
   return { t, h: w / 64, b, s: sChannels };
 }
 
-/** `Σ v·x_j·y_k` of output `i`, or `Σ v·d_i·y_k` of `j` etc., by the table's entries. */
-function product(
-  es: readonly TableEntry[],
-  ga: (e: TableEntry) => number,
-  gb: (e: TableEntry) => number,
-  out: Float64Array,
-  at: (e: TableEntry) => number,
-) {
-  out.fill(0);
-  for (const e of es) out[at(e)] += e.v * ga(e) * gb(e);
+/** A table's entries as typed arrays, for the loops. */
+class Table {
+  readonly i: Int32Array;
+  readonly j: Int32Array;
+  readonly k: Int32Array;
+  readonly v: Float64Array;
+  constructor(es: readonly TableEntry[]) {
+    this.i = Int32Array.from(es, (e) => e.i);
+    this.j = Int32Array.from(es, (e) => e.j);
+    this.k = Int32Array.from(es, (e) => e.k);
+    this.v = Float64Array.from(es, (e) => e.v);
+  }
+  /** `out_i = Σ v·a_j·b_k`. */
+  apply(a: Float64Array, b: Float64Array, out: Float64Array): void {
+    out.fill(0);
+    for (let e = 0; e < this.v.length; e++) {
+      out[this.i[e]] += this.v[e] * a[this.j[e]] * b[this.k[e]];
+    }
+  }
+  /** The left operand's gradient `out_j = Σ v·d_i·b_k`. */
+  left(d: Float64Array, b: Float64Array, out: Float64Array): void {
+    out.fill(0);
+    for (let e = 0; e < this.v.length; e++) {
+      out[this.j[e]] += this.v[e] * d[this.i[e]] * b[this.k[e]];
+    }
+  }
+  /** The right operand's gradient `out_k = Σ v·d_i·a_j`. */
+  right(d: Float64Array, a: Float64Array, out: Float64Array): void {
+    out.fill(0);
+    for (let e = 0; e < this.v.length; e++) {
+      out[this.k[e]] += this.v[e] * d[this.i[e]] * a[this.j[e]];
+    }
+  }
+}
+
+let tables: { gp: Table; join: Table } | undefined;
+
+/** Float64 buffers of 16 blades. */
+function buffers(n: number): Float64Array[] {
+  return Array.from({ length: n }, () => new Float64Array(16));
+}
+
+/** Copies 16 blades, `src[from + p·stride]·scale`, into `out`. */
+function gather(src: Float32Array, from: number, stride: number, out: Float64Array, scale = 1) {
+  for (let p = 0; p < 16; p++) out[p] = src[from + p * stride] * scale;
+}
+
+/** Writes 16 blades to `dst[from + p·stride]`. */
+function scatter(v: Float64Array, dst: Float32Array, from: number, stride: number, scale = 1) {
+  for (let p = 0; p < 16; p++) dst[from + p * stride] = v[p] * scale;
 }
 
 const forward: HostKernel<"x" | "e123" | "carry", GatrBilinearAttrs> = {
@@ -133,24 +173,23 @@ const forward: HostKernel<"x" | "e123" | "carry", GatrBilinearAttrs> = {
   },
   compute: ({ x, e123, carry }, y, inputs, a) => {
     const { t, h, b, s } = gatrBilinearDims(inputs.x, inputs.e123, a.sChannels);
+    const { gp, join } = tables ??= { gp: new Table(GP_ENTRIES), join: new Table(JOIN_ENTRIES) };
     const cw = inputs.carry.shape[1];
     const ow = s + 32 * h;
-    const acc = new Float64Array(16);
-    for (let r = 0; r < t; r++) {
-      for (let e = 0; e < s; e++) y[r * ow + e] = carry[r * cw + e];
-      const xv = (p: number, ch: number) => x[r * 64 * h + p * 4 * h + ch];
-      const ref = e123[Math.floor(r / (t / b))];
+    const [l, r, jl, jr, out] = buffers(5);
+    for (let row = 0; row < t; row++) {
+      for (let e = 0; e < s; e++) y[row * ow + e] = carry[row * cw + e];
+      const ref = e123[Math.floor(row / (t / b))];
+      const xr = row * 64 * h;
       for (let k = 0; k < h; k++) {
-        product(GP_ENTRIES, (e) => xv(e.j, k), (e) => xv(e.k, h + k), acc, (e) => e.i);
-        for (let i = 0; i < 16; i++) y[r * ow + s + i * 2 * h + k] = acc[i];
-        product(
-          JOIN_ENTRIES,
-          (e) => xv(e.j, 2 * h + k),
-          (e) => xv(e.k, 3 * h + k),
-          acc,
-          (e) => e.i,
-        );
-        for (let i = 0; i < 16; i++) y[r * ow + s + i * 2 * h + h + k] = acc[i] * ref;
+        gather(x, xr + k, 4 * h, l);
+        gather(x, xr + h + k, 4 * h, r);
+        gather(x, xr + 2 * h + k, 4 * h, jl);
+        gather(x, xr + 3 * h + k, 4 * h, jr);
+        gp.apply(l, r, out);
+        scatter(out, y, row * ow + s + k, 2 * h);
+        join.apply(jl, jr, out);
+        scatter(out, y, row * ow + s + h + k, 2 * h, ref);
       }
     }
   },
@@ -161,23 +200,27 @@ const backward: HostKernel<"x" | "e123" | "dy", GatrBilinearAttrs> = {
   outputShape: ({ x }) => [...x.shape],
   compute: ({ x, e123, dy }, dx, inputs, a) => {
     const { t, h, b, s } = gatrBilinearDims(inputs.x, inputs.e123, a.sChannels);
+    const { gp, join } = tables ??= { gp: new Table(GP_ENTRIES), join: new Table(JOIN_ENTRIES) };
     const ow = s + 32 * h;
-    const acc = new Float64Array(16);
-    for (let r = 0; r < t; r++) {
-      const xv = (p: number, ch: number) => x[r * 64 * h + p * 4 * h + ch];
-      const put = (p: number, ch: number, v: number) => (dx[r * 64 * h + p * 4 * h + ch] = v);
-      const ref = e123[Math.floor(r / (t / b))];
+    const [l, r, jl, jr, dg, dj, out] = buffers(7);
+    for (let row = 0; row < t; row++) {
+      const ref = e123[Math.floor(row / (t / b))];
+      const xr = row * 64 * h;
       for (let k = 0; k < h; k++) {
-        const dg = (i: number) => dy[r * ow + s + i * 2 * h + k];
-        const dj = (i: number) => dy[r * ow + s + i * 2 * h + h + k] * ref;
-        product(GP_ENTRIES, (e) => dg(e.i), (e) => xv(e.k, h + k), acc, (e) => e.j);
-        for (let p = 0; p < 16; p++) put(p, k, acc[p]);
-        product(GP_ENTRIES, (e) => dg(e.i), (e) => xv(e.j, k), acc, (e) => e.k);
-        for (let p = 0; p < 16; p++) put(p, h + k, acc[p]);
-        product(JOIN_ENTRIES, (e) => dj(e.i), (e) => xv(e.k, 3 * h + k), acc, (e) => e.j);
-        for (let p = 0; p < 16; p++) put(p, 2 * h + k, acc[p]);
-        product(JOIN_ENTRIES, (e) => dj(e.i), (e) => xv(e.j, 2 * h + k), acc, (e) => e.k);
-        for (let p = 0; p < 16; p++) put(p, 3 * h + k, acc[p]);
+        gather(x, xr + k, 4 * h, l);
+        gather(x, xr + h + k, 4 * h, r);
+        gather(x, xr + 2 * h + k, 4 * h, jl);
+        gather(x, xr + 3 * h + k, 4 * h, jr);
+        gather(dy, row * ow + s + k, 2 * h, dg);
+        gather(dy, row * ow + s + h + k, 2 * h, dj, ref);
+        gp.left(dg, r, out);
+        scatter(out, dx, xr + k, 4 * h);
+        gp.right(dg, l, out);
+        scatter(out, dx, xr + h + k, 4 * h);
+        join.left(dj, jr, out);
+        scatter(out, dx, xr + 2 * h + k, 4 * h);
+        join.right(dj, jl, out);
+        scatter(out, dx, xr + 3 * h + k, 4 * h);
       }
     }
   },
@@ -188,23 +231,20 @@ const refBackward: HostKernel<"x" | "e123" | "dy", GatrBilinearAttrs> = {
   outputShape: ({ e123 }) => [e123.shape[0], 1],
   compute: ({ x, dy }, de, inputs, a) => {
     const { t, h, b, s } = gatrBilinearDims(inputs.x, inputs.e123, a.sChannels);
+    const { join } = tables ??= { gp: new Table(GP_ENTRIES), join: new Table(JOIN_ENTRIES) };
     const ow = s + 32 * h;
-    const acc = new Float64Array(16);
+    const [jl, jr, out] = buffers(3);
     de.fill(0);
-    for (let r = 0; r < t; r++) {
-      const xv = (p: number, ch: number) => x[r * 64 * h + p * 4 * h + ch];
+    for (let row = 0; row < t; row++) {
+      const xr = row * 64 * h;
       let sum = 0;
       for (let k = 0; k < h; k++) {
-        product(
-          JOIN_ENTRIES,
-          (e) => xv(e.j, 2 * h + k),
-          (e) => xv(e.k, 3 * h + k),
-          acc,
-          (e) => e.i,
-        );
-        for (let i = 0; i < 16; i++) sum += acc[i] * dy[r * ow + s + i * 2 * h + h + k];
+        gather(x, xr + 2 * h + k, 4 * h, jl);
+        gather(x, xr + 3 * h + k, 4 * h, jr);
+        join.apply(jl, jr, out);
+        for (let i = 0; i < 16; i++) sum += out[i] * dy[row * ow + s + i * 2 * h + h + k];
       }
-      de[Math.floor(r / (t / b))] += sum;
+      de[Math.floor(row / (t / b))] += sum;
     }
   },
 };
