@@ -18,9 +18,11 @@
  * - `RemulGatrAttnCore(f, qkv) → out [T, H·s + 16·H·c]`: per sample, item and head
  *   `softmax_j(q_i·k_j)·v_j`, written head-major: the heads' scalars, then multivector columns
  *   blade-major.
- * - `RemulGatrAttnCoreGrad(f, qkv, dy) → g [T, (H + 1)·D + Dv]`: the gradients of the query
- *   features, of the key features, and of the values (`[16c]` blade-major by channel, then
- *   `[s]`), summed over heads where keys and values are shared.
+ * - `RemulGatrAttnCoreGrad(f, qkv, dy) → g [T, H·D + H·(D + Dv)]`: the gradients of the query
+ *   features, then per head its share of the gradients of the key features and of the values
+ *   (`[16c]` blade-major by channel, then `[s]`); keys and values are shared by the heads, and
+ *   the features' gradient sums the shares (so the core's gradient runs per head, no reduction
+ *   across workgroups).
  * - `RemulGatrAttnFeaturesGrad(qkv, logw, g) → dqkv` and `RemulGatrAttnLogWGrad(f, g) → [H, c]`
  *   (`d f/d logw = f` on the weighted query features).
  *
@@ -92,6 +94,11 @@ export interface GatrAttentionDims {
   ow: number;
   /** Width of the features, `(H + 1)·D`. */
   fw: number;
+  /**
+   * Width of the core's gradient, `H·D + H·(D + Dv)`: the query features' gradients, then per head
+   * its share of the key features' and the values' gradients.
+   */
+  gw: number;
   /** `1/√D`. */
   scale: number;
 }
@@ -137,6 +144,7 @@ export function gatrAttentionDims(
     mvBase,
     ow: h * s + 16 * h * c,
     fw: (h + 1) * d,
+    gw: h * (2 * d + 16 * c + s),
     scale: 1 / Math.sqrt(d),
   };
 }
@@ -263,11 +271,11 @@ const coreBackward: HostKernel<"feat" | "qkv" | "dy", GatrAttentionAttrs> = {
   name: GATR_ATTN_CORE_GRAD,
   outputShape: ({ qkv }, a) => {
     const z = gatrAttentionDims(qkv, a);
-    return [z.t, z.fw + z.dv];
+    return [z.t, z.gw];
   },
   compute: ({ feat: f, qkv, dy }, g, inputs, a) => {
     const z = gatrAttentionDims(inputs.qkv, a);
-    const gw = z.fw + z.dv;
+    const gw = z.gw;
     g.fill(0);
     const p = new Float64Array(z.n);
     const dp = new Float64Array(z.n);
@@ -287,15 +295,16 @@ const coreBackward: HostKernel<"feat" | "qkv" | "dy", GatrAttentionAttrs> = {
             dot += p[j] * acc;
           }
           const q = ri * z.fw + h * z.d;
+          const kv = z.h * z.d + h * (z.d + z.dv); // this head's share of dK, dV
           for (let j = 0; j < z.n; j++) {
             const rj = b * z.n + j;
             const ds = p[j] * (dp[j] - dot);
             const k = rj * z.fw + z.h * z.d;
             for (let x = 0; x < z.d; x++) {
               g[ri * gw + h * z.d + x] += ds * f[k + x];
-              g[rj * gw + z.h * z.d + x] += ds * f[q + x];
+              g[rj * gw + kv + x] += ds * f[q + x];
             }
-            for (let v = 0; v < z.dv; v++) g[rj * gw + z.fw + v] += p[j] * dy[oCols[v]];
+            for (let v = 0; v < z.dv; v++) g[rj * gw + kv + z.d + v] += p[j] * dy[oCols[v]];
           }
         }
       }
@@ -335,25 +344,30 @@ const featuresBackward: HostKernel<"qkv" | "logw" | "dcore", GatrAttentionAttrs>
   outputShape: ({ qkv }) => [...qkv.shape],
   compute: ({ qkv, logw, dcore: g }, dx, inputs, a) => {
     const z = gatrAttentionDims(inputs.qkv, a);
-    const gw = z.fw + z.dv;
     const d0 = new Array<number>(12);
     for (let r = 0; r < z.t; r++) {
-      const gr = r * gw;
+      const gr = r * z.gw;
       const xr = r * z.w;
+      // keys and values: the heads' shares summed; `at` within a head's [D + Dv]
+      const shared = (at: number) => {
+        let acc = 0;
+        for (let h = 0; h < z.h; h++) acc += g[gr + z.h * z.d + h * (z.d + z.dv) + at];
+        return acc;
+      };
       for (let h = 0; h < z.h; h++) {
         for (let e = 0; e < z.s; e++) {
           dx[xr + h * z.s + e] = g[gr + h * z.d + 12 * z.c + e] * z.scale;
         }
       }
       for (let e = 0; e < z.s; e++) {
-        dx[xr + z.h * z.s + e] = g[gr + z.h * z.d + 12 * z.c + e];
-        dx[xr + z.h * z.s + z.s + e] = g[gr + z.fw + 16 * z.c + e];
+        dx[xr + z.h * z.s + e] = shared(12 * z.c + e);
+        dx[xr + z.h * z.s + z.s + e] = shared(z.d + 16 * z.c + e);
       }
       for (let ch = 0; ch < z.ctot; ch++) {
         const col = (p: number) => xr + z.mvBase + p * z.ctot + ch;
         if (ch >= z.h * z.c + z.c) {
           const k = ch - z.h * z.c - z.c;
-          for (let p = 0; p < 16; p++) dx[col(p)] = g[gr + z.fw + p * z.c + k];
+          for (let p = 0; p < 16; p++) dx[col(p)] = shared(z.d + p * z.c + k);
           continue;
         }
         if (ch < z.h * z.c) {
@@ -362,11 +376,11 @@ const featuresBackward: HostKernel<"qkv" | "logw" | "dcore", GatrAttentionAttrs>
           const wd = Math.exp(logw[ch]) * z.scale;
           for (let i = 0; i < 12; i++) d0[i] = g[from + i] * (i < 7 ? z.scale : wd);
         } else {
-          const from = gr + z.h * z.d + 12 * (ch - z.h * z.c);
-          for (let i = 0; i < 7; i++) d0[i] = g[from + i];
-          d0[7] = -g[from + 8];
-          d0[8] = -g[from + 7];
-          for (let i = 9; i < 12; i++) d0[i] = 2 * g[from + i];
+          const from = 12 * (ch - z.h * z.c);
+          for (let i = 0; i < 7; i++) d0[i] = shared(from + i);
+          d0[7] = -shared(from + 8);
+          d0[8] = -shared(from + 7);
+          for (let i = 9; i < 12; i++) d0[i] = 2 * shared(from + i);
         }
         for (let p = 0; p < 16; p++) dx[col(p)] = componentGrad(qkv, r, ch, p, z, d0);
       }
@@ -377,15 +391,14 @@ const featuresBackward: HostKernel<"qkv" | "logw" | "dcore", GatrAttentionAttrs>
 /** Attributes of the log-weight gradient: the features' sizes without `qkv`. */
 function logWDims(f: { readonly shape: readonly number[] }, a: GatrAttentionAttrs) {
   const d = 12 * a.mv + a.s;
-  return { t: f.shape[0], fw: (a.heads + 1) * d, d };
+  return { t: f.shape[0], fw: (a.heads + 1) * d, d, gw: a.heads * (2 * d + 16 * a.mv + a.s) };
 }
 
 const logWBackward: HostKernel<"feat" | "dcore", GatrAttentionAttrs> = {
   name: GATR_ATTN_LOGW_GRAD,
   outputShape: (_, a) => [a.heads, a.mv],
   compute: ({ feat: f, dcore: g }, out, inputs, a) => {
-    const { t, fw, d } = logWDims(inputs.feat, a);
-    const gw = fw + 16 * a.mv + a.s;
+    const { t, fw, d, gw } = logWDims(inputs.feat, a);
     for (let h = 0; h < a.heads; h++) {
       for (let k = 0; k < a.mv; k++) {
         let acc = 0;

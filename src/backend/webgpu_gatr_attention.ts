@@ -8,12 +8,13 @@
  *   components and the trivector normaliser `(t₃/(t₃² + ε))²`, times the head's weight and scale.
  * - Core: one invocation per (sample, item, head) keeps its row of probabilities (at most
  *   {@link MAX_ITEMS}) in private memory and writes the head's `16c + s` outputs.
- * - Core gradient: one workgroup per sample, one thread per item, heads in turn. For a head each
- *   thread computes its query row's probabilities, `dP` and `dS = P ∘ (dP − rowsum(P ∘ dP))`, and
- *   from them the query features' gradient; it shares the row's max, sum and `rowsum(P ∘ dP)`
- *   through workgroup memory; then each thread rebuilds its key's column of `P` and `dS` and adds
- *   the head's share of its key features' and value's gradients (keys and values are shared by
- *   the heads, so their gradients sum over heads; the thread owns its key's row, no atomics).
+ * - Core gradient: one workgroup per (sample, head), one thread per item. Each thread computes
+ *   its query row's probabilities, `dP` and `dS = P ∘ (dP − rowsum(P ∘ dP))`, and from them the
+ *   query features' gradient; it shares the row's max, sum and `rowsum(P ∘ dP)` through
+ *   workgroup memory; then each thread rebuilds its key's column of `P` and `dS` and writes the
+ *   head's share of its key features' and value's gradients. Keys and values are shared by the
+ *   heads: the features gradient sums the shares, so no workgroup waits on another (an earlier
+ *   form ran the heads in turn in one workgroup per sample: H times fewer threads).
  * - Features gradient: one invocation per entry of `dqkv`.
  * - Log-weight gradient: one invocation per (head, channel), summing over the rows.
  *
@@ -66,7 +67,9 @@ const COMMON = `
   fn qkvW() -> i32 { return mvBase() + 16 * ctot(); }
   fn outW() -> i32 { return uniforms.heads * (uniforms.s + 16 * uniforms.c); }
   fn featW() -> i32 { return (uniforms.heads + 1) * dimD(); }
-  fn gradW() -> i32 { return featW() + dimDv(); }
+  fn gradW() -> i32 { return uniforms.heads * (2 * dimD() + dimDv()); }
+  // head h's share of the key features' and values' gradients in a row of the core's gradient
+  fn shareAt(h : i32) -> i32 { return uniforms.heads * dimD() + h * (dimD() + dimDv()); }
   // column of value v ([16c] blade-major by channel, then [s]) in a row of qkv
   fn valueCol(v : i32) -> i32 {
     let c = uniforms.c;
@@ -238,12 +241,12 @@ function coreForward(t: number, ow: number, h: number): ProgramSpec {
   );
 }
 
-function coreBackward(t: number, gw: number, samples: number): ProgramSpec {
+function coreBackward(t: number, gw: number, pairs: number): ProgramSpec {
   return spec(
     "remul_gatr_attn_core_grad",
     ["feat", "qkv", "dy"],
     [t, gw],
-    samples,
+    pairs,
     `
   var<workgroup> rowMax : array<f32, ${WORKGROUP}>;
   var<workgroup> rowSum : array<f32, ${WORKGROUP}>;
@@ -269,81 +272,78 @@ function coreBackward(t: number, gw: number, samples: number): ProgramSpec {
   fn main(index : i32) {
     let n = uniforms.items;
     let me = index % ${WORKGROUP}; // this thread's item
-    let smp = index / ${WORKGROUP};
-    // threads past the last item, and workgroups past the last sample (a dispatch folded into
-    // two axes may launch a few), only take part in the barriers
-    let live = smp < uniforms.count && me < n;
-    let b0 = smp * n;
+    let wgId = index / ${WORKGROUP}; // (sample, head)
+    // threads past the last item, and workgroups past the last pair (a dispatch folded into
+    // two axes may launch a few), only take part in the barrier
+    let live = wgId < uniforms.count && me < n;
+    let h = wgId % uniforms.heads;
+    let b0 = (wgId / uniforms.heads) * n;
     let row = b0 + me;
     let d = dimD();
     let fw = featW();
     let gw = gradW();
-    for (var h = 0; h < uniforms.heads; h++) {
-      if (live) {
-        // this query row: P, dP, dS, and dQ = dS·K
-        var p : array<f32, ${MAX_ITEMS}>;
-        var ds : array<f32, ${MAX_ITEMS}>;
-        var best = -3.402823e+38;
-        for (var j = 0; j < n; j++) {
-          p[j] = logit(row, b0 + j, h);
-          best = max(best, p[j]);
-        }
-        var total = 0.0;
-        for (var j = 0; j < n; j++) {
-          p[j] = exp(p[j] - best);
-          total += p[j];
-        }
-        var pdp = 0.0;
-        for (var j = 0; j < n; j++) {
-          p[j] = p[j] / total;
-          ds[j] = dProb(row, b0 + j, h);
-          pdp += p[j] * ds[j];
-        }
-        for (var j = 0; j < n; j++) {
-          ds[j] = p[j] * (ds[j] - pdp);
-        }
-        for (var x = 0; x < d; x++) {
-          var acc = 0.0;
-          for (var j = 0; j < n; j++) {
-            acc += ds[j] * feat[(b0 + j) * fw + uniforms.heads * d + x];
-          }
-          result[row * gw + h * d + x] = acc;
-        }
-        rowMax[me] = best;
-        rowSum[me] = total;
-        rowDot[me] = pdp;
+    if (live) {
+      // this query row: P, dP, dS, and dQ = dS·K
+      var p : array<f32, ${MAX_ITEMS}>;
+      var ds : array<f32, ${MAX_ITEMS}>;
+      var best = -3.402823e+38;
+      for (var j = 0; j < n; j++) {
+        p[j] = logit(row, b0 + j, h);
+        best = max(best, p[j]);
       }
-      workgroupBarrier();
-      if (live) {
-        // this key's column: dK += dSᵀ·Q, dV += Pᵀ·dO
-        var pc : array<f32, ${MAX_ITEMS}>;
-        var dsc : array<f32, ${MAX_ITEMS}>;
+      var total = 0.0;
+      for (var j = 0; j < n; j++) {
+        p[j] = exp(p[j] - best);
+        total += p[j];
+      }
+      var pdp = 0.0;
+      for (var j = 0; j < n; j++) {
+        p[j] = p[j] / total;
+        ds[j] = dProb(row, b0 + j, h);
+        pdp += p[j] * ds[j];
+      }
+      for (var j = 0; j < n; j++) {
+        ds[j] = p[j] * (ds[j] - pdp);
+      }
+      for (var x = 0; x < d; x++) {
+        var acc = 0.0;
+        for (var j = 0; j < n; j++) {
+          acc += ds[j] * feat[(b0 + j) * fw + uniforms.heads * d + x];
+        }
+        result[row * gw + h * d + x] = acc;
+      }
+      rowMax[me] = best;
+      rowSum[me] = total;
+      rowDot[me] = pdp;
+    }
+    workgroupBarrier();
+    if (live) {
+      // this key's column: the head's share of dK = dSᵀ·Q and dV = Pᵀ·dO
+      var pc : array<f32, ${MAX_ITEMS}>;
+      var dsc : array<f32, ${MAX_ITEMS}>;
+      for (var i = 0; i < n; i++) {
+        let pr = exp(logit(b0 + i, row, h) - rowMax[i]) / rowSum[i];
+        pc[i] = pr;
+        dsc[i] = pr * (dProb(b0 + i, row, h) - rowDot[i]);
+      }
+      let kvAt = row * gw + shareAt(h);
+      for (var x = 0; x < d; x++) {
+        var acc = 0.0;
         for (var i = 0; i < n; i++) {
-          let pr = exp(logit(b0 + i, row, h) - rowMax[i]) / rowSum[i];
-          pc[i] = pr;
-          dsc[i] = pr * (dProb(b0 + i, row, h) - rowDot[i]);
+          acc += dsc[i] * feat[(b0 + i) * fw + h * d + x];
         }
-        for (var x = 0; x < d; x++) {
-          var acc = 0.0;
-          for (var i = 0; i < n; i++) {
-            acc += dsc[i] * feat[(b0 + i) * fw + h * d + x];
-          }
-          let o = row * gw + uniforms.heads * d + x;
-          result[o] = select(result[o] + acc, acc, h == 0);
-        }
-        for (var v = 0; v < dimDv(); v++) {
-          var acc = 0.0;
-          for (var i = 0; i < n; i++) {
-            acc += pc[i] * dy[(b0 + i) * outW() + outCol(h, v)];
-          }
-          let o = row * gw + fw + v;
-          result[o] = select(result[o] + acc, acc, h == 0);
-        }
+        result[kvAt + x] = acc;
       }
-      workgroupBarrier();
+      for (var v = 0; v < dimDv(); v++) {
+        var acc = 0.0;
+        for (var i = 0; i < n; i++) {
+          acc += pc[i] * dy[(b0 + i) * outW() + outCol(h, v)];
+        }
+        result[kvAt + d + v] = acc;
+      }
     }
   }`,
-    samples,
+    pairs,
   );
 }
 
@@ -354,6 +354,14 @@ function featuresBackward(t: number, w: number): ProgramSpec {
     [t, w],
     t * w,
     `
+  // the heads' shares of a key feature's or value's gradient summed (off: within a share)
+  fn headSum(r : i32, off : i32) -> f32 {
+    var acc = 0.0;
+    for (var h = 0; h < uniforms.heads; h++) {
+      acc += dcore[r * gradW() + shareAt(h) + off];
+    }
+    return acc;
+  }
   // gradient of query-form feature i of channel ch (query or key) of row r
   fn d0(r : i32, ch : i32, i : i32) -> f32 {
     let c = uniforms.c;
@@ -363,17 +371,17 @@ function featuresBackward(t: number, w: number): ProgramSpec {
       let m = select(exp(logw[ch]), 1.0, i < 7) * uniforms.scale;
       return dcore[at0 + i] * m;
     }
-    let at0 = r * gradW() + uniforms.heads * dimD() + 12 * (ch - hc);
+    let at0 = 12 * (ch - hc);
     if (i < 7) {
-      return dcore[at0 + i];
+      return headSum(r, at0 + i);
     }
     if (i == 7) {
-      return -dcore[at0 + 8];
+      return -headSum(r, at0 + 8);
     }
     if (i == 8) {
-      return -dcore[at0 + 7];
+      return -headSum(r, at0 + 7);
     }
-    return 2.0 * dcore[at0 + i];
+    return 2.0 * headSum(r, at0 + i);
   }
   fn main(index : i32) {
     if (index >= uniforms.count) {
@@ -392,11 +400,11 @@ function featuresBackward(t: number, w: number): ProgramSpec {
       return;
     }
     if (col < hs + s) {
-      result[index] = dcore[gr + uniforms.heads * dimD() + sFeat + col - hs];
+      result[index] = headSum(r, sFeat + col - hs);
       return;
     }
     if (col < hs + 2 * s) {
-      result[index] = dcore[gr + featW() + 16 * c + col - hs - s];
+      result[index] = headSum(r, dimD() + 16 * c + col - hs - s);
       return;
     }
     let cc = col - mvBase();
@@ -404,7 +412,7 @@ function featuresBackward(t: number, w: number): ProgramSpec {
     let ch = cc % ctot();
     let hc = uniforms.heads * c;
     if (ch >= hc + c) {
-      result[index] = dcore[gr + featW() + p * c + ch - hc - c];
+      result[index] = headSum(r, dimD() + p * c + ch - hc - c);
       return;
     }
     let ip = ipIndex(p);
@@ -496,7 +504,7 @@ export function installWebGpuGatrAttention(): void {
   const sizes = (a: GatrAttentionAttrs) => {
     const d = 12 * a.mv + a.s;
     const fw = (a.heads + 1) * d;
-    return { fw, gw: fw + 16 * a.mv + a.s, ow: a.heads * (a.s + 16 * a.mv) };
+    return { fw, gw: a.heads * (2 * d + 16 * a.mv + a.s), ow: a.heads * (a.s + 16 * a.mv) };
   };
   const kernels: [string, (x: Args) => TensorInfo][] = [
     [GATR_ATTN_FEATURES, ({ inputs: { qkv, logw }, backend, attrs }) => {
@@ -511,9 +519,9 @@ export function installWebGpuGatrAttention(): void {
     }],
     [GATR_ATTN_CORE_GRAD, ({ inputs: { feat, qkv, dy }, backend, attrs }) => {
       const [t] = qkv.shape;
-      const samples = t / attrs.items;
-      const spec = coreBackward(t, sizes(attrs).gw, samples);
-      return run(backend, spec, [feat, qkv, dy], uniforms(attrs, t, samples));
+      const pairs = (t / attrs.items) * attrs.heads;
+      const spec = coreBackward(t, sizes(attrs).gw, pairs);
+      return run(backend, spec, [feat, qkv, dy], uniforms(attrs, t, pairs));
     }],
     [GATR_ATTN_FEATURES_GRAD, ({ inputs: { qkv, logw, dcore }, backend, attrs }) => {
       const [t, w] = qkv.shape;
