@@ -250,8 +250,8 @@ async function gatrRun(name: BackendName, { compose = false, gaps = false } = {}
     setBlockLinear(true);
     setSparseLinear(true);
     setGatrRows(true);
-    setGatrAttention(true);
-    setGatrBilinear(true);
+    setGatrAttention("auto");
+    setGatrBilinear("auto");
   }
 }
 

@@ -164,7 +164,8 @@ export async function initBackend(
       "RemulGatrNorm, RemulGatrGate (and gradients): GATr's pre-norm and MLP nonlinearity on " +
         "packed rows, JavaScript loops on the wasm heap",
       "RemulGatrAttnFeatures, RemulGatrAttnCore, RemulGatrBilinear (and gradients): GATr's " +
-        "geometric attention and bilinear products, JavaScript loops on the wasm heap",
+        "geometric attention and bilinear products, JavaScript loops on the wasm heap (registered; " +
+        "GATr composes them on wasm unless setGatrAttention/setGatrBilinear(true))",
     );
     installWasmMatMulFix();
     const blas = loadNativeBlas();

@@ -27,8 +27,9 @@
  *   (`d f/d logw = f` on the weighted query features).
  *
  * Registered here as JavaScript loops (float64 sums) on wasm; on webgpu the same names run WGSL
- * programs ({@link ./webgpu_gatr_attention.ts}). On cpu, with more than {@linkcode MAX_ITEMS}
- * items, or with {@linkcode setGatrAttention}(false), GATr composes.
+ * programs ({@link ./webgpu_gatr_attention.ts}). GATr uses them on webgpu; on wasm only with
+ * {@linkcode setGatrAttention}(true) (see there why); on cpu, with more than
+ * {@linkcode MAX_ITEMS} items, or with `setGatrAttention(false)`, GATr composes.
  *
  * @module
  */
@@ -157,14 +158,19 @@ function normaliser(w: number): [number, number] {
 
 /** Query-form features (12) of channel `ch` of row `r` into `out`. */
 function featuresOf(qkv: Float32Array, r: number, ch: number, z: GatrAttentionDims, out: number[]) {
-  const at = (p: number) => qkv[r * z.w + z.mvBase + p * z.ctot + ch];
-  for (let i = 0; i < 7; i++) out[i] = at(IP_POS[i]);
-  const w = at(W_POS);
-  const [r2] = normaliser(w);
-  const a = A_POS.map(at);
-  out[7] = r2 * (a[0] * a[0] + a[1] * a[1] + a[2] * a[2]);
+  const base = r * z.w + z.mvBase + ch;
+  for (let i = 0; i < 7; i++) out[i] = qkv[base + IP_POS[i] * z.ctot];
+  const w = qkv[base + W_POS * z.ctot];
+  const den = w * w + ATTN_EPS;
+  const r2 = w * w / (den * den);
+  const a0 = qkv[base + A_POS[0] * z.ctot];
+  const a1 = qkv[base + A_POS[1] * z.ctot];
+  const a2 = qkv[base + A_POS[2] * z.ctot];
+  out[7] = r2 * (a0 * a0 + a1 * a1 + a2 * a2);
   out[8] = r2 * w * w;
-  for (let i = 0; i < 3; i++) out[9 + i] = r2 * w * a[i];
+  out[9] = r2 * w * a0;
+  out[10] = r2 * w * a1;
+  out[11] = r2 * w * a2;
 }
 
 const featuresForward: HostKernel<"qkv" | "logw", GatrAttentionAttrs> = {
@@ -250,7 +256,11 @@ const coreForward: HostKernel<"feat" | "qkv", GatrAttentionAttrs> = {
   compute: ({ feat: f, qkv }, out, inputs, a) => {
     const z = gatrAttentionDims(inputs.qkv, a);
     const p = new Float64Array(z.n);
-    const vCols = Array.from({ length: z.dv }, (_, v) => valueCol(z, v));
+    const vCols = Int32Array.from({ length: z.dv }, (_, v) => valueCol(z, v));
+    const oCols = Array.from(
+      { length: z.h },
+      (_, h) => Int32Array.from({ length: z.dv }, (_, v) => outCol(z, h, v)),
+    );
     for (let b = 0; b < z.t / z.n; b++) {
       for (let i = 0; i < z.n; i++) {
         for (let h = 0; h < z.h; h++) {
@@ -259,7 +269,7 @@ const coreForward: HostKernel<"feat" | "qkv", GatrAttentionAttrs> = {
           for (let v = 0; v < z.dv; v++) {
             let acc = 0;
             for (let j = 0; j < z.n; j++) acc += p[j] * qkv[(b * z.n + j) * z.w + vCols[v]];
-            out[o + outCol(z, h, v)] = acc;
+            out[o + oCols[h][v]] = acc;
           }
         }
       }
@@ -279,18 +289,23 @@ const coreBackward: HostKernel<"feat" | "qkv" | "dy", GatrAttentionAttrs> = {
     g.fill(0);
     const p = new Float64Array(z.n);
     const dp = new Float64Array(z.n);
-    const vCols = Array.from({ length: z.dv }, (_, v) => valueCol(z, v));
+    const dO = new Float64Array(z.dv);
+    const vCols = Int32Array.from({ length: z.dv }, (_, v) => valueCol(z, v));
+    const oCols = Array.from(
+      { length: z.h },
+      (_, h) => Int32Array.from({ length: z.dv }, (_, v) => outCol(z, h, v)),
+    );
     for (let b = 0; b < z.t / z.n; b++) {
       for (let i = 0; i < z.n; i++) {
         const ri = b * z.n + i;
         for (let h = 0; h < z.h; h++) {
           probabilities(f, z, b, i, h, p);
-          const oCols = Array.from({ length: z.dv }, (_, v) => ri * z.ow + outCol(z, h, v));
+          for (let v = 0; v < z.dv; v++) dO[v] = dy[ri * z.ow + oCols[h][v]];
           let dot = 0;
           for (let j = 0; j < z.n; j++) {
             const vr = (b * z.n + j) * z.w;
             let acc = 0;
-            for (let v = 0; v < z.dv; v++) acc += dy[oCols[v]] * qkv[vr + vCols[v]];
+            for (let v = 0; v < z.dv; v++) acc += dO[v] * qkv[vr + vCols[v]];
             dp[j] = acc;
             dot += p[j] * acc;
           }
@@ -304,7 +319,7 @@ const coreBackward: HostKernel<"feat" | "qkv" | "dy", GatrAttentionAttrs> = {
               g[ri * gw + h * z.d + x] += ds * f[k + x];
               g[rj * gw + kv + x] += ds * f[q + x];
             }
-            for (let v = 0; v < z.dv; v++) g[rj * gw + kv + z.d + v] += p[j] * dy[oCols[v]];
+            for (let v = 0; v < z.dv; v++) g[rj * gw + kv + z.d + v] += p[j] * dO[v];
           }
         }
       }
@@ -313,30 +328,31 @@ const coreBackward: HostKernel<"feat" | "qkv" | "dy", GatrAttentionAttrs> = {
 };
 
 /**
- * The gradient of one component (internal position `p`) of channel `ch` of row `r`, given the
- * gradient `d0` of its query-form features.
+ * Writes the gradients of the 16 components of channel `ch` of row `r` (at `dx[base + p·ctot]`),
+ * given the gradient `d0` of its query-form features.
  */
-function componentGrad(
+function channelGrad(
   qkv: Float32Array,
-  r: number,
-  ch: number,
-  p: number,
+  dx: Float32Array,
+  base: number,
   z: GatrAttentionDims,
-  d0: number[],
-) {
-  const ip = IP_POS.indexOf(p);
-  if (ip >= 0) return d0[ip];
-  const at = (q: number) => qkv[r * z.w + z.mvBase + q * z.ctot + ch];
+  d0: Float64Array,
+): void {
+  const at = (p: number) => qkv[base + p * z.ctot];
+  for (let p = 0; p < 16; p++) dx[base + p * z.ctot] = 0;
+  for (let i = 0; i < 7; i++) dx[base + IP_POS[i] * z.ctot] = d0[i];
   const w = at(W_POS);
   const [r2, dr2] = normaliser(w);
-  const ai = A_POS.indexOf(p);
-  if (ai >= 0) return r2 * (2 * at(p) * d0[7] + w * d0[9 + ai]);
-  if (p !== W_POS) return 0;
-  const a = A_POS.map(at);
   let wa = 0;
-  for (let i = 0; i < 3; i++) wa += d0[9 + i] * a[i];
-  const dR2 = d0[7] * (a[0] * a[0] + a[1] * a[1] + a[2] * a[2]) + d0[8] * w * w + w * wa;
-  return r2 * (2 * w * d0[8] + wa) + dR2 * dr2;
+  let aa = 0;
+  for (let i = 0; i < 3; i++) {
+    const a = at(A_POS[i]);
+    dx[base + A_POS[i] * z.ctot] = r2 * (2 * a * d0[7] + w * d0[9 + i]);
+    wa += d0[9 + i] * a;
+    aa += a * a;
+  }
+  const dR2 = d0[7] * aa + d0[8] * w * w + w * wa;
+  dx[base + W_POS * z.ctot] = r2 * (2 * w * d0[8] + wa) + dR2 * dr2;
 }
 
 const featuresBackward: HostKernel<"qkv" | "logw" | "dcore", GatrAttentionAttrs> = {
@@ -344,7 +360,7 @@ const featuresBackward: HostKernel<"qkv" | "logw" | "dcore", GatrAttentionAttrs>
   outputShape: ({ qkv }) => [...qkv.shape],
   compute: ({ qkv, logw, dcore: g }, dx, inputs, a) => {
     const z = gatrAttentionDims(inputs.qkv, a);
-    const d0 = new Array<number>(12);
+    const d0 = new Float64Array(12);
     for (let r = 0; r < z.t; r++) {
       const gr = r * z.gw;
       const xr = r * z.w;
@@ -382,7 +398,7 @@ const featuresBackward: HostKernel<"qkv" | "logw" | "dcore", GatrAttentionAttrs>
           d0[8] = -shared(from + 7);
           for (let i = 9; i < 12; i++) d0[i] = 2 * shared(from + i);
         }
-        for (let p = 0; p < 16; p++) dx[col(p)] = componentGrad(qkv, r, ch, p, z, d0);
+        channelGrad(qkv, dx, col(0), z, d0);
       }
     }
   },
@@ -413,11 +429,16 @@ const logWBackward: HostKernel<"feat" | "dcore", GatrAttentionAttrs> = {
 };
 
 let installed = false;
-let enabled = true;
+let mode: boolean | "auto" = "auto";
 
-/** Turns the kernels off (or back on) in this thread; GATr composes (tests compare both). */
-export function setGatrAttention(on: boolean): void {
-  enabled = on;
+/**
+ * Whether GATr uses the kernels: `"auto"` (the default) on webgpu only, `true` also on wasm (the
+ * tests), `false` nowhere (GATr composes; tests compare both). On wasm the JavaScript loops are
+ * faster than the composite at N-body `small` sizes but slower at GATr's cost config (batch 64),
+ * where the composite's products run on OpenBLAS, so wasm composes by default.
+ */
+export function setGatrAttention(on: boolean | "auto"): void {
+  mode = on;
 }
 
 function install(): void {
@@ -430,16 +451,17 @@ function install(): void {
 }
 
 /**
- * True where the five kernels run on the active backend for `items` items per sample: wasm, and
- * webgpu once its WGSL kernels are installed (`initBackend("webgpu")` does it); not cpu, where
- * GATr's composite is the reference.
+ * True where GATr runs the five kernels on the active backend for `items` items per sample:
+ * webgpu once its WGSL kernels are installed (`initBackend("webgpu")` does it), wasm after
+ * {@linkcode setGatrAttention}(true); never on cpu, where GATr's composite is the reference.
  *
  * @param items N, at most {@link MAX_ITEMS}.
  */
 export function gatrAttentionAvailable(items = 1): boolean {
   install();
-  return enabled && items <= MAX_ITEMS &&
-    tf.getKernel(GATR_ATTN_CORE, tf.getBackend()) !== undefined;
+  const backend = tf.getBackend();
+  return (mode === true || (mode === "auto" && backend === "webgpu")) && items <= MAX_ITEMS &&
+    tf.getKernel(GATR_ATTN_CORE, backend) !== undefined;
 }
 
 function runKernel(
@@ -465,8 +487,9 @@ function runKernel(
  * ```ts
  * import { tf } from "../tf.ts";
  * import { initBackend } from "./backend.ts";
- * import { gatrAttention, gatrAttentionAvailable } from "./gatr_attention.ts";
+ * import { gatrAttention, gatrAttentionAvailable, setGatrAttention } from "./gatr_attention.ts";
  * await initBackend("wasm");
+ * setGatrAttention(true); // wasm composes by default
  * if (gatrAttentionAvailable()) {
  *   // one item attends to itself: the output is its value (scalar value 3)
  *   const attrs = { heads: 1, mv: 1, s: 1, items: 1 };

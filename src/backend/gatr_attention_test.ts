@@ -32,13 +32,15 @@ Deno.test("cpu: the attention kernels are not registered, GATr composes", async 
   }
 });
 
-Deno.test("the attention kernels: switch off, item limit, shapes that do not fit", async () => {
+Deno.test("the attention kernels: wasm composes by default, switch, item limit, shapes that do not fit", async () => {
   await initBackend("wasm");
-  setGatrAttention(false);
-  assert.ok(!gatrAttentionAvailable());
+  assert.ok(!gatrAttentionAvailable(), "auto: webgpu only");
   setGatrAttention(true);
   assert.ok(gatrAttentionAvailable(MAX_ITEMS));
   assert.ok(!gatrAttentionAvailable(MAX_ITEMS + 1));
+  setGatrAttention(false);
+  assert.ok(!gatrAttentionAvailable());
+  setGatrAttention("auto");
   const attrs = { heads: 2, mv: 1, s: 4, items: 5 };
   assert.equal(gatrAttentionDims({ shape: [10, 80] }, attrs).d, 16);
   assert.throws(() => gatrAttentionDims({ shape: [10, 81] }, attrs), /does not fit/);

@@ -20,7 +20,8 @@
  * The carried scalars' gradient is `dy`'s first S columns, padded (one tfjs kernel).
  *
  * Registered here as JavaScript loops on wasm; on webgpu the same names run WGSL programs
- * ({@link ./webgpu_gatr_bilinear.ts}). On cpu, or with {@linkcode setGatrBilinear}(false), GATr
+ * ({@link ./webgpu_gatr_bilinear.ts}). GATr uses them on webgpu; on wasm only with
+ * {@linkcode setGatrBilinear}(true) (see there why); on cpu, or with `setGatrBilinear(false)`, GATr
  * composes.
  *
  * @module
@@ -250,11 +251,16 @@ const refBackward: HostKernel<"x" | "e123" | "dy", GatrBilinearAttrs> = {
 };
 
 let installed = false;
-let enabled = true;
+let mode: boolean | "auto" = "auto";
 
-/** Turns the kernels off (or back on) in this thread; GATr composes (tests compare both). */
-export function setGatrBilinear(on: boolean): void {
-  enabled = on;
+/**
+ * Whether GATr uses the kernels: `"auto"` (the default) on webgpu only, `true` also on wasm (the
+ * tests), `false` nowhere (GATr composes; tests compare both). On wasm the JavaScript loops are
+ * faster than the composite at N-body `small` sizes but slower at GATr's cost config (batch 64),
+ * where the composite's products run on OpenBLAS, so wasm composes by default.
+ */
+export function setGatrBilinear(on: boolean | "auto"): void {
+  mode = on;
 }
 
 function install(): void {
@@ -264,13 +270,15 @@ function install(): void {
 }
 
 /**
- * True where the three kernels run on the active backend: wasm, and webgpu once its WGSL kernels
- * are installed (`initBackend("webgpu")` does it); not cpu, where GATr's composite is the
- * reference.
+ * True where GATr runs the three kernels on the active backend: webgpu once its WGSL kernels are
+ * installed (`initBackend("webgpu")` does it), wasm after {@linkcode setGatrBilinear}(true); never
+ * on cpu, where GATr's composite is the reference.
  */
 export function gatrBilinearAvailable(): boolean {
   install();
-  return enabled && tf.getKernel(GATR_BILINEAR, tf.getBackend()) !== undefined;
+  const backend = tf.getBackend();
+  return (mode === true || (mode === "auto" && backend === "webgpu")) &&
+    tf.getKernel(GATR_BILINEAR, backend) !== undefined;
 }
 
 function runKernel(name: string, inputs: Record<string, Tensor>, attrs: GatrBilinearAttrs): Tensor {
@@ -293,8 +301,9 @@ function runKernel(name: string, inputs: Record<string, Tensor>, attrs: GatrBili
  * ```ts
  * import { tf } from "../tf.ts";
  * import { initBackend } from "./backend.ts";
- * import { gatrBilinear, gatrBilinearAvailable } from "./gatr_bilinear.ts";
+ * import { gatrBilinear, gatrBilinearAvailable, setGatrBilinear } from "./gatr_bilinear.ts";
  * await initBackend("wasm");
+ * setGatrBilinear(true); // wasm composes by default
  * if (gatrBilinearAvailable()) {
  *   // L = 2 (scalar), R = 3 (scalar): L·R = 6 in column 0 (no carried scalars)
  *   const x = new Float32Array(64);

@@ -33,14 +33,16 @@ Deno.test("cpu: the bilinear kernels are not registered, GATr composes", async (
   }
 });
 
-Deno.test("the bilinear kernels: tables, switch off, shapes that do not fit", async () => {
+Deno.test("the bilinear kernels: tables, wasm composes by default, switch, shapes that do not fit", async () => {
   await initBackend("wasm");
   assert.equal(GP_ENTRIES.length, 192);
   assert.equal(JOIN_ENTRIES.length, 81);
-  setGatrBilinear(false);
-  assert.ok(!gatrBilinearAvailable());
+  assert.ok(!gatrBilinearAvailable(), "auto: webgpu only");
   setGatrBilinear(true);
   assert.ok(gatrBilinearAvailable());
+  setGatrBilinear(false);
+  assert.ok(!gatrBilinearAvailable());
+  setGatrBilinear("auto");
   assert.equal(gatrBilinearDims({ shape: [6, 192] }, { shape: [3, 1] }, 2).h, 3);
   assert.throws(() => gatrBilinearDims({ shape: [6, 100] }, { shape: [3, 1] }, 2), /do not fit/);
   assert.throws(() => gatrBilinearDims({ shape: [7, 64] }, { shape: [3, 1] }, 2), /do not fit/);

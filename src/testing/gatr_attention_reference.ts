@@ -83,7 +83,7 @@ async function run(
     tf.dispose(out);
     return { values, kernels: info.kernelNames };
   } finally {
-    setGatrAttention(true);
+    setGatrAttention("auto");
   }
 }
 
@@ -110,7 +110,12 @@ export async function compareGatrAttention(
   seed: number,
   tol = 1e-4,
 ): Promise<void> {
-  assert.ok(gatrAttentionAvailable(c.n), "the attention kernels are registered");
+  setGatrAttention(true);
+  try {
+    assert.ok(gatrAttentionAvailable(c.n), "the kernels are registered and used here");
+  } finally {
+    setGatrAttention("auto");
+  }
   const label = `B=${c.b} N=${c.n} H=${c.h} c=${c.c} s=${c.s}`;
   tf.engine().startScope();
   try {

@@ -54,7 +54,7 @@ async function run(
     tf.dispose(out);
     return { values, kernels: info.kernelNames };
   } finally {
-    setGatrBilinear(true);
+    setGatrBilinear("auto");
   }
 }
 
@@ -81,7 +81,12 @@ export async function compareGatrBilinear(
   seed: number,
   tol = 2e-5,
 ): Promise<void> {
-  assert.ok(gatrBilinearAvailable(), "the bilinear kernels are registered");
+  setGatrBilinear(true);
+  try {
+    assert.ok(gatrBilinearAvailable(), "the kernels are registered and used here");
+  } finally {
+    setGatrBilinear("auto");
+  }
   const label = `B=${c.b} N=${c.n} h=${c.h} S=${c.s}`;
   tf.engine().startScope();
   try {

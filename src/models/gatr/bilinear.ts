@@ -139,7 +139,7 @@ export function equivariantJoin(x: Tensor, y: Tensor, reference: Tensor): Tensor
  * batched matMul saves kernels but, with the join's rank padded and the extra data movement, was
  * measured slower.)
  *
- * Where the backend has them (`gatrBilinearAvailable`: wasm, webgpu) the products are one kernel
+ * Where the backend runs them (`gatrBilinearAvailable`: webgpu, wasm on request) the products are one kernel
  * forward and two backward (`src/backend/gatr_bilinear.ts`, the sign tables in the code) instead of
  * 15 and 19; the tfjs composite below is the reference and runs elsewhere.
  *

@@ -232,7 +232,7 @@ function internalSelection(key: string, cols: readonly (number | undefined)[]): 
  * the scale folded into one per-head factor; the gradient runs the softmax, the two batched
  * products and the features backwards (`d r²/d t₃ = 2t₃(ε − t₃²)/(t₃² + ε)³`).
  *
- * Where the backend has them (`gatrAttentionAvailable`: wasm, webgpu, at most 64 items) the op is
+ * Where the backend runs them (`gatrAttentionAvailable`: webgpu, wasm on request, at most 64 items) the op is
  * two kernels forward and three backward (`src/backend/gatr_attention.ts`) instead of 33 and 43;
  * the tfjs composite below is the reference and runs elsewhere.
  *
