@@ -70,22 +70,6 @@ const COMMON = `
   fn gradW() -> i32 { return uniforms.heads * (2 * dimD() + dimDv()); }
   // head h's share of the key features' and values' gradients in a row of the core's gradient
   fn shareAt(h : i32) -> i32 { return uniforms.heads * dimD() + h * (dimD() + dimDv()); }
-  // column of value v ([16c] blade-major by channel, then [s]) in a row of qkv
-  fn valueCol(v : i32) -> i32 {
-    let c = uniforms.c;
-    if (v >= 16 * c) {
-      return (uniforms.heads + 1) * uniforms.s + v - 16 * c;
-    }
-    return mvBase() + (v / c) * ctot() + (uniforms.heads + 1) * c + v % c;
-  }
-  // column of head h's value v in a row of the output
-  fn outCol(h : i32, v : i32) -> i32 {
-    let c = uniforms.c;
-    if (v >= 16 * c) {
-      return h * uniforms.s + v - 16 * c;
-    }
-    return uniforms.heads * uniforms.s + (v / c) * uniforms.heads * c + h * c + v % c;
-  }
   // (t₃ / (t₃² + ε))²
   fn normR2(w : f32) -> f32 {
     let den = w * w + ${f32Literal(ATTN_EPS)};
@@ -229,13 +213,27 @@ function coreForward(t: number, ow: number, h: number): ProgramSpec {
       total += p[j];
     }
     let w = qkvW();
-    for (var v = 0; v < dimDv(); v++) {
-      let col = valueCol(v);
+    let c = uniforms.c;
+    let hc = uniforms.heads * c;
+    let vMv = mvBase() + hc + c; // the value channels
+    let oMv = ri * outW() + uniforms.heads * uniforms.s + h * c;
+    for (var pb = 0; pb < 16; pb++) {
+      for (var k = 0; k < c; k++) {
+        let col = vMv + pb * ctot() + k;
+        var acc = 0.0;
+        for (var j = 0; j < n; j++) {
+          acc += p[j] * qkv[(b0 + j) * w + col];
+        }
+        result[oMv + pb * hc + k] = acc / total;
+      }
+    }
+    let vS = (uniforms.heads + 1) * uniforms.s;
+    for (var e = 0; e < uniforms.s; e++) {
       var acc = 0.0;
       for (var j = 0; j < n; j++) {
-        acc += p[j] * qkv[(b0 + j) * w + col];
+        acc += p[j] * qkv[(b0 + j) * w + vS + e];
       }
-      result[ri * outW() + outCol(h, v)] = acc / total;
+      result[ri * outW() + h * uniforms.s + e] = acc / total;
     }
   }`,
   );
@@ -263,9 +261,21 @@ function coreBackward(t: number, gw: number, pairs: number): ProgramSpec {
   }
   // dP: the output gradient of (row oRow, head h) against the value of row vRow
   fn dProb(oRow : i32, vRow : i32, h : i32) -> f32 {
+    let c = uniforms.c;
+    let hc = uniforms.heads * c;
+    let ct = ctot();
+    let o = oRow * outW() + uniforms.heads * uniforms.s + h * c;
+    let v = vRow * qkvW() + mvBase() + hc + c;
     var acc = 0.0;
-    for (var v = 0; v < dimDv(); v++) {
-      acc += dy[oRow * outW() + outCol(h, v)] * qkv[vRow * qkvW() + valueCol(v)];
+    for (var pb = 0; pb < 16; pb++) {
+      for (var k = 0; k < c; k++) {
+        acc += dy[o + pb * hc + k] * qkv[v + pb * ct + k];
+      }
+    }
+    let os = oRow * outW() + h * uniforms.s;
+    let vs = vRow * qkvW() + (uniforms.heads + 1) * uniforms.s;
+    for (var e = 0; e < uniforms.s; e++) {
+      acc += dy[os + e] * qkv[vs + e];
     }
     return acc;
   }
@@ -334,12 +344,24 @@ function coreBackward(t: number, gw: number, pairs: number): ProgramSpec {
         }
         result[kvAt + x] = acc;
       }
-      for (var v = 0; v < dimDv(); v++) {
+      let c = uniforms.c;
+      let hc = uniforms.heads * c;
+      for (var pb = 0; pb < 16; pb++) {
+        for (var k = 0; k < c; k++) {
+          let col = uniforms.heads * uniforms.s + pb * hc + h * c + k;
+          var acc = 0.0;
+          for (var i = 0; i < n; i++) {
+            acc += pc[i] * dy[(b0 + i) * outW() + col];
+          }
+          result[kvAt + d + pb * c + k] = acc;
+        }
+      }
+      for (var e = 0; e < uniforms.s; e++) {
         var acc = 0.0;
         for (var i = 0; i < n; i++) {
-          acc += pc[i] * dy[(b0 + i) * outW() + outCol(h, v)];
+          acc += pc[i] * dy[(b0 + i) * outW() + h * uniforms.s + e];
         }
-        result[kvAt + d + v] = acc;
+        result[kvAt + d + 16 * c + e] = acc;
       }
     }
   }`,
