@@ -17,6 +17,10 @@ import {
   GATR_NORM_GRAD,
   setGatrRows,
 } from "../src/backend/gatr_rows.ts";
+import { setGatrAttention } from "../src/backend/gatr_attention.ts";
+import { ATTENTION_KERNELS } from "../src/testing/gatr_attention_reference.ts";
+import { setGatrBilinear } from "../src/backend/gatr_bilinear.ts";
+import { BILINEAR_KERNELS } from "../src/testing/gatr_bilinear_reference.ts";
 import { equivarianceGapAsync, TEST_ELEMENTS } from "../src/testing/equivariance.ts";
 import { loadNBody, NBODY_DEFAULTS } from "../src/data/nbody.ts";
 import { makeBatch } from "../src/data/dataset.ts";
@@ -194,7 +198,8 @@ Deno.test({
  * A tiny GATr's prediction and the gradients of `sum(prediction·w)` for its every weight, end to
  * end (its equivariant linear maps run `RemulBlockLinear` on wasm with OpenBLAS and on webgpu,
  * and assemble their weights with `RemulSparseLinear` on cpu, wasm and webgpu; its pre-norms and
- * MLP nonlinearities run `RemulGatrNorm` and `RemulGatrGate` on wasm and webgpu; all compose
+ * MLP nonlinearities run `RemulGatrNorm` and `RemulGatrGate`, its attention the `RemulGatrAttn*`
+ * kernels and its bilinear products `RemulGatrBilinear*`, on wasm and webgpu; all compose
  * elsewhere or with `compose`); with the kernel names of the gradient pass and, on request, the
  * equivariance gaps. Reads back asynchronously (webgpu has no synchronous read).
  */
@@ -203,6 +208,8 @@ async function gatrRun(name: BackendName, { compose = false, gaps = false } = {}
   setBlockLinear(!compose);
   setSparseLinear(!compose);
   setGatrRows(!compose);
+  setGatrAttention(!compose);
+  setGatrBilinear(!compose);
   try {
     const data = loadNBody({ ...NBODY_DEFAULTS, train: 1, val: 1, test: 6, ood: 1 }, 7);
     const model = createGatr({ ...gatr.defaults, ...gatr.smoke }, {
@@ -243,24 +250,29 @@ async function gatrRun(name: BackendName, { compose = false, gaps = false } = {}
     setBlockLinear(true);
     setSparseLinear(true);
     setGatrRows(true);
+    setGatrAttention("auto");
+    setGatrBilinear("auto");
   }
 }
 
 Deno.test({
   name:
-    "a GATr's prediction and gradients agree across cpu, wasm and webgpu (block and sparse linear, norm and gate kernels)",
+    "a GATr's prediction and gradients agree across cpu, wasm and webgpu (block and sparse linear, norm, gate, attention and bilinear kernels)",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
     const cpu = await gatrRun("cpu");
-    for (const k of [BLOCK_LINEAR, GATR_NORM, GATR_GATE]) {
+    for (
+      const k of [BLOCK_LINEAR, GATR_NORM, GATR_GATE, ...ATTENTION_KERNELS, ...BILINEAR_KERNELS]
+    ) {
       assert.ok(!cpu.kernels.includes(k), `cpu composes: no ${k}`);
     }
     const runs = { wasm: await gatrRun("wasm") } as Record<
       string,
       Awaited<ReturnType<typeof gatrRun>>
     >;
-    for (const k of [GATR_NORM, GATR_NORM_GRAD, GATR_GATE, GATR_GATE_GRAD]) {
+    const rowKernels = [GATR_NORM, GATR_NORM_GRAD, GATR_GATE, GATR_GATE_GRAD];
+    for (const k of [...rowKernels, ...ATTENTION_KERNELS, ...BILINEAR_KERNELS]) {
       assert.ok(runs.wasm.kernels.includes(k), `wasm launches ${k}`);
     }
     if (adapter) {
@@ -268,7 +280,7 @@ Deno.test({
       runs["webgpu composed"] = await gatrRun("webgpu", { compose: true });
       const kernels = runs.webgpu.kernels;
       const fused = [BLOCK_LINEAR, BLOCK_LINEAR_GRAD, SPARSE_LINEAR, SPARSE_LINEAR_ADJOINT];
-      fused.push(GATR_NORM, GATR_NORM_GRAD, GATR_GATE, GATR_GATE_GRAD);
+      fused.push(...rowKernels, ...ATTENTION_KERNELS, ...BILINEAR_KERNELS);
       for (const k of fused) {
         assert.ok(kernels.includes(k), `webgpu launches ${k}`);
         assert.ok(!runs["webgpu composed"].kernels.includes(k), `composed: no ${k}`);

@@ -163,6 +163,9 @@ export async function initBackend(
       "RemulAdamStep: the whole optimiser step as one kernel",
       "RemulGatrNorm, RemulGatrGate (and gradients): GATr's pre-norm and MLP nonlinearity on " +
         "packed rows, JavaScript loops on the wasm heap",
+      "RemulGatrAttnFeatures, RemulGatrAttnCore, RemulGatrBilinear (and gradients): GATr's " +
+        "geometric attention and bilinear products, JavaScript loops on the wasm heap (registered; " +
+        "GATr composes them on wasm unless setGatrAttention/setGatrBilinear(true))",
     );
     installWasmMatMulFix();
     const blas = loadNativeBlas();

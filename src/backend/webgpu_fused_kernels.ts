@@ -19,6 +19,8 @@ import { installWebGpuAdam } from "./webgpu_adam.ts";
 import { installWebGpuBlockLinear } from "./webgpu_block_linear.ts";
 import { installWebGpuSparseLinear } from "./webgpu_sparse_linear.ts";
 import { installWebGpuGatrRows } from "./webgpu_gatr_rows.ts";
+import { installWebGpuGatrAttention } from "./webgpu_gatr_attention.ts";
+import { installWebGpuGatrBilinear } from "./webgpu_gatr_bilinear.ts";
 import { installWebGpuGradients } from "./webgpu_gradients.ts";
 import { installWebGpuDense } from "./webgpu_dense.ts";
 import { installWebGpuSum } from "./webgpu_column_sum.ts";
@@ -45,10 +47,13 @@ export async function installWebGpuFusedKernels(): Promise<string> {
   installWebGpuBlockLinear();
   installWebGpuSparseLinear();
   installWebGpuGatrRows();
+  installWebGpuGatrAttention();
+  installWebGpuGatrBilinear();
   const dense = installWebGpuDense();
   const sum = installWebGpuSum();
   return "RemulLayerNorm, RemulGelu, RemulFusedAttention, RemulBlockLinear (and gradients), " +
     "RemulSparseLinear (and adjoint), RemulGatrNorm, RemulGatrGate (and gradients), " +
+    "RemulGatrAttnFeatures, RemulGatrAttnCore, RemulGatrBilinear (and gradients), " +
     "RemulAdamStep: project WGSL kernels; " +
     [dense, sum, installWebGpuGradients()].join("; ");
 }

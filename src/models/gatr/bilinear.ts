@@ -18,6 +18,11 @@ import { constant, matmulLast } from "./_constants.ts";
 import { customOp } from "./_custom_op.ts";
 import { BLADE_ORDER } from "./_layout.ts";
 import { component } from "./embedding.ts";
+import {
+  gatrBilinear,
+  gatrBilinearAvailable,
+  gatrBilinearGrad,
+} from "../../backend/gatr_bilinear.ts";
 
 /** A bilinear map in factored form `out = ((x·a) ⊙ (y·b))·c`, as tensors. */
 export interface BilinearFactors {
@@ -134,6 +139,10 @@ export function equivariantJoin(x: Tensor, y: Tensor, reference: Tensor): Tensor
  * batched matMul saves kernels but, with the join's rank padded and the extra data movement, was
  * measured slower.)
  *
+ * Where the backend runs them (`gatrBilinearAvailable`: webgpu, wasm on request) the products are one kernel
+ * forward and two backward (`src/backend/gatr_bilinear.ts`, the sign tables in the code) instead of
+ * 15 and 19; the tfjs composite below is the reference and runs elsewhere.
+ *
  * @param x `[T, 16·4h]` multivectors, internal layout: channels L, R, JL, JR (h each).
  * @param e123 `[B, 1]` the join reference's e123 component per sample; the T rows are B samples
  *   of equal size.
@@ -152,6 +161,22 @@ export function bilinearProductsInternal(
   const h = x.shape[1]! / 64;
   const b = e123.shape[0];
   const width = carry.shape[1]!;
+  if (gatrBilinearAvailable()) {
+    const attrs = { sChannels };
+    return customOp("GatrBilinearProducts", [x, e123, carry], ([x, e123, carry], save) => {
+      save([x, e123]);
+      return {
+        value: gatrBilinear(x, e123, carry, attrs),
+        gradient(dy, [x, e123]) {
+          const [dx, de123] = gatrBilinearGrad(x, e123, dy, attrs);
+          const dCarry = sChannels > 0
+            ? dy.slice([0, 0], [t, sChannels]).pad([[0, 0], [0, width - sChannels]])
+            : tf.zeros([t, width]);
+          return [dx, de123, dCarry];
+        },
+      };
+    });
+  }
   return customOp("GatrBilinearProducts", [x, e123, carry], ([x, e123, carry], save) => {
     const gp = internalFactors("gp", GEOMETRIC_PRODUCT_FACTORS);
     const jn = internalFactors("join", factorTable(JOIN));

@@ -29,6 +29,11 @@ import { type Tensor, tf } from "../../tf.ts";
 import { constant } from "./_constants.ts";
 import { customOp } from "./_custom_op.ts";
 import { BLADE_ORDER } from "./_layout.ts";
+import {
+  gatrAttention,
+  gatrAttentionAvailable,
+  gatrAttentionGrad,
+} from "../../backend/gatr_attention.ts";
 
 /** ε of the trivector normaliser `t₃ / (t₃² + ε)`. */
 export const ATTENTION_NORMALIZER_EPS = 1e-3;
@@ -227,6 +232,10 @@ function internalSelection(key: string, cols: readonly (number | undefined)[]): 
  * the scale folded into one per-head factor; the gradient runs the softmax, the two batched
  * products and the features backwards (`d r²/d t₃ = 2t₃(ε − t₃²)/(t₃² + ε)³`).
  *
+ * Where the backend runs them (`gatrAttentionAvailable`: webgpu, wasm on request, at most 64 items) the op is
+ * two kernels forward and three backward (`src/backend/gatr_attention.ts`) instead of 33 and 43;
+ * the tfjs composite below is the reference and runs elsewhere.
+ *
  * @param qkv `[T, H·s + 2s + 16·(H·c + 2c)]`: the scalars (H·s queries head-major, s keys, s
  *   values), then the multivectors (internal layout; channels: H·c queries head-major, c keys,
  *   c values).
@@ -241,6 +250,18 @@ export function geometricAttentionInternal(
   sizes: AttentionSizes,
 ): Tensor {
   const { heads: h, mv: c, s, items: n } = sizes;
+  if (gatrAttentionAvailable(n)) {
+    const attrs = { heads: h, mv: c, s, items: n };
+    return customOp("GatrAttention", [qkv, logWeights], ([qkv, logWeights], save) => {
+      const { value, features } = gatrAttention(qkv, logWeights, attrs);
+      save([qkv, logWeights, features]);
+      return {
+        value,
+        gradient: (dy, [qkv, logWeights, features]) =>
+          gatrAttentionGrad(qkv, logWeights, features, dy, attrs),
+      };
+    });
+  }
   const t = qkv.shape[0];
   const b = t / n;
   const ctot = h * c + 2 * c; // query, key and value channels
