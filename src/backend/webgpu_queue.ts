@@ -205,6 +205,47 @@ function wrap(
 }
 
 /**
+ * While open, attributes every compute dispatch to the kernel that made it, when tfjs profiles
+ * kernels (`tf.profile`: the engine then runs each kernel through its profiler, which is where
+ * the kernel's name is known). Nested kernels count for the innermost. Nothing off webgpu.
+ *
+ * @returns the counts by kernel name so far, and `close()` (restores what it wrapped).
+ */
+export function attributeDispatches(): { byKernel: Map<string, number>; close(): void } {
+  const byKernel = new Map<string, number>();
+  const pass = (globalThis as unknown as Record<string, { prototype: Obj } | undefined>)
+    .GPUComputePassEncoder?.prototype;
+  const profiler = (tf.engine() as unknown as { profiler?: Obj }).profiler;
+  if (!webgpuBackend() || !pass || !profiler) return { byKernel, close() {} };
+  const names: string[] = [];
+  const ownProfile = Object.getOwnPropertyDescriptor(profiler, "profileKernel");
+  const profileKernel = profiler.profileKernel as (name: string, ...rest: unknown[]) => unknown;
+  profiler.profileKernel = function (this: unknown, name: string, ...rest: unknown[]) {
+    names.push(name);
+    try {
+      return profileKernel.call(this, name, ...rest);
+    } finally {
+      names.pop();
+    }
+  };
+  const restoreDispatch = wrap(pass, "dispatchWorkgroups", () => {
+    const name = names.at(-1) ?? "(outside a kernel)";
+    byKernel.set(name, (byKernel.get(name) ?? 0) + 1);
+  });
+  let open = true;
+  return {
+    byKernel,
+    close() {
+      if (!open) return;
+      open = false;
+      restoreDispatch();
+      if (ownProfile) Object.defineProperty(profiler, "profileKernel", ownProfile);
+      else delete profiler.profileKernel;
+    },
+  };
+}
+
+/**
  * Wraps the engine's asynchronous `read` to report the time during which at least one read is
  * waiting (overlapping reads count once); returns the restore.
  */

@@ -16,6 +16,7 @@ import { disposeBatch, makeBatch } from "../data/dataset.ts";
 import type { Dataset } from "../data/dataset.ts";
 import type { Model } from "../models/model.ts";
 import {
+  attributeDispatches,
   countDeviceCalls,
   drainQueue,
   kernelTiming,
@@ -34,6 +35,11 @@ export interface KernelRow {
   readonly calls: number;
   /** Summed kernel time, ms (wall time per kernel on wasm/cpu; GPU time where tfjs measures it). */
   readonly ms: number;
+  /**
+   * GPU programs these calls dispatched, on webgpu (a kernel may run several programs or none,
+   * e.g. a reshape); absent off webgpu.
+   */
+  readonly dispatches?: number;
   /**
    * A composite op (`tf.customGrad`), not a kernel of the backend: its time includes the kernels
    * it ran, which are listed too, so it is left out of the kernel count and the total.
@@ -134,7 +140,10 @@ export interface ModelProfile {
   readonly submitBatch: number | null;
 }
 
-function tabulate(kernels: readonly { name: string; kernelTimeMs: unknown }[]): KernelRow[] {
+function tabulate(
+  kernels: readonly { name: string; kernelTimeMs: unknown }[],
+  dispatches?: ReadonlyMap<string, number>,
+): KernelRow[] {
   const backend = tf.getBackend();
   const rows = new Map<string, { calls: number; ms: number; composite?: boolean }>();
   for (const k of kernels) {
@@ -145,7 +154,11 @@ function tabulate(kernels: readonly { name: string; kernelTimeMs: unknown }[]): 
     row.ms += typeof t === "number" && Number.isFinite(t) ? t : 0;
     rows.set(k.name, row);
   }
-  return [...rows].map(([name, r]) => ({ name, ...r })).sort((a, b) => b.ms - a.ms);
+  return [...rows].map(([name, r]) => ({
+    name,
+    ...r,
+    ...(dispatches && !r.composite ? { dispatches: dispatches.get(name) ?? 0 } : {}),
+  })).sort((a, b) => b.ms - a.ms);
 }
 
 /** A pass to profile: `run` one pass; `settle` reads back what is queued and drains the device. */
@@ -176,13 +189,19 @@ async function profilePass(
     window.close();
   }
   const timing = kernelTiming();
-  const info = await tf.profile(() => pass.run());
+  const attributed = attributeDispatches();
+  let info;
+  try {
+    info = await tf.profile(() => pass.run());
+  } finally {
+    attributed.close();
+  }
   // tfjs resolves each kernel's time asynchronously; wait for all of them.
   const kernels = await Promise.all(
     info.kernels.map(async (k) => ({ name: k.name, kernelTimeMs: await k.kernelTimeMs })),
   );
   await pass.settle();
-  const byKernel = tabulate(kernels);
+  const byKernel = tabulate(kernels, timing === "host" ? undefined : attributed.byKernel);
   const s = summarizeTimes(host);
   const real = byKernel.filter((r) => !r.composite);
   const kernelMs = real.reduce((sum, r) => sum + r.ms, 0);
@@ -348,8 +367,14 @@ export function formatProfile(profile: ModelProfile, top = 12): string {
         `readbacks${device}`,
       ...outside,
       "",
-      "| kernel | calls | ms | % of kernel time |",
-      "| --- | ---: | ---: | ---: |",
+    );
+    // on webgpu: the GPU programs each kernel name dispatched in the profiled pass
+    const withDispatches = p.byKernel.some((r) => r.dispatches !== undefined);
+    const col = (r: { dispatches?: number } | null) =>
+      !withDispatches ? "" : r === null ? " |" : ` ${r.dispatches ?? ""} |`;
+    lines.push(
+      `| kernel | calls |${withDispatches ? " dispatches |" : ""} ms | % of kernel time |`,
+      `| --- | ---: |${withDispatches ? " ---: |" : ""} ---: | ---: |`,
     );
     for (const r of p.byKernel.slice(0, top)) {
       const pct = r.composite
@@ -358,13 +383,18 @@ export function formatProfile(profile: ModelProfile, top = 12): string {
         ? (100 * r.ms / p.kernelMs).toFixed(1)
         : "–";
       const name = r.composite ? `${r.name} (composite op)` : r.name;
-      lines.push(`| ${name} | ${r.calls} | ${r.ms.toFixed(2)} | ${pct} |`);
+      lines.push(`| ${name} | ${r.calls} |${col(r)} ${r.ms.toFixed(2)} | ${pct} |`);
     }
     if (p.byKernel.length > top) {
       const rest = p.byKernel.slice(top);
       const ms = rest.reduce((s, r) => s + r.ms, 0);
       const calls = rest.reduce((s, r) => s + r.calls, 0);
-      lines.push(`| (${rest.length} others) | ${calls} | ${ms.toFixed(2)} | |`);
+      const dispatches = rest.reduce((s, r) => s + (r.dispatches ?? 0), 0);
+      lines.push(
+        `| (${rest.length} others) | ${calls} |${col(withDispatches ? { dispatches } : null)} ${
+          ms.toFixed(2)
+        } | |`,
+      );
     }
     lines.push("");
   }
