@@ -17,8 +17,10 @@
  *   in `[start[j], start[j + 1])`;
  * - the entries, three ints each: the source, the position in it, the coefficient's float32 bits.
  *
- * One program per target (the map writes each output, the adjoint each input's gradient) binds
- * the index, the sources and the target. A program may bind at most
+ * One program gathers every target (the map's outputs, the adjoint's input gradients) end to
+ * end into one array, binding the index, the sources and that array; each target is then copied
+ * out into a tensor of its own by a buffer copy, which costs the host none of a dispatch's uniform
+ * block, bind group and pipeline (one program a call instead of one per target). A program may bind at most
  * `maxStorageBuffersPerShaderStage` storage buffers (the adapter's own limit since
  * `webgpu_device_fix.ts`; WebGPU's default is 8): when the sources and the two other buffers do
  * not fit, the sources are first copied into one array (in as many copy programs as the limit
@@ -32,6 +34,7 @@
  */
 import { tf } from "../tf.ts";
 import {
+  copyElements,
   type ProgramSpec,
   run,
   sizeOf,
@@ -46,14 +49,19 @@ const WORKGROUP = 64;
 /** Ints per entry in the index: source, position in it, coefficient's bits. */
 const ENTRY = 3;
 
-/** One direction of a plan as a gather, its index on the GPU. */
+/**
+ * One direction of a plan as a gather, its index on the GPU. The targets are gathered as one
+ * array, end to end (one program), and copied out into a tensor each.
+ */
 interface Gather {
-  /** `[length]` int32, see the module doc. */
+  /** `[length]` int32, see the module doc; one target, the targets end to end. */
   readonly index: TensorInfo;
-  /** Per target: where its row starts begin in the index. */
-  readonly bases: readonly number[];
+  /** Where the row starts of the targets end to end begin in the index. */
+  readonly base: number;
   /** Per target: its shape. */
   readonly targetShapes: readonly (readonly number[])[];
+  /** Per target: where it starts in the targets end to end. */
+  readonly targetOffsets: readonly number[];
   /** Per source: its element count. */
   readonly sourceSizes: readonly number[];
 }
@@ -163,13 +171,30 @@ function gatherOf(
   const entries = forward
     ? { target: plan.out, targetPos: plan.pos, source: plan.src, sourcePos: plan.idx }
     : { target: plan.src, targetPos: plan.idx, source: plan.out, sourcePos: plan.pos };
-  const { index, bases } = gatherIndex(targetShapes.map(sizeOf), sourceSizes, {
-    ...entries,
+  // the targets end to end: one target, each entry's position shifted by its target's offset
+  const targetSizes = targetShapes.map(sizeOf);
+  const targetOffsets: number[] = [];
+  let total = 0;
+  for (const n of targetSizes) {
+    targetOffsets.push(total);
+    total += n;
+  }
+  const { index, bases } = gatherIndex([total], sourceSizes, {
+    target: new Int32Array(entries.target.length),
+    targetPos: entries.targetPos.map((p, k) => targetOffsets[entries.target[k]] + p),
+    source: entries.source,
+    sourcePos: entries.sourcePos,
     coef: plan.coef,
   });
   const info = backend.makeTensorInfo([index.length], "int32", index) as TensorInfo;
   release.register(plan, { backend, dataId: info.dataId });
-  return cached[direction] = { index: info, bases, targetShapes, sourceSizes };
+  return cached[direction] = {
+    index: info,
+    base: bases[0],
+    targetShapes,
+    targetOffsets,
+    sourceSizes,
+  };
 }
 
 let bindingLimit: number | undefined;
@@ -324,13 +349,21 @@ function apply(backend: WebGPUBackend, g: Gather, sources: TensorInfo[]): Tensor
     bound = [packed ?? bindable(flat[0], 0)];
     mode = "packed";
   }
+  // one program for the targets end to end, then each target copied out (a buffer copy costs the
+  // host none of a dispatch's uniform block, bind group and pipeline)
+  const total = g.targetShapes.reduce((a, shape) => a + sizeOf(shape), 0);
+  const all = total > 0
+    ? run(backend, gatherProgram(mode, total), [g.index, ...bound], [int(total), int(g.base)])
+    : undefined;
+  if (all) owned.push(all);
   const outputs = g.targetShapes.map((shape, t) => {
     const size = sizeOf(shape);
-    const out = run(backend, gatherProgram(mode, size), [g.index, ...bound], [
-      int(size),
-      int(g.bases[t]),
-    ]);
-    return view(out, [...shape]);
+    if (size === 0) {
+      return backend.makeTensorInfo([...shape], "float32", new Float32Array(0)) as TensorInfo;
+    }
+    const out = backend.makeTensorInfo([...shape], "float32") as TensorInfo;
+    copyElements(backend, all!, g.targetOffsets[t], out, 0, size);
+    return out;
   });
   if (zero) owned.push(zero);
   for (const t of owned) backend.disposeData(t.dataId);

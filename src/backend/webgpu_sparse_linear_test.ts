@@ -6,6 +6,7 @@
  * process to webgpu); skips with a note where there is no WebGPU adapter.
  */
 import assert from "node:assert/strict";
+import { countDeviceCalls } from "./webgpu_queue.ts";
 import { tf } from "../tf.ts";
 import { webgpuOnce } from "../testing/webgpu_once.ts";
 import { assertNoGpuErrors } from "./gpu_errors.ts";
@@ -237,6 +238,12 @@ Deno.test({
       tf.dispose(sparseLinearAdjoint(dys, plan));
     }
     assert.equal(dataIds(), before, "the indices are cached");
+    // one program a call, whatever the number of targets (three outputs, three inputs here)
+    const calls = countDeviceCalls();
+    tf.dispose(sparseLinear(xs, plan));
+    tf.dispose(sparseLinearAdjoint(dys, plan));
+    calls.close();
+    assert.equal(calls.counts.dispatches, 2, "one program each way");
     setSparseLinear(false);
     try {
       assert.equal(sparseLinearAvailable(), false, "turned off: callers compose");
