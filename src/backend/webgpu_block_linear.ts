@@ -29,6 +29,7 @@
  */
 import { tf } from "../tf.ts";
 import {
+  copyElements,
   type ProgramSpec,
   run,
   sizeOf,
@@ -449,11 +450,20 @@ function gradKernel({ inputs, backend, attrs }: {
       stride: sizeOf(parts.shape) / split.parts,
       offset,
     });
-  // [dM0; db] in parts, then each added up
+  // [dM0; db] in parts, added up as one array (or read as it is when it is one part), then
+  // copied out into dM0 and db by buffer copies (no program)
   const head = partsFor(d.t, d.k0 + 1, d.n0);
   const dm0db = s.own(s.run(d, headParts(d, head), [x, dy], { partRows: head.partRows }));
-  const dm0 = addUp(dm0db, head, [d.k0, d.n0], 0);
-  const db = addUp(dm0db, head, [d.n0], d.k0 * d.n0);
+  const both = head.parts === 1 ? dm0db : s.own(addUp(dm0db, head, [(d.k0 + 1) * d.n0], 0));
+  const copyOut = (shape: number[], from: number) => {
+    const size = sizeOf(shape);
+    if (size === 0) return backend.makeTensorInfo(shape, "float32", new Float32Array(0));
+    const out = backend.makeTensorInfo(shape, "float32") as TensorInfo;
+    copyElements(backend, both, from, out, 0, size);
+    return out;
+  };
+  const dm0 = copyOut([d.k0, d.n0], 0) as TensorInfo;
+  const db = copyOut([d.n0], d.k0 * d.n0) as TensorInfo;
   // dM1 likewise, written directly when it is one part
   const rep = partsFor(d.t * d.repeats, d.k1, d.n1);
   const dm1Parts = s.run(d, repeatParts(d, rep), [x, dy], { partRows: rep.partRows });

@@ -4,6 +4,7 @@
  * where there is no WebGPU adapter.
  */
 import assert from "node:assert/strict";
+import { countDeviceCalls } from "./webgpu_queue.ts";
 import { tf } from "../tf.ts";
 import { assertCloseToRms, compositeBlockLinear } from "../testing/block_linear_reference.ts";
 import { webgpuOnce } from "../testing/webgpu_once.ts";
@@ -166,6 +167,12 @@ Deno.test({
     const dy = tf.ones([4, 11]);
     const backward = await tf.profile(() => blockLinearGrad(x, m0, m1, dy, 3));
     assert.deepEqual(backward.kernelNames, [BLOCK_LINEAR_GRAD]);
+    // programs: dx, [dM0; db], dM1 (4 rows: each sum in one part, nothing to add up; dM0 and db
+    // copied out of one array)
+    const calls = countDeviceCalls();
+    tf.dispose(blockLinearGrad(x, m0, m1, dy, 3));
+    calls.close();
+    assert.equal(calls.counts.dispatches, 3);
     assert.throws(
       () => blockLinear(tf.ones([2, 7]), tf.ones([2, 2]), tf.ones([2, 2]), tf.ones([2]), 3),
       /rows of 7 columns do not split into 2 \+ 3 × 2/,
