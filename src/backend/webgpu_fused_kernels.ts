@@ -6,7 +6,8 @@
  * (OpenBLAS on wasm), so that a step on WebGPU launches far fewer kernels than tfjs's composite
  * forms; and the gradients of Sum, Mean and Tile whose cost
  * does not grow with the batch (`webgpu_gradients.ts`), and `Sum` over leading or middle axes
- * without a Transpose (`webgpu_column_sum.ts`). Called by `initBackend("webgpu")` after the
+ * without a Transpose (`webgpu_column_sum.ts`), and contiguous `Slice`, `Concat` and `SplitV` as
+ * buffer copies (`webgpu_copy_kernels.ts`). Called by `initBackend("webgpu")` after the
  * backend module is loaded.
  *
  * @module
@@ -24,6 +25,7 @@ import { installWebGpuGatrBilinear } from "./webgpu_gatr_bilinear.ts";
 import { installWebGpuGradients } from "./webgpu_gradients.ts";
 import { installWebGpuDense } from "./webgpu_dense.ts";
 import { installWebGpuSum } from "./webgpu_column_sum.ts";
+import { installWebGpuCopyKernels } from "./webgpu_copy_kernels.ts";
 
 /**
  * Registers the kernels for webgpu (idempotent); loads tfjs-backend-webgpu if it is not yet.
@@ -51,9 +53,10 @@ export async function installWebGpuFusedKernels(): Promise<string> {
   installWebGpuGatrBilinear();
   const dense = installWebGpuDense();
   const sum = installWebGpuSum();
+  const copies = installWebGpuCopyKernels();
   return "RemulLayerNorm, RemulGelu, RemulFusedAttention, RemulBlockLinear (and gradients), " +
     "RemulSparseLinear (and adjoint), RemulGatrNorm, RemulGatrGate (and gradients), " +
     "RemulGatrAttnFeatures, RemulGatrAttnCore, RemulGatrBilinear (and gradients), " +
     "RemulAdamStep: project WGSL kernels; " +
-    [dense, sum, installWebGpuGradients()].join("; ");
+    [dense, sum, copies, installWebGpuGradients()].join("; ");
 }
