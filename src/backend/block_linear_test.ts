@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { useTestBackend } from "../testing/test_backend.ts";
 import { tf } from "../tf.ts";
-import { assertCloseToRms, compositeBlockLinear } from "../testing/block_linear_reference.ts";
+import { compositeBlockLinear } from "../testing/block_linear_reference.ts";
+import { assertCloseToRms } from "../testing/assert_close.ts";
 import { blockLinear, blockLinearAvailable, blockLinearGrad } from "./block_linear.ts";
 
 await useTestBackend();

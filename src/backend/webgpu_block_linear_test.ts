@@ -6,7 +6,8 @@
 import assert from "node:assert/strict";
 import { countDeviceCalls } from "./webgpu_queue.ts";
 import { tf } from "../tf.ts";
-import { assertCloseToRms, compositeBlockLinear } from "../testing/block_linear_reference.ts";
+import { compositeBlockLinear } from "../testing/block_linear_reference.ts";
+import { assertCloseToRms } from "../testing/assert_close.ts";
 import { webgpuOnce } from "../testing/webgpu_once.ts";
 import { assertNoGpuErrors } from "./gpu_errors.ts";
 import {

@@ -5,8 +5,8 @@
  */
 import assert from "node:assert/strict";
 import { tf } from "../tf.ts";
-import { assertCloseToRms } from "../testing/block_linear_reference.ts";
-import { webgpuOnce } from "../testing/webgpu_once.ts";
+import { assertCloseToRms } from "../testing/assert_close.ts";
+import { dispatchesOf, webgpuOnce } from "../testing/webgpu_once.ts";
 import { assertNoGpuErrors } from "./gpu_errors.ts";
 import type { TensorInfo, WebGPUBackend } from "./_webgpu_program.ts";
 import {
@@ -19,23 +19,6 @@ import {
 
 const webgpu = await webgpuOnce("the WGSL column sum tests");
 
-/** GPU programs that `f` launches on the webgpu backend (tfjs's `runWebGPUProgram` calls). */
-function programsOf(f: () => tf.Tensor): number {
-  const backend = tf.backend() as unknown as { runWebGPUProgram: (...a: unknown[]) => unknown };
-  const original = backend.runWebGPUProgram;
-  let count = 0;
-  backend.runWebGPUProgram = function (this: unknown, ...args: unknown[]) {
-    count++;
-    return original.apply(this, args);
-  };
-  try {
-    f().dispose();
-  } finally {
-    backend.runWebGPUProgram = original;
-  }
-  return count;
-}
-
 /** `sum(x, axes, keepDims)` with the project's Sum and with tfjs's own; values, shapes, programs. */
 async function compare(
   shape: number[],
@@ -47,13 +30,13 @@ async function compare(
   const x = tf.randomNormal(shape, 0, 1, "float32", seed);
   try {
     const ours = tf.sum(x, axes, keepDims);
-    const ourPrograms = programsOf(() => tf.sum(x, axes, keepDims));
+    const ourPrograms = dispatchesOf(() => tf.sum(x, axes, keepDims));
     uninstallWebGpuSum();
     let theirs: tf.Tensor;
     let theirPrograms: number;
     try {
       theirs = tf.sum(x, axes, keepDims);
-      theirPrograms = programsOf(() => tf.sum(x, axes, keepDims));
+      theirPrograms = dispatchesOf(() => tf.sum(x, axes, keepDims));
     } finally {
       installWebGpuSum();
     }

@@ -7,8 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { tf } from "../tf.ts";
-import { assertCloseToRms } from "../testing/block_linear_reference.ts";
-import { webgpuOnce } from "../testing/webgpu_once.ts";
+import { assertCloseToRms } from "../testing/assert_close.ts";
+import { dispatchesOf, webgpuOnce } from "../testing/webgpu_once.ts";
 import { denseComposite } from "../models/nn.ts";
 import { assertNoGpuErrors } from "./gpu_errors.ts";
 import type { WebGPUBackend } from "./_webgpu_program.ts";
@@ -199,25 +199,6 @@ Deno.test({
   },
 });
 
-/** GPU programs that `f` launches on the webgpu backend (tfjs's `runWebGPUProgram` calls). */
-function programsOf(f: () => tf.Tensor): number {
-  const backend = tf.backend() as unknown as {
-    runWebGPUProgram: (...args: unknown[]) => unknown;
-  };
-  const original = backend.runWebGPUProgram;
-  let count = 0;
-  backend.runWebGPUProgram = function (this: unknown, ...args: unknown[]) {
-    count++;
-    return original.apply(this, args);
-  };
-  try {
-    f().dispose();
-  } finally {
-    backend.runWebGPUProgram = original;
-  }
-  return count;
-}
-
 Deno.test({
   name: "webgpu: RemulDense and each of its gradient kernels launch one GPU program",
   sanitizeResources: false,
@@ -227,18 +208,18 @@ Deno.test({
     const { x, w, b, r } = operands([8, 5, 64], 192, true, 30);
     const run = (name: string, inputs: Record<string, tf.Tensor>) => () =>
       tf.engine().runKernel(name, inputs, {}) as tf.Tensor;
-    assert.equal(programsOf(run(FUSED_DENSE, { x, w, b: b! })), 1, "forward");
-    assert.equal(programsOf(run(FUSED_DENSE, { x, w })), 1, "forward without bias");
-    assert.equal(programsOf(run(FUSED_DENSE_GRAD_INPUT, { dy: r, w })), 1, "dx");
-    assert.equal(programsOf(run(FUSED_DENSE_GRAD_WEIGHT, { x, dy: r })), 1, "dW");
-    assert.equal(programsOf(run(FUSED_DENSE_GRAD_BIAS, { dy: r })), 1, "db");
+    assert.equal(dispatchesOf(run(FUSED_DENSE, { x, w, b: b! })), 1, "forward");
+    assert.equal(dispatchesOf(run(FUSED_DENSE, { x, w })), 1, "forward without bias");
+    assert.equal(dispatchesOf(run(FUSED_DENSE_GRAD_INPUT, { dy: r, w })), 1, "dx");
+    assert.equal(dispatchesOf(run(FUSED_DENSE_GRAD_WEIGHT, { x, dy: r })), 1, "dW");
+    assert.equal(dispatchesOf(run(FUSED_DENSE_GRAD_BIAS, { dy: r })), 1, "db");
     // what they replace: matMul and a broadcasting Add; tfjs's Sum over rows is a Transpose and a
     // reduction (the project's Sum, installed with the webgpu backend, is the column sum)
-    assert.equal(programsOf(() => denseComposite(x, { w, b })), 2, "composite forward");
-    const rowSum = () => programsOf(() => r.reshape([-1, 192]).sum(0));
+    assert.equal(dispatchesOf(() => denseComposite(x, { w, b })), 2, "composite forward");
+    const rowSum = () => dispatchesOf(() => r.reshape([-1, 192]).sum(0));
     assert.equal(rowSum(), 1, "the project's Sum over rows");
     const layerGradient = (f: typeof fused) =>
-      programsOf(() => {
+      dispatchesOf(() => {
         const grads = tf.grads((x: tf.Tensor, w: tf.Tensor, b: tf.Tensor) =>
           f(x, w, b).mul(r).sum()
         )([x, w, b!]);

@@ -8,6 +8,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { assertCloseToRms } from "./assert_close.ts";
 import { tf } from "../tf.ts";
 import {
   GATR_ATTN_CORE,
@@ -87,18 +88,6 @@ async function run(
   }
 }
 
-/** Each element within `tol·(|e| + RMS(e))` of the reference. */
-function assertClose(a: Float32Array, e: Float32Array, tol: number, what: string): void {
-  assert.equal(a.length, e.length, what);
-  const rms = Math.sqrt(e.reduce((s, v) => s + v * v, 0) / Math.max(1, e.length));
-  for (let i = 0; i < a.length; i++) {
-    assert.ok(
-      Math.abs(a[i] - e[i]) <= tol * (Math.abs(e[i]) + rms),
-      `${what} ${i}: ${a[i]} vs ${e[i]}`,
-    );
-  }
-}
-
 /**
  * Asserts that the kernels run (each once) and equal the composite: the output, and the gradients
  * with respect to `qkv` and the log-weights.
@@ -129,7 +118,7 @@ export async function compareGatrAttention(
     );
     assert.ok(!composite.kernels.some((k) => k.startsWith("RemulGatrAttn")), `${label}: composed`);
     for (const [i, what] of ["value", "d qkv", "d log w"].entries()) {
-      assertClose(fused.values[i], composite.values[i], tol, `${label}: ${what}`);
+      assertCloseToRms(fused.values[i], composite.values[i], `${label}: ${what}`, tol);
     }
   } finally {
     tf.engine().endScope();

@@ -7,6 +7,7 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { assertCloseToRms } from "./assert_close.ts";
 import { tf } from "../tf.ts";
 import { GATR_GATE, GATR_NORM, gatrRowsAvailable, setGatrRows } from "../backend/gatr_rows.ts";
 import { normalizeInternal } from "../models/gatr/normalization.ts";
@@ -58,18 +59,6 @@ async function run(
   }
 }
 
-/** Each element within `tol·(|e| + RMS(e))` of the reference. */
-function assertClose(a: Float32Array, e: Float32Array, tol: number, what: string): void {
-  assert.equal(a.length, e.length, what);
-  const rms = Math.sqrt(e.reduce((s, v) => s + v * v, 0) / Math.max(1, e.length));
-  for (let i = 0; i < a.length; i++) {
-    assert.ok(
-      Math.abs(a[i] - e[i]) <= tol * (Math.abs(e[i]) + rms),
-      `${what} ${i}: ${a[i]} vs ${e[i]}`,
-    );
-  }
-}
-
 /**
  * Asserts that the kernels run (one each way) and equal the composite, values and gradients, for
  * the pre-norm (eps 0.01) and the nonlinearity on one case.
@@ -98,8 +87,8 @@ export async function compareGatrRows(rc: RowCase, seed: number, tol = 2e-5): Pr
         );
       }
       assert.ok(!composite.kernels.some((k) => k.startsWith(kernel)), `${label}: composed`);
-      assertClose(fused.value, composite.value, tol, `${label}: ${name} value`);
-      assertClose(fused.grad, composite.grad, tol, `${label}: ${name} gradient`);
+      assertCloseToRms(fused.value, composite.value, `${label}: ${name} value`, tol);
+      assertCloseToRms(fused.grad, composite.grad, `${label}: ${name} gradient`, tol);
     }
   } finally {
     tf.engine().endScope();

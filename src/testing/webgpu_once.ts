@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { tf } from "../tf.ts";
 import { initBackend, probeAdapter } from "../backend/backend.ts";
+import { countDeviceCalls } from "../backend/webgpu_queue.ts";
 
 /**
  * Probes the adapter now; the function returned starts webgpu on its first call.
@@ -28,4 +29,18 @@ export async function webgpuOnce(what: string): Promise<() => Promise<boolean>> 
     assert.equal(tf.getBackend(), "webgpu");
     return true;
   };
+}
+
+/**
+ * GPU programs dispatched while `f` runs (its result disposed): the count the WGSL kernel tests
+ * assert, taken from the device-call window of `webgpu_queue.ts`.
+ */
+export function dispatchesOf(f: () => tf.Tensor | tf.Tensor[]): number {
+  const calls = countDeviceCalls();
+  try {
+    tf.dispose(f());
+  } finally {
+    calls.close();
+  }
+  return calls.counts.dispatches;
 }
