@@ -166,6 +166,27 @@ export function copyElements(
   target.values = null;
 }
 
+/**
+ * A new tensor of `shape` holding `src`'s elements from `from` on, by {@linkcode copyElements}
+ * (an empty tensor, and no copy, when `shape` has no elements).
+ */
+export function copyOut(
+  backend: WebGPUBackend,
+  src: TensorInfo,
+  from: number,
+  shape: readonly number[],
+  dtype: "float32" | "int32" = "float32",
+): TensorInfo {
+  const size = sizeOf(shape);
+  if (size === 0) {
+    const empty = dtype === "int32" ? new Int32Array(0) : new Float32Array(0);
+    return backend.makeTensorInfo([...shape], dtype, empty) as TensorInfo;
+  }
+  const out = backend.makeTensorInfo([...shape], dtype) as TensorInfo;
+  copyElements(backend, src, from, out, 0, size);
+  return out;
+}
+
 /** The same data under another shape (no copy, no reference taken: use within one kernel). */
 export function view(t: TensorInfo, shape: number[]): TensorInfo {
   return { dataId: t.dataId, shape, dtype: t.dtype };

@@ -25,6 +25,7 @@
 import { tf } from "../tf.ts";
 import {
   copyElements,
+  copyOut,
   type ProgramSpec,
   run,
   sizeOf,
@@ -197,8 +198,7 @@ function adamStepKernel({ inputs, backend, attrs }: {
   temporaries.push(updated);
   offset = 0;
   const outs = ps.map((p, i) => {
-    const out = backend.makeTensorInfo([...p.shape], "float32") as TensorInfo;
-    copyElements(backend, updated, offset, out, 0, sizes[i]);
+    const out = copyOut(backend, updated, offset, p.shape);
     offset += sizes[i];
     return out;
   });

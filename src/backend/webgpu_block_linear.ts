@@ -29,7 +29,7 @@
  */
 import { tf } from "../tf.ts";
 import {
-  copyElements,
+  copyOut,
   type ProgramSpec,
   run,
   sizeOf,
@@ -455,15 +455,8 @@ function gradKernel({ inputs, backend, attrs }: {
   const head = partsFor(d.t, d.k0 + 1, d.n0);
   const dm0db = s.own(s.run(d, headParts(d, head), [x, dy], { partRows: head.partRows }));
   const both = head.parts === 1 ? dm0db : s.own(addUp(dm0db, head, [(d.k0 + 1) * d.n0], 0));
-  const copyOut = (shape: number[], from: number) => {
-    const size = sizeOf(shape);
-    if (size === 0) return backend.makeTensorInfo(shape, "float32", new Float32Array(0));
-    const out = backend.makeTensorInfo(shape, "float32") as TensorInfo;
-    copyElements(backend, both, from, out, 0, size);
-    return out;
-  };
-  const dm0 = copyOut([d.k0, d.n0], 0) as TensorInfo;
-  const db = copyOut([d.n0], d.k0 * d.n0) as TensorInfo;
+  const dm0 = copyOut(backend, both, 0, [d.k0, d.n0]);
+  const db = copyOut(backend, both, d.k0 * d.n0, [d.n0]);
   // dM1 likewise, written directly when it is one part
   const rep = partsFor(d.t * d.repeats, d.k1, d.n1);
   const dm1Parts = s.run(d, repeatParts(d, rep), [x, dy], { partRows: rep.partRows });

@@ -16,7 +16,13 @@
  * @module
  */
 import { tf } from "../tf.ts";
-import { copyElements, sizeOf, type TensorInfo, type WebGPUBackend } from "./_webgpu_program.ts";
+import {
+  copyElements,
+  copyOut,
+  sizeOf,
+  type TensorInfo,
+  type WebGPUBackend,
+} from "./_webgpu_program.ts";
 
 /** `Slice`'s attributes as tfjs-core passes them to kernels. */
 interface SliceAttrs {
@@ -67,16 +73,12 @@ function leadingOnes(shape: readonly number[], axis: number): boolean {
 }
 
 const COPYABLE = new Set(["float32", "int32"]);
+const dtypeOf = (t: TensorInfo) => t.dtype as "float32" | "int32";
 
 /** Whether the copies can serve these inputs: on the GPU already, 4-byte elements. */
 function onGpu(backend: WebGPUBackend, inputs: TensorInfo[]): boolean {
   const b = backend as unknown as { shouldExecuteOnCPU(inputs: TensorInfo[]): boolean };
   return inputs.every((t) => COPYABLE.has(t.dtype)) && !b.shouldExecuteOnCPU(inputs);
-}
-
-function empty(backend: WebGPUBackend, shape: number[], dtype: string): TensorInfo {
-  const values = dtype === "int32" ? new Int32Array(0) : new Float32Array(0);
-  return backend.makeTensorInfo(shape, dtype as "float32", values) as TensorInfo;
 }
 
 type Kernel = ReturnType<typeof tf.getKernel>;
@@ -108,10 +110,7 @@ export function installWebGpuCopyKernels(): string {
       ? contiguousSlice(inputs.x.shape, attrs.begin, attrs.size)
       : undefined;
     if (!range) return own.kernelFunc(args);
-    if (range.count === 0) return empty(backend, range.shape, inputs.x.dtype);
-    const out = backend.makeTensorInfo(range.shape, inputs.x.dtype as "float32") as TensorInfo;
-    copyElements(backend, inputs.x, range.offset, out, 0, range.count);
-    return out;
+    return copyOut(backend, inputs.x, range.offset, range.shape, dtypeOf(inputs.x));
   });
   replace("Concat", (own) => (args: never) => {
     const { inputs, backend, attrs } = args as {
@@ -130,7 +129,8 @@ export function installWebGpuCopyKernels(): string {
     if (!fits) return own.kernelFunc(args);
     const shape = [...list[0].shape];
     shape[axis] = list.reduce((n, t) => n + t.shape[axis], 0);
-    if (sizeOf(shape) === 0) return empty(backend, shape, dtype);
+    // no elements: an empty tensor (copyOut copies nothing)
+    if (sizeOf(shape) === 0) return copyOut(backend, list[0], 0, shape, dtypeOf(list[0]));
     const out = backend.makeTensorInfo(shape, dtype as "float32") as TensorInfo;
     let at = 0;
     for (const t of list) {
@@ -172,11 +172,8 @@ export function installWebGpuCopyKernels(): string {
     return sizes.map((n) => {
       const shape = [...x.shape];
       shape[axis] = n;
-      const count = n * inner;
-      if (count === 0) return empty(backend, shape, x.dtype);
-      const out = backend.makeTensorInfo(shape, x.dtype as "float32") as TensorInfo;
-      copyElements(backend, x, at, out, 0, count);
-      at += count;
+      const out = copyOut(backend, x, at, shape, dtypeOf(x));
+      at += n * inner;
       return out;
     });
   });

@@ -34,7 +34,7 @@
  */
 import { tf } from "../tf.ts";
 import {
-  copyElements,
+  copyOut,
   type ProgramSpec,
   run,
   sizeOf,
@@ -356,15 +356,9 @@ function apply(backend: WebGPUBackend, g: Gather, sources: TensorInfo[]): Tensor
     ? run(backend, gatherProgram(mode, total), [g.index, ...bound], [int(total), int(g.base)])
     : undefined;
   if (all) owned.push(all);
-  const outputs = g.targetShapes.map((shape, t) => {
-    const size = sizeOf(shape);
-    if (size === 0) {
-      return backend.makeTensorInfo([...shape], "float32", new Float32Array(0)) as TensorInfo;
-    }
-    const out = backend.makeTensorInfo([...shape], "float32") as TensorInfo;
-    copyElements(backend, all!, g.targetOffsets[t], out, 0, size);
-    return out;
-  });
+  const outputs = g.targetShapes.map((shape, t) =>
+    copyOut(backend, all!, g.targetOffsets[t], shape)
+  );
   if (zero) owned.push(zero);
   for (const t of owned) backend.disposeData(t.dataId);
   return outputs;
