@@ -134,17 +134,6 @@ export interface UniformSlot {
   readonly size: number;
 }
 
-/** The exact bytes of a block as a string key (two UTF-16 units per 4 bytes). */
-function contentKey(bytes: ArrayBuffer): string {
-  const u16 = new Uint16Array(bytes);
-  let key = "";
-  // chunks keep String.fromCharCode's argument list short
-  for (let i = 0; i < u16.length; i += 4096) {
-    key += String.fromCharCode(...u16.subarray(i, i + 4096));
-  }
-  return key;
-}
-
 /**
  * A key that identifies the block of `fields` (one letter per field's type, then its values;
  * `-0` kept apart from `0`), built without packing it.
@@ -164,7 +153,7 @@ function fieldsKey(fields: readonly UniformField[]): string {
 }
 
 /**
- * Uniform blocks by content: each distinct block written once into a slot of a pooled uniform
+ * Uniform blocks by value: each distinct block written once into a slot of a pooled uniform
  * buffer (`chunkBytes` each), aligned to the device's `minUniformBufferOffsetAlignment`.
  *
  * @example
@@ -178,9 +167,10 @@ function fieldsKey(fields: readonly UniformField[]): string {
  *   createBindGroup: () => ({}) as GPUBindGroup,
  * };
  * const arena = new UniformArena(device);
- * const a = arena.slot(new Int32Array([1, 2]).buffer);
- * const b = arena.slot(new Int32Array([1, 3]).buffer);
- * const c = arena.slot(new Int32Array([1, 2]).buffer);
+ * const block = (...v: number[]) => [{ type: "int32", data: v }];
+ * const a = arena.slotOf(block(1, 2));
+ * const b = arena.slotOf(block(1, 3));
+ * const c = arena.slotOf(block(1, 2));
  * if (a !== c || b.offset !== 256 || writes.length !== 2) throw new Error();
  * ```
  */
@@ -204,12 +194,6 @@ export class UniformArena {
   /** Distinct blocks held. */
   get size(): number {
     return this.#slots.size;
-  }
-
-  /** The slot holding `bytes` (written now if no slot holds them yet). */
-  slot(bytes: ArrayBuffer): UniformSlot {
-    const key = "b" + contentKey(bytes);
-    return this.#find(key) ?? this.#write(key, bytes);
   }
 
   /**

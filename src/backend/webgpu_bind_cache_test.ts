@@ -101,31 +101,34 @@ function fakeDevice(align = 256) {
 Deno.test("UniformArena writes each distinct block once, aligned, and starts again when full", () => {
   const { device, log } = fakeDevice(256);
   const arena = new UniformArena(device, { chunkBytes: 1024, maxSlots: 6 });
-  const block = (...v: number[]) => new Int32Array(v).buffer;
+  // one int32 field of up to 6 values: packed as those values, padded to a multiple of 4 bytes
+  const block = (...v: number[]): UniformField[] => [{ type: "int32", data: v }];
   resetBindCacheStats();
-  const a = arena.slot(block(1, 2, 3, 4));
-  const b = arena.slot(block(1, 2, 3, 5));
-  assert.equal(arena.slot(block(1, 2, 3, 4)), a, "same bytes, same slot");
+  const a = arena.slotOf(block(1, 2, 3, 4));
+  const b = arena.slotOf(block(1, 2, 3, 5));
+  assert.equal(arena.slotOf(block(1, 2, 3, 4)), a, "same values, same slot");
   assert.deepEqual([a.offset, b.offset, a.size], [0, 256, 16]);
   assert.equal(a.buffer, b.buffer);
   assert.equal(log.writes.length, 2);
   assert.deepEqual(log.writes[1], { buffer: b.buffer, offset: 256, bytes: [1, 2, 3, 5] });
-  // a block of 8 bytes with the same first bytes is another block
-  assert.notEqual(arena.slot(block(1, 2)), a);
+  // a block of 8 bytes with the same first values is another block
+  assert.notEqual(arena.slotOf(block(1, 2)), a);
   // the fourth slot fills the 1 KiB chunk; the fifth needs a new one
-  arena.slot(block(9));
-  const e = arena.slot(block(10));
+  arena.slotOf(block(9));
+  const e = arena.slotOf(block(10));
   assert.notEqual(e.buffer, a.buffer);
   assert.equal(e.offset, 0);
   assert.equal(log.buffers, 2);
   // a block larger than a chunk gets a chunk of its own size
-  const big = arena.slot(new Int32Array(400).buffer);
+  const big = arena.slotOf(
+    Array.from({ length: 67 }, () => ({ type: "int32", data: [1, 2, 3, 4, 5, 6] })),
+  );
   assert.ok((big.buffer as unknown as { size: number }).size >= 1600);
   // the seventh distinct block finds the arena full: it starts again, and old blocks are written anew
   assert.equal(arena.size, 6);
-  arena.slot(block(11));
+  arena.slotOf(block(11));
   assert.equal(arena.size, 1);
-  const again = arena.slot(block(1, 2, 3, 4));
+  const again = arena.slotOf(block(1, 2, 3, 4));
   assert.notEqual(again, a);
   const s = bindCacheStats();
   assert.deepEqual([s.uniformHits, s.uniformMisses, s.resets], [1, 8, 1]);
