@@ -5,8 +5,9 @@
  * it from its pool and writes it with `queue.writeBuffer`, asks the pipeline for its bind-group
  * layout, and creates a bind group naming the output, the inputs and the uniform buffer. Under
  * Deno these calls are where the host time of a dispatch goes: measured on this project's
- * development machine (Deno 2.9.6, llvmpipe), per dispatch, `writeBuffer` 29 µs,
- * `createBindGroup` 38 µs and `getBindGroupLayout` 3 µs of about 140 µs outside `queue.submit`.
+ * development machine (Deno 2.9.6, llvmpipe), per dispatch, `writeBuffer` 31–35 µs,
+ * `createBindGroup` 43–46 µs and `getBindGroupLayout` 4 µs of 148–158 µs outside `queue.submit`;
+ * with the caches, 60–64 µs (`docs/measurements/2026-11-29-webgpu-host/host-cost.ts`).
  * On a real GPU, where the kernels themselves take microseconds, that host time is the step.
  *
  * In a training loop the same kernels run with the same shapes every step, so both are
