@@ -247,6 +247,16 @@ function probabilities(
   for (let j = 0; j < z.n; j++) p[j] /= total;
 }
 
+/** The columns of each value in `qkv` and, per head, in the core's output. */
+function columnTables(z: ReturnType<typeof gatrAttentionDims>) {
+  const vCols = Int32Array.from({ length: z.dv }, (_, v) => valueCol(z, v));
+  const oCols = Array.from(
+    { length: z.h },
+    (_, h) => Int32Array.from({ length: z.dv }, (_, v) => outCol(z, h, v)),
+  );
+  return { vCols, oCols };
+}
+
 const coreForward: HostKernel<"feat" | "qkv", GatrAttentionAttrs> = {
   name: GATR_ATTN_CORE,
   outputShape: ({ qkv }, a) => {
@@ -256,11 +266,7 @@ const coreForward: HostKernel<"feat" | "qkv", GatrAttentionAttrs> = {
   compute: ({ feat: f, qkv }, out, inputs, a) => {
     const z = gatrAttentionDims(inputs.qkv, a);
     const p = new Float64Array(z.n);
-    const vCols = Int32Array.from({ length: z.dv }, (_, v) => valueCol(z, v));
-    const oCols = Array.from(
-      { length: z.h },
-      (_, h) => Int32Array.from({ length: z.dv }, (_, v) => outCol(z, h, v)),
-    );
+    const { vCols, oCols } = columnTables(z);
     for (let b = 0; b < z.t / z.n; b++) {
       for (let i = 0; i < z.n; i++) {
         for (let h = 0; h < z.h; h++) {
@@ -290,11 +296,7 @@ const coreBackward: HostKernel<"feat" | "qkv" | "dy", GatrAttentionAttrs> = {
     const p = new Float64Array(z.n);
     const dp = new Float64Array(z.n);
     const dO = new Float64Array(z.dv);
-    const vCols = Int32Array.from({ length: z.dv }, (_, v) => valueCol(z, v));
-    const oCols = Array.from(
-      { length: z.h },
-      (_, h) => Int32Array.from({ length: z.dv }, (_, v) => outCol(z, h, v)),
-    );
+    const { vCols, oCols } = columnTables(z);
     for (let b = 0; b < z.t / z.n; b++) {
       for (let i = 0; i < z.n; i++) {
         const ri = b * z.n + i;

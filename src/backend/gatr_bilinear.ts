@@ -166,6 +166,25 @@ function scatter(v: Float64Array, dst: Float32Array, from: number, stride: numbe
   for (let p = 0; p < 16; p++) dst[from + p * stride] = v[p] * scale;
 }
 
+/** The geometric product's and the join's sign tables, built on first use. */
+function signTables(): { gp: Table; join: Table } {
+  return tables ??= { gp: new Table(GP_ENTRIES), join: new Table(JOIN_ENTRIES) };
+}
+
+/**
+ * Channel `k`'s four operands of row `xr` (left and right of the geometric product, then of the
+ * join): channel blocks of `h`, multivector components `4·h` apart.
+ */
+function gatherOperands(
+  x: Float32Array,
+  xr: number,
+  k: number,
+  h: number,
+  into: readonly Float64Array[],
+): void {
+  for (let part = 0; part < 4; part++) gather(x, xr + part * h + k, 4 * h, into[part]);
+}
+
 const forward: HostKernel<"x" | "e123" | "carry", GatrBilinearAttrs> = {
   name: GATR_BILINEAR,
   outputShape: ({ x, e123 }, a) => {
@@ -174,7 +193,7 @@ const forward: HostKernel<"x" | "e123" | "carry", GatrBilinearAttrs> = {
   },
   compute: ({ x, e123, carry }, y, inputs, a) => {
     const { t, h, b, s } = gatrBilinearDims(inputs.x, inputs.e123, a.sChannels);
-    const { gp, join } = tables ??= { gp: new Table(GP_ENTRIES), join: new Table(JOIN_ENTRIES) };
+    const { gp, join } = signTables();
     const cw = inputs.carry.shape[1];
     const ow = s + 32 * h;
     const [l, r, jl, jr, out] = buffers(5);
@@ -183,10 +202,7 @@ const forward: HostKernel<"x" | "e123" | "carry", GatrBilinearAttrs> = {
       const ref = e123[Math.floor(row / (t / b))];
       const xr = row * 64 * h;
       for (let k = 0; k < h; k++) {
-        gather(x, xr + k, 4 * h, l);
-        gather(x, xr + h + k, 4 * h, r);
-        gather(x, xr + 2 * h + k, 4 * h, jl);
-        gather(x, xr + 3 * h + k, 4 * h, jr);
+        gatherOperands(x, xr, k, h, [l, r, jl, jr]);
         gp.apply(l, r, out);
         scatter(out, y, row * ow + s + k, 2 * h);
         join.apply(jl, jr, out);
@@ -201,17 +217,14 @@ const backward: HostKernel<"x" | "e123" | "dy", GatrBilinearAttrs> = {
   outputShape: ({ x }) => [...x.shape],
   compute: ({ x, e123, dy }, dx, inputs, a) => {
     const { t, h, b, s } = gatrBilinearDims(inputs.x, inputs.e123, a.sChannels);
-    const { gp, join } = tables ??= { gp: new Table(GP_ENTRIES), join: new Table(JOIN_ENTRIES) };
+    const { gp, join } = signTables();
     const ow = s + 32 * h;
     const [l, r, jl, jr, dg, dj, out] = buffers(7);
     for (let row = 0; row < t; row++) {
       const ref = e123[Math.floor(row / (t / b))];
       const xr = row * 64 * h;
       for (let k = 0; k < h; k++) {
-        gather(x, xr + k, 4 * h, l);
-        gather(x, xr + h + k, 4 * h, r);
-        gather(x, xr + 2 * h + k, 4 * h, jl);
-        gather(x, xr + 3 * h + k, 4 * h, jr);
+        gatherOperands(x, xr, k, h, [l, r, jl, jr]);
         gather(dy, row * ow + s + k, 2 * h, dg);
         gather(dy, row * ow + s + h + k, 2 * h, dj, ref);
         gp.left(dg, r, out);
