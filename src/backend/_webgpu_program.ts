@@ -65,8 +65,12 @@ export interface ProgramSpec {
   readonly workgroups: number;
   /** Extra uniform fields in WGSL, e.g. `"rows : i32, scale : f32,"`. */
   readonly uniforms?: string;
-  /** The WGSL after the header; must define `fn main(index : i32)`. */
-  readonly code: string;
+  /**
+   * The WGSL after the header; must define `fn main(index : i32)`. A function is called only
+   * when the backend compiles the program (no pipeline cached under `key` yet): building the
+   * text of a large kernel on every launch costs the host more than the dispatch itself.
+   */
+  readonly code: string | (() => string);
 }
 
 /** A `WebGPUProgram` built from a {@linkcode ProgramSpec}; one per launch (tfjs mutates it). */
@@ -78,7 +82,7 @@ export class WgslProgram implements WebGPUProgram {
   dispatch: [number, number, number];
   workgroupSize: [number, number, number];
   uniforms?: string;
-  readonly #code: string;
+  readonly #code: string | (() => string);
 
   constructor(spec: ProgramSpec) {
     this.variableNames = spec.inputs;
@@ -97,7 +101,7 @@ export class WgslProgram implements WebGPUProgram {
   }
 
   getUserCode(): string {
-    return this.#code;
+    return typeof this.#code === "string" ? this.#code : this.#code();
   }
 }
 

@@ -50,7 +50,8 @@ function normSpec(total: number): ProgramSpec {
     workgroup: WORKGROUP,
     workgroups: groups,
     uniforms: "count : i32, stride : i32,",
-    code: `${workgroupSumWgsl(WORKGROUP)}
+    code: () =>
+      `${workgroupSumWgsl(WORKGROUP)}
   fn main(index : i32) {
     let stride = uniforms.stride; // threads in all
     var s = 0.0;
@@ -80,20 +81,21 @@ function momentSpec(which: "m" | "v", clip: boolean, total: number): ProgramSpec
     workgroup: WORKGROUP,
     workgroups: Math.ceil(total / WORKGROUP),
     uniforms: "count : i32, beta : f32, oneMinusBeta : f32, clip : f32,",
-    code: `${clip ? workgroupSumWgsl(WORKGROUP) : ""}
+    code: () =>
+      `${clip ? workgroupSumWgsl(WORKGROUP) : ""}
   fn main(index : i32) {
     var scale = 1.0;
     ${
-      clip
-        ? `// global norm from the partial sums; min(1, clip / (norm + 1e-12)) as the composite
+        clip
+          ? `// global norm from the partial sums; min(1, clip / (norm + 1e-12)) as the composite
     var s = 0.0;
     for (var i = i32(localId.x); i < uniforms.partialsShape; i += ${WORKGROUP}) {
       s += partials[i];
     }
     let norm = sqrt(workgroupSum(s, localId.x));
     scale = min(1.0, uniforms.clip / (norm + 1e-12));`
-        : ""
-    }
+          : ""
+      }
     if (index < uniforms.count) {
       result[index] = result[index] * uniforms.beta + ${gradient};
     }
@@ -110,7 +112,7 @@ function applySpec(total: number): ProgramSpec {
     workgroup: 128,
     workgroups: Math.ceil(total / 128),
     uniforms: "count : i32,",
-    code: `
+    code: () => `
   fn main(index : i32) {
     if (index < uniforms.count) {
       let mHat = m[index] / hyper[0];

@@ -52,7 +52,8 @@ function forwardSpec(b: number, n: number, h: number, d: number): ProgramSpec {
     workgroup: FORWARD_WORKGROUP,
     workgroups: Math.ceil(count / FORWARD_WORKGROUP),
     uniforms: UNIFORMS,
-    code: `${LAYOUT}
+    code: () =>
+      `${LAYOUT}
   fn main(index : i32) {
     if (index >= uniforms.count) {
       return;
@@ -104,7 +105,8 @@ function backwardSpec(b: number, n: number, h: number, d: number): ProgramSpec {
     workgroup: size,
     workgroups: b * h,
     uniforms: UNIFORMS,
-    code: `${LAYOUT}
+    code: () =>
+      `${LAYOUT}
   // per query token i of this (batch, head): max and sum of its scores, rowsum(P ∘ dP)
   var<workgroup> rowMax : array<f32, ${size}>;
   var<workgroup> rowSum : array<f32, ${size}>;

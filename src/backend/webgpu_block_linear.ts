@@ -170,13 +170,16 @@ interface Launch {
   count: number;
 }
 
-/** A program of `count` invocations in workgroups of {@linkcode WORKGROUP}. */
+/**
+ * A program of `count` invocations in workgroups of {@linkcode WORKGROUP}; `code` builds its
+ * WGSL, called only when the pipeline is compiled (the text depends on the key alone).
+ */
 function launch(
   key: string,
   inputs: string[],
   outputShape: number[],
   count: number,
-  code: string,
+  code: () => string,
 ): Launch {
   const workgroups = Math.ceil(count / WORKGROUP);
   return {
@@ -193,6 +196,16 @@ function tileRows(name: string, width: string): string {
 
 /** `y [T, wOut]`: `y₀ = x₀·M0 + b`, `y_r = x_r·M1`. */
 function forward(d: BlockLinearDims): Launch {
+  return launch(
+    "remul_block_linear",
+    ["x", "m0", "m1", "b"],
+    [d.t, d.wOut],
+    blockTileCount(d, d.n0, d.n1),
+    forwardCode,
+  );
+}
+
+function forwardCode(): string {
   const store = (yOff: string, cols: string, add = "") =>
     storeTile(
       ["t0", "uniforms.rows"],
@@ -222,17 +235,21 @@ function forward(d: BlockLinearDims): Launch {
     )
   }
       ${store("uniforms.n0 + r * uniforms.n1", "uniforms.n1")}`;
-  return launch(
-    "remul_block_linear",
-    ["x", "m0", "m1", "b"],
-    [d.t, d.wOut],
-    blockTileCount(d, d.n0, d.n1),
-    blockTiles("uniforms.n0", "uniforms.n1", head, repeat),
-  );
+  return blockTiles("uniforms.n0", "uniforms.n1", head, repeat);
 }
 
 /** `dx [T, wIn]`: `dx₀ = dy₀·M0ᵀ`, `dx_r = dy_r·M1ᵀ`. */
 function dxProgram(d: BlockLinearDims): Launch {
+  return launch(
+    "remul_block_linear_dx",
+    ["dy", "m0", "m1"],
+    [d.t, d.wIn],
+    blockTileCount(d, d.k0, d.k1),
+    dxCode,
+  );
+}
+
+function dxCode(): string {
   const store = (xOff: string, cols: string) =>
     storeTile(
       ["t0", "uniforms.rows"],
@@ -260,13 +277,7 @@ function dxProgram(d: BlockLinearDims): Launch {
     )
   }
       ${store("uniforms.k0 + r * uniforms.k1", "uniforms.k1")}`;
-  return launch(
-    "remul_block_linear_dx",
-    ["dy", "m0", "m1"],
-    [d.t, d.wIn],
-    blockTileCount(d, d.k0, d.k1),
-    blockTiles("uniforms.k0", "uniforms.k1", head, repeat),
-  );
+  return blockTiles("uniforms.k0", "uniforms.k1", head, repeat);
 }
 
 /** How a sum over `rows` rows into a `[k, n]` matrix is split into parts. */
@@ -285,7 +296,7 @@ interface Split {
 
 /**
  * Parts of a sum over rows into `[parts, k, n]` (`k`, `n` WGSL expressions of the `shape`):
- * invocation `index` takes part `index / (tiles of k·n)` and one tile of it; `sum` is the WGSL of
+ * invocation `index` takes part `index / (tiles of k·n)` and one tile of it; `sum` builds the WGSL of
  * the tile's loop, given `i` and `j` (the tile's first row and column of the `[k, n]` matrix) and
  * `first` (the part's first row).
  */
@@ -294,14 +305,14 @@ function partsProgram(
   [k, n]: [string, string],
   shape: [number, number],
   split: Split,
-  sum: string,
+  sum: () => string,
 ): Launch {
   return launch(
     key,
     ["x", "dy"],
     [split.parts, ...shape],
     split.parts * tiles(shape[0]) * tiles(shape[1]),
-    `
+    () => `
   fn main(index : i32) {
     if (index >= uniforms.count) {
       return;
@@ -315,7 +326,7 @@ function partsProgram(
     let i = (tile / colTiles) * ${TILE};
     let j = (tile - (tile / colTiles) * colTiles) * ${TILE};
     let first = part * uniforms.partRows;
-    ${sum}
+    ${sum()}
     ${storeTile(["i", "k"], ["j", "n"], (a, b) => `(part * k + ${a}) * n + ${b}`)}
   }`,
   );
@@ -324,17 +335,18 @@ function partsProgram(
 /** `[dM0; db]` in parts: `Σ_t [x₀[t] | 1]ᵀ·dy₀[t]`, `[parts, k0 + 1, n0]`. */
 function headParts(d: BlockLinearDims, split: Split): Launch {
   // row k0 of the tile's first factor is the bias's row of ones
-  const sum = `${clamped("i", "i", "uniforms.k0 - 1")}
+  const sum = () =>
+    `${clamped("i", "i", "uniforms.k0 - 1")}
     ${clamped("j", "j", "uniforms.n0 - 1")}
     ${range.map((r) => `let one${r} = i + ${r} == uniforms.k0;`).join("\n    ")}
     let to = min(first + uniforms.partRows, uniforms.rows);
     ${
-    tileSum(
-      ["first", "to"],
-      (row) => `select(x[s * uniforms.wIn + i${row}], 1.0, one${row})`,
-      vec4Of((c) => `dy[s * uniforms.wOut + j${c}]`),
-    )
-  }`;
+      tileSum(
+        ["first", "to"],
+        (row) => `select(x[s * uniforms.wIn + i${row}], 1.0, one${row})`,
+        vec4Of((c) => `dy[s * uniforms.wOut + j${c}]`),
+      )
+    }`;
   return partsProgram(
     "remul_block_linear_dm0",
     ["uniforms.k0 + 1", "uniforms.n0"],
@@ -346,20 +358,21 @@ function headParts(d: BlockLinearDims, split: Split): Launch {
 
 /** `dM1` in parts: `Σ_(t, r) x_r[t]ᵀ·dy_r[t]`, `[parts, k1, n1]`, over rows `u = t·R + r`. */
 function repeatParts(d: BlockLinearDims, split: Split): Launch {
-  const sum = `${clamped("i", "i", "uniforms.k1 - 1")}
+  const sum = () =>
+    `${clamped("i", "i", "uniforms.k1 - 1")}
     ${clamped("j", "j", "uniforms.n1 - 1")}
     let to = min(first + uniforms.partRows, uniforms.rows * uniforms.repeats);
     ${
-    tileSum(
-      ["first", "to"],
-      (row) => `x[xu + i${row}]`,
-      vec4Of((c) => `dy[yu + j${c}]`),
-      `let t = s / uniforms.repeats;
+      tileSum(
+        ["first", "to"],
+        (row) => `x[xu + i${row}]`,
+        vec4Of((c) => `dy[yu + j${c}]`),
+        `let t = s / uniforms.repeats;
         let r = s - t * uniforms.repeats;
         let xu = t * uniforms.wIn + uniforms.k0 + r * uniforms.k1;
         let yu = t * uniforms.wOut + uniforms.n0 + r * uniforms.n1;`,
-    )
-  }`;
+      )
+    }`;
   return partsProgram(
     "remul_block_linear_dm1",
     ["uniforms.k1", "uniforms.n1"],
@@ -376,7 +389,7 @@ function addParts(shape: number[]): Launch {
     ["partial"],
     shape,
     sizeOf(shape),
-    `
+    () => `
   fn main(index : i32) {
     if (index >= uniforms.count) {
       return;

@@ -55,7 +55,7 @@ function columnSumSpec([outer, rows, inner]: [number, number, number]): ProgramS
     outputShape: [outer, inner],
     workgroup: size,
     workgroups: outer * Math.ceil(inner / cols),
-    code: `
+    code: () => `
   var<workgroup> partial : array<f32, ${size}>;
   fn main(index : i32) {
     let tid = i32(localId.x);

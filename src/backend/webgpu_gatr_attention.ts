@@ -119,7 +119,7 @@ function spec(
   inputs: string[],
   shape: number[],
   count: number,
-  code: string,
+  code: () => string,
   workgroups?: number,
 ): ProgramSpec {
   return {
@@ -129,7 +129,7 @@ function spec(
     workgroup: WORKGROUP,
     workgroups: workgroups ?? Math.ceil(count / WORKGROUP),
     uniforms: UNIFORMS,
-    code: `${COMMON}${inputs.includes("qkv") ? COMPONENTS : ""}${code}`,
+    code: () => `${COMMON}${inputs.includes("qkv") ? COMPONENTS : ""}${code()}`,
   };
 }
 
@@ -139,7 +139,7 @@ function featuresForward(t: number, fw: number): ProgramSpec {
     ["qkv", "logw"],
     [t, fw],
     t * fw,
-    `
+    () => `
   fn main(index : i32) {
     if (index >= uniforms.count) {
       return;
@@ -184,7 +184,7 @@ function coreForward(t: number, ow: number, h: number): ProgramSpec {
     ["feat", "qkv"],
     [t, ow],
     t * h,
-    `
+    () => `
   fn main(index : i32) {
     if (index >= uniforms.count) {
       return;
@@ -245,7 +245,7 @@ function coreBackward(t: number, gw: number, pairs: number): ProgramSpec {
     ["feat", "qkv", "dy"],
     [t, gw],
     pairs,
-    `
+    () => `
   var<workgroup> rowMax : array<f32, ${WORKGROUP}>;
   var<workgroup> rowSum : array<f32, ${WORKGROUP}>;
   var<workgroup> rowDot : array<f32, ${WORKGROUP}>;
@@ -375,7 +375,7 @@ function featuresBackward(t: number, w: number): ProgramSpec {
     ["qkv", "logw", "dcore"],
     [t, w],
     t * w,
-    `
+    () => `
   // the heads' shares of a key feature's or value's gradient summed (off: within a share)
   fn headSum(r : i32, off : i32) -> f32 {
     var acc = 0.0;
@@ -475,7 +475,7 @@ function logWBackward(h: number, c: number): ProgramSpec {
     ["feat", "dcore"],
     [h, c],
     h * c,
-    `
+    () => `
   fn main(index : i32) {
     if (index >= uniforms.count) {
       return;

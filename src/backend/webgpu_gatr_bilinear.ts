@@ -104,7 +104,7 @@ function spec(
   inputs: string[],
   shape: number[],
   count: number,
-  code: string,
+  code: () => string,
 ): ProgramSpec {
   return {
     key,
@@ -113,7 +113,7 @@ function spec(
     workgroup: WORKGROUP,
     workgroups: Math.ceil(count / WORKGROUP),
     uniforms: UNIFORMS,
-    code: `${READ_X}${inputs.includes("dy") ? READ_DY : ""}${code}`,
+    code: () => `${READ_X}${inputs.includes("dy") ? READ_DY : ""}${code()}`,
   };
 }
 
@@ -123,7 +123,7 @@ function forward(t: number, w: number, count: number): ProgramSpec {
     ["x", "e123", "carry"],
     [t, w],
     count,
-    `
+    () => `
   fn main(index : i32) {
     if (index >= uniforms.count) {
       return;
@@ -156,7 +156,7 @@ function backward(t: number, h: number): ProgramSpec {
     ["x", "e123", "dy"],
     [t, 64 * h],
     t * h,
-    `
+    () => `
   fn main(index : i32) {
     if (index >= uniforms.count) {
       return;
@@ -188,7 +188,7 @@ function refBackward(b: number): ProgramSpec {
     ["x", "dy"],
     [b, 1],
     b,
-    `
+    () => `
   fn main(index : i32) {
     if (index >= uniforms.count) {
       return;

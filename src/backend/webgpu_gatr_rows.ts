@@ -85,7 +85,8 @@ function normSpec(key: string, inputs: string[], d: GatrRowDims, body: string): 
     workgroup: size,
     workgroups: d.t,
     uniforms: UNIFORMS,
-    code: `${workgroupSumWgsl(size)}
+    code: () =>
+      `${workgroupSumWgsl(size)}
   fn masked(i : i32) -> bool {
     let p = (i - uniforms.s) / max(uniforms.c, 1);
     return i >= uniforms.s && ((uniforms.mask >> u32(p)) & 1) != 0;
@@ -190,7 +191,8 @@ function gateForward(d: GatrRowDims): ProgramSpec {
     workgroup: ELEMENTWISE,
     workgroups: Math.ceil(count / ELEMENTWISE),
     uniforms: UNIFORMS,
-    code: `${GELU_WGSL}
+    code: () =>
+      `${GELU_WGSL}
   fn main(index : i32) {
     if (index >= uniforms.count) {
       return;
@@ -219,7 +221,8 @@ function gateBackward(d: GatrRowDims): ProgramSpec {
     workgroup: ELEMENTWISE,
     workgroups: Math.ceil(count / ELEMENTWISE),
     uniforms: UNIFORMS,
-    code: `${GELU_WGSL}
+    code: () =>
+      `${GELU_WGSL}
   fn main(index : i32) {
     if (index >= uniforms.count) {
       return;

@@ -33,7 +33,7 @@ function spec(key: string, inputs: string[], size: number, body: string): Progra
     workgroup: WORKGROUP,
     workgroups: Math.ceil(size / WORKGROUP),
     uniforms: "count : i32,",
-    code: `
+    code: () => `
   fn main(index : i32) {
     if (index < uniforms.count) {
       let v = x[index];

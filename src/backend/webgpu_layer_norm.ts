@@ -74,7 +74,8 @@ function spec(
     outputShape: [rows, cols],
     workgroup: size,
     workgroups: rows,
-    code: `${rowStats(size)}
+    code: () =>
+      `${rowStats(size)}
   fn main(index : i32) {
     let tid = localId.x;
     let row = index / ${size};

@@ -222,7 +222,14 @@ function bindings(backend: WebGPUBackend): number {
   return Math.min(device, bindingLimit ?? device);
 }
 
-function launch(key: string, inputs: string[], size: number, uniforms: string, code: string) {
+/** A program over `size` elements; `code` is called only when the pipeline is compiled. */
+function launch(
+  key: string,
+  inputs: string[],
+  size: number,
+  uniforms: string,
+  code: () => string,
+) {
   const spec: ProgramSpec = {
     key,
     inputs,
@@ -266,7 +273,7 @@ function gatherProgram(sources: number | "packed", size: number): ProgramSpec {
     ["plan", ...names],
     size,
     "count : i32, base : i32,",
-    `
+    () => `
   ${loadWgsl(sources)}
   fn main(element : i32) {
     if (element >= uniforms.count) {
@@ -287,22 +294,23 @@ function gatherProgram(sources: number | "packed", size: number): ProgramSpec {
 function packProgram(sources: number, size: number): ProgramSpec {
   const names = Array.from({ length: sources }, (_, s) => `source${s}`);
   const fields = names.map((_, s) => `size${s} : i32, offset${s} : i32,`).join(" ");
-  const copies = names.map((name, s) =>
-    `if (element < uniforms.size${s}) {
-      result[uniforms.offset${s} + element] = ${name}[element];
-    }`
-  );
   return launch(
     `remul_sparse_linear_pack_${sources}`,
     names,
     size,
     `count : i32, ${fields}`,
-    `
+    () => `
   fn main(element : i32) {
     if (element >= uniforms.count) {
       return;
     }
-    ${copies.join("\n    ")}
+    ${
+      names.map((name, s) =>
+        `if (element < uniforms.size${s}) {
+      result[uniforms.offset${s} + element] = ${name}[element];
+    }`
+      ).join("\n    ")
+    }
   }`,
   );
 }
