@@ -49,7 +49,7 @@ Options:
   --batches N,M,...   profile at each batch size and put the kernel counts side by side,
                       flagging kernels whose count changes with the batch (instead of --batch)
   --sync-every K      read the loss back every K steps (default: 10 on webgpu, 1 elsewhere)
-  --submit-batch N    webgpu: kernels per command buffer (default: REMUL_WEBGPU_SUBMIT_BATCH or 15)
+  --submit-batch N    webgpu: kernels per command buffer (default: REMUL_WEBGPU_SUBMIT_BATCH or 200)
   --backend B         auto | webgpu | wasm | cpu (default: wasm)
   --warmup N          unprofiled steps first (default: 3)
   --repeats N         timed steps; the median is reported (default: 10)

@@ -5,11 +5,9 @@
  * (the time until the queue is drained), and whether the device can time kernels
  * (`timestamp-query`).
  *
- * What is not cacheable from outside tfjs: per kernel, tfjs-webgpu 4.22 writes a uniform block
- * (into a buffer from its pool, `BufferManager`, so no buffer is created in a steady state) and
- * creates a bind group that names the kernel's output buffer, which is a fresh pool buffer per
- * kernel; pipelines are already cached by program key. A bind-group cache would need the output
- * buffers to be stable between steps, which only a change inside `runWebGPUProgram` can give.
+ * The uniform blocks and bind groups tfjs-webgpu makes per kernel are cached by
+ * `webgpu_bind_cache.ts`; what is left per kernel is the encoding, and per command buffer its
+ * `finish`, its submit and the first kernel of the next one.
  *
  * @module
  */
@@ -19,11 +17,16 @@ import { tf } from "../tf.ts";
 export const TFJS_SUBMIT_BATCH = 15;
 
 /**
- * The project's default submit batch. Measured on llvmpipe (Transformer 3 × 64 REMUL step, see
- * the README's WebGPU section): fewer, larger command buffers save submits; past this the gain
- * is within noise and a readback waits for more queued work.
+ * The project's default submit batch. Every command buffer costs the host, outside
+ * `queue.submit` itself, its `finish` (~150 µs) and a slower first kernel in the next one (+~140
+ * µs): measured on llvmpipe (README, "Performance on WebGPU"), the cost suite's host-bound
+ * Transformer step takes 42–52 ms of host time outside submits at 15 kernels a buffer and 25–32
+ * ms at 200 (GATr 155–169 → 111–123 ms). Training submits at the end of every step anyway, and
+ * steps are queued without a readback, so the GPU still runs one step while the host records the
+ * next; what a large batch costs is memory (released buffers go back to the pool only at a submit)
+ * and, where a step is read back (GradNorm), the GPU starting after the first 200 kernels.
  */
-export const DEFAULT_SUBMIT_BATCH = 15;
+export const DEFAULT_SUBMIT_BATCH = 200;
 
 /** The environment variable that sets the submit batch in every thread (workers included). */
 export const SUBMIT_BATCH_ENV = "REMUL_WEBGPU_SUBMIT_BATCH";
