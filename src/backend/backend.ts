@@ -10,6 +10,7 @@ import { installWasmMatMulFix } from "./wasm_matmul_fix.ts";
 import { installWasmBlasMatMul } from "./wasm_blas_matmul.ts";
 import { installFusedDense } from "./fused_dense.ts";
 import { installWebGpuBindCache } from "./webgpu_bind_cache.ts";
+import { installWebGpuFastDispatch } from "./webgpu_dispatch.ts";
 import type { WebGPUBackend } from "./_webgpu_program.ts";
 import { installBlockLinear } from "./block_linear.ts";
 import { installEngineSaveShare } from "./engine_save_share.ts";
@@ -135,6 +136,11 @@ export interface InitOptions {
    * see `webgpu_bind_cache.ts`); recorded in the returned lines.
    */
   readonly webgpuBindCache?: boolean;
+  /**
+   * WebGPU: dispatch compiled programs by the project's shorter host path (default: on unless
+   * `REMUL_WEBGPU_FAST_DISPATCH=0`; see `webgpu_dispatch.ts`); recorded in the returned lines.
+   */
+  readonly webgpuFastDispatch?: boolean;
 }
 
 /**
@@ -209,6 +215,10 @@ export async function initBackend(
     watchGpuErrors((tf.backend() as unknown as { device: GPUDevice }).device);
     kernels.push(
       installWebGpuBindCache(tf.backend() as unknown as WebGPUBackend, options.webgpuBindCache),
+      installWebGpuFastDispatch(
+        tf.backend() as unknown as WebGPUBackend,
+        options.webgpuFastDispatch,
+      ),
     );
   }
   return kernels;

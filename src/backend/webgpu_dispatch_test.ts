@@ -1,0 +1,113 @@
+/**
+ * The shorter dispatch path against tfjs-webgpu's own: the same pipeline keys, the same bits, and
+ * a training run that ends with the same losses and weights with it on and off. Runs on webgpu
+ * (llvmpipe here); skips with a note where there is no WebGPU adapter.
+ */
+import assert from "node:assert/strict";
+import { tf } from "../tf.ts";
+import { probeAdapter } from "./backend.ts";
+import { fastDispatchStats, installWebGpuFastDispatch, shaderKeyOf } from "./webgpu_dispatch.ts";
+import { LAYER_NORM_KERNEL } from "./webgpu_layer_norm.ts";
+import { webgpuOnce } from "../testing/webgpu_once.ts";
+import type { WebGpuTrainingRun } from "../testing/webgpu_training_run.ts";
+
+const webgpu = await webgpuOnce("the WebGPU dispatch path tests");
+
+Deno.test("shaderKeyOf builds tfjs's key: broadcast dimensions, shape equality, flat dispatch", () => {
+  const program = {
+    shaderKey: "binary_add",
+    workgroupSize: [64, 1, 1],
+    variableNames: ["A", "B"],
+    dispatch: [4, 1, 1] as [number, number, number],
+  };
+  const key = shaderKeyOf(
+    program,
+    [{ shape: [2, 1, 5], dtype: "float32" }, { shape: [3, 5], dtype: "float32" }],
+    { shape: [2, 3, 5], dtype: "float32" },
+  );
+  // ranks and dtypes of A, B and the output; A broadcast on axis 1, B on none; neither equal
+  assert.equal(key, "binary_add_64,1,13,2,3float32,float32,float32A,B1;false_falseflatDispatch");
+  const key2d = shaderKeyOf({ ...program, dispatch: [4, 2, 1], workgroupSize: undefined }, [
+    { shape: [1], dtype: "int32" },
+  ], { shape: [7], dtype: "bool" });
+  assert.equal(key2d, "binary_add_1,1int32,boolA,B0false");
+});
+
+/** Ops that cover broadcasting, matmuls, reductions, bool and int32 buffers, a project kernel. */
+function ops(): tf.Tensor[] {
+  const a = tf.tensor2d(Array.from({ length: 64 * 80 }, (_, i) => Math.sin(i)), [64, 80]);
+  const b = tf.tensor2d(Array.from({ length: 80 * 48 }, (_, i) => Math.cos(i)), [80, 48]);
+  const row = tf.tensor1d(Array.from({ length: 80 }, (_, i) => i / 7));
+  return [
+    a.add(row), // broadcast over rows
+    a.mul(a).sum(1),
+    tf.matMul(a, b),
+    tf.matMul(a, b.transpose(), false, true),
+    a.greater(0.5).cast("int32").add(tf.scalar(1, "int32")), // bool, int32
+    a.transpose().relu(),
+    tf.engine().runKernel(LAYER_NORM_KERNEL, { x: a }) as tf.Tensor, // a project WGSL kernel
+    a,
+    b,
+    row,
+  ];
+}
+
+Deno.test({
+  name: "webgpu: the shorter path reuses tfjs's pipelines and gives the same bits",
+  ignore: !(await probeAdapter()),
+  fn: async () => {
+    if (!(await webgpu())) return;
+    const backend = tf.backend() as unknown as { pipelineCache: Record<string, unknown> };
+    assert.match(installWebGpuFastDispatch(backend as never), /shorter path/); // installed already
+    // under tf.profile every program goes through tfjs's own path, which compiles them
+    let reference: Float32Array[] = [];
+    await tf.profile(async () => {
+      const outs = ops();
+      reference = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
+      tf.dispose(outs);
+    });
+    const pipelines = Object.keys(backend.pipelineCache).length;
+    const before = { ...fastDispatchStats };
+    const outs = ops();
+    const values = await Promise.all(outs.map((t) => t.data() as Promise<Float32Array>));
+    tf.dispose(outs);
+    assert.equal(Object.keys(backend.pipelineCache).length, pipelines, "no program compiled again");
+    assert.ok(fastDispatchStats.fast - before.fast >= 7, JSON.stringify(fastDispatchStats));
+    assert.equal(fastDispatchStats.tfjs, before.tfjs, "every program took the shorter path");
+    values.forEach((v, i) => assert.deepEqual(v, reference[i], `output ${i}`));
+  },
+});
+
+async function childRun(fast: "0" | "1"): Promise<WebGpuTrainingRun> {
+  const out = await new Deno.Command("deno", {
+    args: ["run", "-A", new URL("../testing/webgpu_training_run.ts", import.meta.url).pathname],
+    env: { REMUL_WEBGPU_FAST_DISPATCH: fast },
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  return JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "");
+}
+
+Deno.test({
+  name: "webgpu: training gives the same bits with the shorter path as with tfjs's",
+  ignore: !(await probeAdapter()),
+  fn: async () => {
+    const [on, off] = [await childRun("1"), await childRun("0")];
+    assert.deepEqual(on.losses, off.losses, "losses, bit for bit");
+    assert.equal(on.weights, off.weights, "trained weights, bit for bit");
+    assert.equal(on.lastStep.dispatches, off.lastStep.dispatches);
+  },
+});
+
+Deno.test("REMUL_WEBGPU_FAST_DISPATCH: a bad value names the variable", () => {
+  Deno.env.set("REMUL_WEBGPU_FAST_DISPATCH", "yes");
+  try {
+    assert.throws(
+      () => installWebGpuFastDispatch({} as never),
+      /REMUL_WEBGPU_FAST_DISPATCH: expected 0 or 1, got "yes"/,
+    );
+  } finally {
+    Deno.env.delete("REMUL_WEBGPU_FAST_DISPATCH");
+  }
+});
