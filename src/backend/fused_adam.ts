@@ -103,8 +103,19 @@ export function fusedAdamAvailable(): boolean {
 }
 
 /**
+ * Whether the active backend's fused step wants a flat mirror of the weights (`w` of
+ * {@linkcode fusedAdamStep}): webgpu, where it saves copying every parameter in each step.
+ */
+export function fusedAdamMirrorsWeights(): boolean {
+  return tf.getBackend() === "webgpu";
+}
+
+/**
  * Runs the fused step: `m` and `v` (flat, float32, private to the caller) are updated in place;
- * returns the new weights, in order.
+ * returns the new weights, in order. `w`, where {@linkcode fusedAdamMirrorsWeights}: a flat
+ * float32 vector as long as `m`, private to the caller and kept from step to step, that the step
+ * keeps equal to the weights it returned (starting zeros is fine: the parameters are copied in
+ * whenever they do not hold what the last step returned).
  */
 export function fusedAdamStep(
   params: readonly Tensor[],
@@ -112,9 +123,10 @@ export function fusedAdamStep(
   m: Tensor,
   v: Tensor,
   attrs: Omit<AdamStepAttrs, "n">,
+  w?: Tensor,
 ): Tensor[] {
   install();
-  const inputs: Record<string, Tensor> = { m, v };
+  const inputs: Record<string, Tensor> = w ? { m, v, w } : { m, v };
   params.forEach((p, i) => (inputs[`p${i}`] = p));
   grads.forEach((g, i) => (inputs[`g${i}`] = g));
   return tf.engine().runKernel(

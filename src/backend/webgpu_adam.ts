@@ -11,11 +11,15 @@
  * 3. the first and 4. the second moment are updated in place (the moments' own buffers are the
  *    programs' outputs, read and written; a CPU copy left by an earlier `data()` is dropped),
  *    each workgroup first adding up the partial sums for the clipping factor;
- * 5. the weights are copied end to end likewise, one program computes every new weight, and
- *    each parameter's new weights are copied out into a tensor of its own (a weight's memory may
- *    be shared with a copy, e.g. the best-validation snapshot, so weights are never written in
- *    place). Four programs a step in all (three without clipping), whatever the number of
- *    parameters; before, a gather per 15 gradients and a program per parameter.
+ * 5. one program computes every new weight, end to end, in the flat mirror of the weights that
+ *    the caller keeps (input `w`), and each parameter's new weights are copied out into a tensor
+ *    of its own (a weight's memory may be shared with a copy, e.g. the best-validation snapshot,
+ *    so a parameter's own tensor is never written in place). The mirror holds what the last step
+ *    gave each parameter: a parameter that still holds that tensor (the caller assigned it and
+ *    nothing since) is not copied in again; one assigned anything else is. Without `w`, every
+ *    parameter is copied into a temporary. Four programs a step in all (three without
+ *    clipping), whatever the number of parameters; before, a gather per 15 gradients and a
+ *    program per parameter.
  *
  * The arithmetic follows the composite path operation for operation in float32 (bias correction
  * by division by `1 − βᵗ`, computed on the host; ε added to √v̂).
@@ -103,11 +107,11 @@ function momentSpec(which: "m" | "v", clip: boolean, total: number): ProgramSpec
   };
 }
 
-/** New weights of every parameter, end to end, from the (updated) moments. */
+/** New weights of every parameter, end to end and in place, from the (updated) moments. */
 function applySpec(total: number): ProgramSpec {
   return {
-    key: "remul_adam_apply_flat",
-    inputs: ["p", "m", "v", "hyper"],
+    key: "remul_adam_apply_in_place",
+    inputs: ["m", "v", "hyper"],
     outputShape: [total],
     workgroup: 128,
     workgroups: Math.ceil(total / 128),
@@ -118,11 +122,17 @@ function applySpec(total: number): ProgramSpec {
       let mHat = m[index] / hyper[0];
       let vHat = v[index] / hyper[1];
       let step = (mHat / (sqrt(vHat) + hyper[2])) * -hyper[3];
-      setOutputAtIndex(index, p[index] + step);
+      result[index] = result[index] + step;
     }
   }`,
   };
 }
+
+/**
+ * Per mirror (by its data id): the tensors (data ids) the last step copied out of it, one per
+ * parameter; a parameter holding that tensor still has the mirror's weights.
+ */
+const mirrored = new WeakMap<object, readonly object[]>();
 
 const int = (v: number) => ({ type: "int32" as const, data: [v] });
 const float = (v: number) => ({ type: "float32" as const, data: [v] });
@@ -174,10 +184,10 @@ function adamStepKernel({ inputs, backend, attrs }: {
     );
   }
 
-  // 5. new weights: the parameters copied end to end, one program over all of them, and each
-  // parameter's new weights copied out into a tensor of its own. (A weight's memory may be shared
-  // with a copy, e.g. the best-validation snapshot, so weights are never written in place.) The
-  // step's bias corrections and rate go in as one small tensor, not as uniforms, so that the
+  // 5. new weights: the parameters the mirror does not hold copied into it, one program over all
+  // of them in place, and each parameter's new weights copied out into a tensor of its own. (A
+  // parameter's memory may be shared with a copy, e.g. the best-validation snapshot, so it is
+  // never written in place.) The step's bias corrections and rate go in as one small tensor, not as uniforms, so that the
   // uniform block stays the same from step to step (see webgpu_bind_cache.ts).
   const hyper = backend.makeTensorInfo(
     [4],
@@ -189,21 +199,31 @@ function adamStepKernel({ inputs, backend, attrs }: {
       attrs.lr,
     ]),
   ) as TensorInfo;
-  const weights = backend.makeTensorInfo([total], "float32") as TensorInfo;
-  temporaries.push(hyper, weights);
+  const given = inputs.w;
+  if (given && sizeOf(given.shape) !== total) {
+    throw new Error(
+      `${FUSED_ADAM}: the weights' mirror has ${sizeOf(given.shape)} elements, not ${total}`,
+    );
+  }
+  const weights = given
+    ? view(given, [total])
+    : backend.makeTensorInfo([total], "float32") as TensorInfo;
+  temporaries.push(hyper);
+  if (!given) temporaries.push(weights);
+  const last = given ? mirrored.get(given.dataId) : undefined;
   let offset = 0;
   ps.forEach((p, i) => {
-    copyElements(backend, p, 0, weights, offset, sizes[i]);
+    if (last?.[i] !== p.dataId) copyElements(backend, p, 0, weights, offset, sizes[i]);
     offset += sizes[i];
   });
-  const updated = run(backend, applySpec(total), [weights, m, v, hyper], [int(total)]);
-  temporaries.push(updated);
+  run(backend, applySpec(total), [m, v, hyper], [int(total)], weights);
   offset = 0;
   const outs = ps.map((p, i) => {
-    const out = copyOut(backend, updated, offset, p.shape);
+    const out = copyOut(backend, weights, offset, p.shape);
     offset += sizes[i];
     return out;
   });
+  if (given) mirrored.set(given.dataId, outs.map((o) => o.dataId));
   for (const t of temporaries) backend.disposeData(t.dataId);
   return outs;
 }

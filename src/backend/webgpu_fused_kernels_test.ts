@@ -176,55 +176,94 @@ Deno.test({
   fn: async () => {
     if (!(await webgpu())) return;
     assert.ok(fusedAdamAvailable(), "the webgpu kernel is registered");
-    for (const clip of [0, 0.5, 1e6]) {
-      await scoped(`in RemulAdamStep (clip ${clip})`, async () => {
-        const ps = ADAM_SHAPES.map((s, i) => tf.randomNormal(s, 0, 1, "float32", 50 + i));
-        const total = ps.reduce((a, p) => a + p.size, 0);
-        const m = tf.zeros([total]);
-        const v = tf.zeros([total]);
-        // the same step on the host
-        const hostP = await Promise.all(ps.map((p) => p.data() as Promise<Float32Array>));
-        const initial = hostP.map((p) => p.slice());
-        const hostM = new Float32Array(total);
-        const hostV = new Float32Array(total);
-        let params = ps;
-        for (let t = 1; t <= 3; t++) {
-          const gs = ADAM_SHAPES.map((s, i) => tf.randomNormal(s, 0, 0.5, "float32", 100 * t + i));
-          const attrs = { lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, t, clip };
-          const calls = countDeviceCalls();
-          const next = fusedAdamStep(params, gs, m, v, attrs);
-          calls.close();
-          // whatever the number of parameters: the clipping sums (with clipping), the two
-          // moments and the new weights; everything else is buffer copies
-          assert.equal(calls.counts.dispatches, clip > 0 ? 4 : 3, `clip ${clip}: dispatches`);
-          const out = hostP.map((p) => new Float32Array(p.length));
-          const hostG = await Promise.all(gs.map((g) => g.data() as Promise<Float32Array>));
-          adamStep(hostP, hostG, hostM, hostV, out, { ...attrs, n: ps.length });
-          // the moments are read (and so cached on the CPU) before the next step rewrites them
-          const [mw, vw] = [await m.data(), await v.data()];
-          assert.ok(worst(mw, hostM) < 1e-6, `clip ${clip} step ${t}: m ${worst(mw, hostM)}`);
-          assert.ok(worst(vw, hostV) < 1e-6, `clip ${clip} step ${t}: v ${worst(vw, hostV)}`);
-          for (const [i, p] of next.entries()) {
-            assert.deepEqual(p.shape, ps[i].shape);
-            const e = worst(await p.data(), out[i]);
-            assert.ok(e < 1e-6, `clip ${clip} step ${t}: weights ${i} differ by ${e}`);
-            hostP[i] = out[i];
-          }
-          // the weights the step started from are unchanged (never written in place); read
-          // through a GPU op, since data() would return the copy cached on the CPU
-          if (t === 1) {
-            for (const [i, p] of ps.entries()) {
-              const now = p.add(0);
-              assert.equal(worst(await now.data(), initial[i]), 0, `weights ${i} written in place`);
-              now.dispose();
-            }
-          }
-          params = next;
-        }
-      });
+    const copies = { n: 0 };
+    const proto = GPUCommandEncoder.prototype;
+    const copy = proto.copyBufferToBuffer;
+    proto.copyBufferToBuffer = function (this: GPUCommandEncoder, ...a: unknown[]) {
+      copies.n++;
+      return (copy as (...a: unknown[]) => void).apply(this, a);
+    } as typeof copy;
+    try {
+      for (const clip of [0, 1e6]) await adamAgainstHost(clip, false, copies);
+      const plain = await adamAgainstHost(0.5, false, copies);
+      const mirrored = await adamAgainstHost(0.5, true, copies);
+      // with the mirror the same steps copy no weights in at step 2 and one at step 3 (uploads
+      // are buffer copies too; after step 1 they are the same in both runs)
+      const n = ADAM_SHAPES.length;
+      assert.equal(plain[1] - mirrored[1], n, `step 2: ${plain} against ${mirrored}`);
+      assert.equal(plain[2] - mirrored[2], n - 1, `step 3: ${plain} against ${mirrored}`);
+    } finally {
+      proto.copyBufferToBuffer = copy;
     }
   },
 });
+
+/**
+ * Three steps of RemulAdamStep against the host's; with `mirror`, a weights' mirror kept between
+ * steps. Before the third step the caller gives parameter 2 other weights. Returns the buffer
+ * copies of each step.
+ */
+async function adamAgainstHost(
+  clip: number,
+  mirror: boolean,
+  copies: { n: number },
+): Promise<number[]> {
+  const perStep: number[] = [];
+  await scoped(`in RemulAdamStep (clip ${clip}${mirror ? ", mirror" : ""})`, async () => {
+    const ps = ADAM_SHAPES.map((s, i) => tf.randomNormal(s, 0, 1, "float32", 50 + i));
+    const total = ps.reduce((a, p) => a + p.size, 0);
+    const m = tf.zeros([total]);
+    const v = tf.zeros([total]);
+    const w = mirror ? tf.zeros([total]) : undefined;
+    // the same step on the host
+    const hostP = await Promise.all(ps.map((p) => p.data() as Promise<Float32Array>));
+    const initial = hostP.map((p) => p.slice());
+    const hostM = new Float32Array(total);
+    const hostV = new Float32Array(total);
+    let params = ps;
+    for (let t = 1; t <= 3; t++) {
+      const gs = ADAM_SHAPES.map((s, i) => tf.randomNormal(s, 0, 0.5, "float32", 100 * t + i));
+      const attrs = { lr: 0.01, beta1: 0.9, beta2: 0.999, epsilon: 1e-7, t, clip };
+      if (t === 3) {
+        // other weights for parameter 2: the step must read them, not what a mirror holds
+        params = params.map((p, i) => i === 2 ? p.mul(-1) : p);
+        hostP[2] = hostP[2].map((x) => -x);
+      }
+      const calls = countDeviceCalls();
+      const before = copies.n;
+      const next = fusedAdamStep(params, gs, m, v, attrs, w);
+      calls.close();
+      perStep.push(copies.n - before);
+      // whatever the number of parameters: the clipping sums (with clipping), the two
+      // moments and the new weights; everything else is buffer copies
+      assert.equal(calls.counts.dispatches, clip > 0 ? 4 : 3, `clip ${clip}: dispatches`);
+      const out = hostP.map((p) => new Float32Array(p.length));
+      const hostG = await Promise.all(gs.map((g) => g.data() as Promise<Float32Array>));
+      adamStep(hostP, hostG, hostM, hostV, out, { ...attrs, n: ps.length });
+      // the moments are read (and so cached on the CPU) before the next step rewrites them
+      const [mw, vw] = [await m.data(), await v.data()];
+      assert.ok(worst(mw, hostM) < 1e-6, `clip ${clip} step ${t}: m ${worst(mw, hostM)}`);
+      assert.ok(worst(vw, hostV) < 1e-6, `clip ${clip} step ${t}: v ${worst(vw, hostV)}`);
+      for (const [i, p] of next.entries()) {
+        assert.deepEqual(p.shape, ps[i].shape);
+        const e = worst(await p.data(), out[i]);
+        assert.ok(e < 1e-6, `clip ${clip} step ${t}: weights ${i} differ by ${e}`);
+        hostP[i] = out[i];
+      }
+      // the weights the step started from are unchanged (never written in place); read
+      // through a GPU op, since data() would return the copy cached on the CPU
+      if (t === 1) {
+        for (const [i, p] of ps.entries()) {
+          const now = p.add(0);
+          assert.equal(worst(await now.data(), initial[i]), 0, `weights ${i} written in place`);
+          now.dispose();
+        }
+      }
+      params = next;
+    }
+  });
+  return perStep;
+}
 
 /** Three FlatAdam steps from fixed weights and gradients (one parameter has none); new weights. */
 async function flatAdamRun(clip: number): Promise<{ weights: Float32Array[]; kernels: string[] }> {

@@ -11,7 +11,11 @@
  * @module
  */
 import { type Tensor, tf, type Variable } from "../tf.ts";
-import { fusedAdamAvailable, fusedAdamStep } from "../backend/fused_adam.ts";
+import {
+  fusedAdamAvailable,
+  fusedAdamMirrorsWeights,
+  fusedAdamStep,
+} from "../backend/fused_adam.ts";
 
 /** Adam's settings; defaults are tfjs's. */
 export interface FlatAdamConfig {
@@ -38,6 +42,8 @@ export class FlatAdam {
   readonly #eps: number;
   #m: Tensor | undefined;
   #v: Tensor | undefined;
+  /** The weights end to end as the last fused step left them, where the kernel keeps a mirror. */
+  #w: Tensor | undefined;
   #t = 0;
 
   /**
@@ -112,6 +118,7 @@ export class FlatAdam {
     const total = this.#sizes.reduce((a, b) => a + b, 0);
     this.#m ??= tf.keep(tf.zeros([total]));
     this.#v ??= tf.keep(tf.zeros([total]));
+    if (fusedAdamMirrorsWeights()) this.#w ??= tf.keep(tf.zeros([total]));
     const zeros: Tensor[] = [];
     const g = this.#params.map((p) => {
       if (grads[p.name]) return grads[p.name];
@@ -126,7 +133,7 @@ export class FlatAdam {
       epsilon: this.#eps,
       t: this.#t,
       clip: this.#clip,
-    });
+    }, this.#w);
     this.#params.forEach((p, i) => {
       p.assign(next[i]);
       next[i].dispose();
@@ -134,10 +141,11 @@ export class FlatAdam {
     tf.dispose(zeros);
   }
 
-  /** Frees the moments. */
+  /** Frees the moments (and the weights' mirror). */
   dispose(): void {
     this.#m?.dispose();
     this.#v?.dispose();
-    this.#m = this.#v = undefined;
+    this.#w?.dispose();
+    this.#m = this.#v = this.#w = undefined;
   }
 }
