@@ -4,15 +4,16 @@
 #   1. kernel profiles of the cost suite's Transformer and GATr (paper scale, plain training) at
 #      batch 1, 64 and 256 side by side (kernel counts must not grow with the batch; wall vs host
 #      vs GPU time from timestamp-query; readbacks and submits per step), and at batch 1024;
-#   2. the WebGPU submit batch (kernels per command buffer) at 15, 60 and 200 for the Transformer
-#      at batch 64 (what the default in src/backend/webgpu_queue.ts should be);
+#   2. the WebGPU submit batch (kernels per command buffer) at 15, 200 (the default) and 1000 for
+#      the Transformer at batch 64 (what the default in src/backend/webgpu_queue.ts should be);
 #   3. the Transformer at batch 64 with the uniform and bind-group caches off
-#      (REMUL_WEBGPU_BIND_CACHE=0), against step 1's run with them on;
+#      (REMUL_WEBGPU_BIND_CACHE=0), and with tfjs's own dispatch path
+#      (REMUL_WEBGPU_FAST_DISPATCH=0), against step 1's run with both on;
 #   4. the cost suite (Transformer and GATr at batch 1, 16, 64, 256, 1024);
 #   5. worker scaling on webgpu: the same 5 N-body smoke cases (GNN, Transformer) with --jobs 1, 2
 #      and 4 (do Workers in one process overlap on the GPU?).
 # Each step has its own time limit, so one that hangs costs its limit and no more; the limits add
-# up to 565 s (9.4 minutes). SMALL=1 runs every step with tiny sizes (on llvmpipe: ~3.5 minutes; it
+# up to 555 s (9.25 minutes). SMALL=1 runs every step with tiny sizes (on llvmpipe: ~3.5 minutes; it
 # checks that the script works end to end; output under results/ unless OUT is set).
 # Run it first when a GPU is lent: `bash docs/measurements/gpu-check.sh`. Deno must be on PATH
 # (or DENO=/path/to/deno).
@@ -47,9 +48,9 @@ else
   t_prof=90
   t_big=40
   t_sub=45
-  t_off=40
-  t_cost=140
-  t_scale=80
+  t_off=30
+  t_cost=120
+  t_scale=70
   scaling_filter='/^(gnn\[|transformer\[procedure=(plain|augmentation)\])/'
   jobs=1,2,4
 fi
@@ -81,7 +82,7 @@ done
 
 sub_batch=${batches##*,}
 [ "$small" = 1 ] || sub_batch=64
-for sb in 15 60 200; do
+for sb in 15 200 1000; do
   step "submit batch $sb: transformer at batch $sub_batch"
   timeout $((t_sub / 3)) "$deno" run -A tasks/profile.ts --model transformer --suite cost \
     --scale "$scale" --backend webgpu --procedure plain --batch "$sub_batch" "${reps[@]}" \
@@ -91,13 +92,16 @@ for sb in 15 60 200; do
     sed "s/^/  /"
 done
 
-step "caches off: transformer at batch $sub_batch (limit ${t_off} s)"
-REMUL_WEBGPU_BIND_CACHE=0 timeout "$t_off" "$deno" run -A tasks/profile.ts --model transformer \
-  --suite cost --scale "$scale" --backend webgpu --procedure plain --batch "$sub_batch" \
-  "${reps[@]}" --json "$out/cache-off.json" > "$out/cache-off.md" 2>&1 ||
-  echo "  exit $? (see $out/cache-off.md)"
-grep -E '^(### training|per step|host time outside submit)' "$out/cache-off.md" |
-  sed "s/^/  /"
+for off in BIND_CACHE FAST_DISPATCH; do
+  name=$(echo "$off" | tr 'A-Z_' 'a-z-')
+  step "REMUL_WEBGPU_$off=0: transformer at batch $sub_batch (limit ${t_off} s)"
+  env "REMUL_WEBGPU_$off=0" timeout "$t_off" "$deno" run -A tasks/profile.ts --model transformer \
+    --suite cost --scale "$scale" --backend webgpu --procedure plain --batch "$sub_batch" \
+    "${reps[@]}" --json "$out/$name-off.json" > "$out/$name-off.md" 2>&1 ||
+    echo "  exit $? (see $out/$name-off.md)"
+  grep -E '^(### training|per step|host time outside submit)' "$out/$name-off.md" |
+    sed "s/^/  /"
+done
 
 step "cost suite (limit ${t_cost} s)"
 timeout "$t_cost" "$deno" run -A tasks/bench.ts --suite cost --scale "$cost_scale" \

@@ -135,22 +135,17 @@ export interface UniformSlot {
   readonly size: number;
 }
 
-/**
- * A key that identifies the block of `fields` (one letter per field's type, then its values;
- * `-0` kept apart from `0`), built without packing it.
- */
-function fieldsKey(fields: readonly UniformField[]): string {
-  let key = "f";
-  for (const f of fields) {
-    key += f.type === "int32" ? "i" : f.type === "uint32" ? "u" : "f";
-    const d = f.data;
-    for (let i = 0; i < d.length; i++) {
-      const v = d[i];
-      key += v === 0 && 1 / v < 0 ? "-0," : v + ",";
-    }
-    key += ";";
-  }
-  return key;
+/** The key of a field's type in {@linkcode UniformArena}'s tree: a field starts with it. */
+function typeKey(type: string): string {
+  return type === "int32" ? "i" : type === "uint32" ? "u" : "f";
+}
+
+/** Where a tree's last map holds the slot. */
+const SLOT = Symbol("uniform slot");
+
+/** A value as a key of the tree: `-0` apart from `0` (a map takes them for one key). */
+function valueKey(v: number): unknown {
+  return v === 0 && 1 / v < 0 ? "-0" : v;
 }
 
 /**
@@ -180,7 +175,12 @@ export class UniformArena {
   readonly #chunkBytes: number;
   readonly #maxSlots: number;
   readonly #align: number;
-  #slots = new Map<string, UniformSlot>();
+  /**
+   * The slots as a tree of maps: per field its type, then its values; the slot under
+   * {@linkcode SLOT} of the last map. No key string is built or hashed per lookup.
+   */
+  #tree = new Map<unknown, unknown>();
+  #count = 0;
   #chunks: GPUBuffer[] = [];
   #chunk: GPUBuffer | null = null;
   #used = 0;
@@ -194,7 +194,7 @@ export class UniformArena {
 
   /** Distinct blocks held. */
   get size(): number {
-    return this.#slots.size;
+    return this.#count;
   }
 
   /**
@@ -202,19 +202,41 @@ export class UniformArena {
    * their values, so that a block already held is neither packed nor written again.
    */
   slotOf(fields: readonly UniformField[]): UniformSlot {
-    const key = fieldsKey(fields);
-    return this.#find(key) ?? this.#write(key, packUniformBlock(fields));
-  }
-
-  #find(key: string): UniformSlot | undefined {
-    const found = this.#slots.get(key);
-    if (found) stats.uniformHits++;
-    return found;
-  }
-
-  #write(key: string, bytes: ArrayBuffer): UniformSlot {
+    let node = this.#leaf(fields);
+    const found = node.get(SLOT) as UniformSlot | undefined;
+    if (found) {
+      stats.uniformHits++;
+      return found;
+    }
     stats.uniformMisses++;
-    if (this.#slots.size >= this.#maxSlots) this.clear();
+    if (this.#count >= this.#maxSlots) {
+      this.clear();
+      node = this.#leaf(fields);
+    }
+    const slot = this.#write(packUniformBlock(fields));
+    node.set(SLOT, slot);
+    this.#count++;
+    return slot;
+  }
+
+  /** The last map of the fields' path in the tree, made where missing. */
+  #leaf(fields: readonly UniformField[]): Map<unknown, unknown> {
+    let node = this.#tree;
+    const step = (key: unknown) => {
+      let next = node.get(key) as Map<unknown, unknown> | undefined;
+      if (!next) node.set(key, next = new Map());
+      node = next;
+    };
+    for (const f of fields) {
+      step(typeKey(f.type));
+      const d = f.data;
+      for (let i = 0; i < d.length; i++) step(valueKey(d[i]));
+    }
+    return node;
+  }
+
+  /** Writes a block into the next free slot. */
+  #write(bytes: ArrayBuffer): UniformSlot {
     const size = bytes.byteLength;
     const span = Math.ceil(size / this.#align) * this.#align;
     if (!this.#chunk || this.#used + span > this.#chunk.size) {
@@ -228,7 +250,6 @@ export class UniformArena {
     const slot = { buffer: this.#chunk, offset: this.#used, size };
     this.#device.queue.writeBuffer(slot.buffer, slot.offset, bytes, 0, size);
     this.#used += span;
-    this.#slots.set(key, slot);
     return slot;
   }
 
@@ -237,8 +258,9 @@ export class UniformArena {
    * already recorded may still bind them, and WebGPU keeps them alive for those.
    */
   clear(): void {
-    if (this.#slots.size > 0) stats.resets++;
-    this.#slots = new Map();
+    if (this.#count > 0) stats.resets++;
+    this.#tree = new Map();
+    this.#count = 0;
     this.#chunks = [];
     this.#chunk = null;
     this.#used = 0;
@@ -256,12 +278,13 @@ export class UniformArena {
 const GPU_UNIFORM = 0x40;
 const GPU_COPY_DST = 0x8;
 
-const ids = new WeakMap<object, number>();
-let nextId = 1;
-function idOf(o: object): number {
-  let id = ids.get(o);
-  if (id === undefined) ids.set(o, id = nextId++);
-  return id;
+/** Where a buffer from tfjs's pool carries its place in the order the pool first handed it out. */
+const ORDER = Symbol("pool order");
+let nextOrder = 1;
+/** A buffer's place in that order, given on first sight (a property: no map to look it up in). */
+function orderOf(buffer: GPUBuffer): number {
+  const b = buffer as unknown as { [ORDER]?: number };
+  return b[ORDER] ??= nextOrder++;
 }
 
 /** Which caches hold bind groups naming a buffer (by the buffer's id): told when it is destroyed. */
@@ -297,9 +320,15 @@ export class BindGroupCache {
   readonly #device: CacheDevice;
   readonly #maxEntries: number;
   readonly #layouts = new WeakSet<object>();
-  #groups = new Map<string, GPUBindGroup>();
-  /** Keys of the cached groups that bind each buffer id. */
-  #byBuffer = new Map<number, string[]>();
+  /**
+   * The cached groups as a tree of maps: layout, then per entry its buffer, offset and size (the
+   * entries in binding order); the group under {@linkcode GROUP} of the last map. Object keys
+   * are looked up by identity, with no key string to build or hash.
+   */
+  #tree: Tree = new Map();
+  #count = 0;
+  /** Per buffer, the last maps of the cached groups that bind it. */
+  #byBuffer = new Map<GPUBuffer, Tree[]>();
 
   constructor(device: CacheDevice, options: { maxEntries?: number } = {}) {
     this.#device = device;
@@ -309,7 +338,7 @@ export class BindGroupCache {
 
   /** Cached bind groups. */
   get size(): number {
-    return this.#groups.size;
+    return this.#count;
   }
 
   /** Marks a layout as stable (one object for the pipeline's life), so it can key the cache. */
@@ -319,43 +348,56 @@ export class BindGroupCache {
 
   /** The bind group for `descriptor`: cached if it can be keyed, created as asked otherwise. */
   get(descriptor: GPUBindGroupDescriptor): GPUBindGroup {
-    const key = this.#key(descriptor);
-    if (key === null) {
+    if (!cacheable(descriptor, this.#layouts)) {
       stats.bindGroupsUncached++;
       return this.#device.createBindGroup(descriptor);
     }
-    const found = this.#groups.get(key);
+    let node = this.#leaf(descriptor);
+    const found = node.get(GROUP) as GPUBindGroup | undefined;
     if (found) {
       stats.bindGroupHits++;
       return found;
     }
     stats.bindGroupMisses++;
-    if (this.#groups.size >= this.#maxEntries) this.clear();
+    if (this.#count >= this.#maxEntries) {
+      this.clear();
+      node = this.#leaf(descriptor);
+    }
     const group = this.#device.createBindGroup(descriptor);
-    this.#groups.set(key, group);
+    node.set(GROUP, group);
+    this.#count++;
     for (const e of descriptor.entries) {
-      const id = idOf((e.resource as GPUBufferBinding).buffer);
-      const keys = this.#byBuffer.get(id);
-      if (keys) keys.push(key);
-      else this.#byBuffer.set(id, [key]);
+      const buffer = (e.resource as GPUBufferBinding).buffer;
+      const leaves = this.#byBuffer.get(buffer);
+      if (leaves) leaves.push(node);
+      else this.#byBuffer.set(buffer, [node]);
     }
     return group;
   }
 
+  /** The last map of `d`'s path in the tree, made where missing. */
+  #leaf(d: GPUBindGroupDescriptor): Tree {
+    let node = child(this.#tree, d.layout);
+    for (const e of d.entries) {
+      const r = e.resource as GPUBufferBinding;
+      node = child(child(child(node, r.buffer), r.offset ?? 0), r.size ?? -1);
+    }
+    return node;
+  }
+
   /** Drops every cached bind group that binds `buffer` (call before the buffer is destroyed). */
   forgetBuffer(buffer: GPUBuffer): void {
-    const id = ids.get(buffer);
-    if (id === undefined) return;
-    const keys = this.#byBuffer.get(id);
-    if (!keys) return;
-    this.#byBuffer.delete(id);
-    for (const k of keys) this.#groups.delete(k);
+    const leaves = this.#byBuffer.get(buffer);
+    if (!leaves) return;
+    this.#byBuffer.delete(buffer);
+    for (const leaf of leaves) if (leaf.delete(GROUP)) this.#count--;
   }
 
   /** Drops every cached bind group. */
   clear(): void {
-    if (this.#groups.size > 0) stats.resets++;
-    this.#groups = new Map();
+    if (this.#count > 0) stats.resets++;
+    this.#tree = new Map();
+    this.#count = 0;
     this.#byBuffer = new Map();
   }
 
@@ -364,17 +406,32 @@ export class BindGroupCache {
     this.clear();
     watchers.delete(this);
   }
+}
 
-  #key(d: GPUBindGroupDescriptor): string | null {
-    if (!this.#layouts.has(d.layout)) return null;
-    let key = `${idOf(d.layout)}`;
-    for (const e of d.entries) {
-      const r = e.resource as Partial<GPUBufferBinding>;
-      if (!r || typeof r !== "object" || !("buffer" in r) || !r.buffer) return null;
-      key += `|${e.binding}:${idOf(r.buffer)}:${r.offset ?? 0}:${r.size ?? -1}`;
+/** A level of {@linkcode BindGroupCache}'s tree. */
+type Tree = Map<unknown, unknown>;
+
+/** Where a tree's last map holds the group. */
+const GROUP = Symbol("bind group");
+
+/** The map under `key` in `tree`, made if missing. */
+function child(tree: Tree, key: unknown): Tree {
+  let next = tree.get(key) as Tree | undefined;
+  if (!next) tree.set(key, next = new Map());
+  return next;
+}
+
+/** A known layout and only buffer bindings, in binding order 0, 1, …: what the tree can key. */
+function cacheable(d: GPUBindGroupDescriptor, layouts: WeakSet<object>): boolean {
+  if (!layouts.has(d.layout)) return false;
+  let i = 0;
+  for (const e of d.entries) {
+    const r = e.resource as Partial<GPUBufferBinding> | undefined;
+    if (e.binding !== i++ || !r || typeof r !== "object" || !("buffer" in r) || !r.buffer) {
+      return false;
     }
-    return key;
   }
+  return true;
 }
 
 const DESTROY_HOOK = Symbol.for("remul-bench.bindCacheDestroyHook");
@@ -418,15 +475,21 @@ function reuseOldestFirst(pool: BufferPool): void {
     const free = reuse ? pool.freeBuffers.get(`${size}_${usage}`) : undefined;
     if (free && free.length > 1) {
       let best = free.length - 1;
-      let bestId = idOf(free[best]);
+      let bestId = orderOf(free[best]);
       for (let i = 0; i < free.length - 1; i++) {
-        const id = idOf(free[i]);
-        if (id < bestId) [best, bestId] = [i, id];
+        const id = orderOf(free[i]);
+        if (id < bestId) {
+          best = i;
+          bestId = id;
+        }
       }
-      [free[best], free[free.length - 1]] = [free[free.length - 1], free[best]];
+      const last = free.length - 1;
+      const oldest = free[best];
+      free[best] = free[last];
+      free[last] = oldest;
     }
     const buffer = acquire(size, usage, mappedAtCreation, reuse);
-    idOf(buffer);
+    orderOf(buffer);
     return buffer;
   };
 }
