@@ -9,10 +9,16 @@ import { webgpuOnce } from "../testing/webgpu_once.ts";
 import { assertNoGpuErrors } from "./gpu_errors.ts";
 import { applyFused, type FusedUnaryOp } from "./fused_op.ts";
 import { fusedAttention } from "./fused_attention.ts";
-import { LAYER_NORM_KERNEL } from "./webgpu_layer_norm.ts";
+import { LAYER_NORM_KERNEL, RESIDUAL_LAYER_NORM_KERNEL } from "./webgpu_layer_norm.ts";
 import { GELU_KERNEL } from "./webgpu_gelu.ts";
 import { adamStep, FUSED_ADAM, fusedAdamAvailable, fusedAdamStep } from "./fused_adam.ts";
-import { attentionComposite, GELU, LAYER_NORM } from "../models/nn.ts";
+import {
+  attentionComposite,
+  GELU,
+  LAYER_NORM,
+  layerNorm,
+  residualLayerNorm,
+} from "../models/nn.ts";
 import { FlatAdam } from "../training/flat_adam.ts";
 import { countDeviceCalls } from "./webgpu_queue.ts";
 
@@ -156,6 +162,74 @@ Deno.test({
       });
     }
     assert.equal(fusedAttention(tf.zeros([1, 65, 6]), 1), undefined, "N > 64: composite");
+  },
+});
+
+Deno.test({
+  name:
+    "webgpu: RemulResidualLayerNorm equals x + y and its layer norm, values and both gradients, in one program each way",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    if (!(await webgpu())) return;
+    for (const [i, shape] of [[8, 4, 64], [3, 384], [2, 5, 7], [1, 1, 64], [6, 3]].entries()) {
+      await scoped(`in ${RESIDUAL_LAYER_NORM_KERNEL} ${shape}`, async () => {
+        const x = tf.randomNormal(shape, 0.3, 1, "float32", 30 + i);
+        const y = tf.randomNormal(shape, -0.2, 2, "float32", 40 + i);
+        const a = tf.randomNormal(shape, 0, 1, "float32", 50 + i);
+        const b = tf.randomNormal(shape, 0, 1, "float32", 60 + i);
+        // a loss that reads both outputs, so that both incoming gradients are used
+        const loss =
+          (f: (x: tf.Tensor, y: tf.Tensor) => { sum: tf.Tensor; normed: tf.Tensor }) =>
+          (x: tf.Tensor, y: tf.Tensor) => {
+            const { sum, normed } = f(x, y);
+            return sum.mul(a).sum().add(normed.mul(b).sum());
+          };
+        const composite = (x: tf.Tensor, y: tf.Tensor) => {
+          const sum = x.add(y);
+          return { sum, normed: layerNorm(sum) };
+        };
+        const fused = residualLayerNorm(x, y);
+        const reference = composite(x, y);
+        const [gf, gc] = [tf.grads(loss(residualLayerNorm)), tf.grads(loss(composite))];
+        const [fx, fy] = gf([x, y]);
+        const [cx, cy] = gc([x, y]);
+        const read = (t: tf.Tensor) => t.data();
+        assert.deepEqual(await read(fused.sum), await read(reference.sum), "the sum, bit for bit");
+        const e = worst(await read(fused.normed), await read(reference.normed));
+        assert.ok(e < 2e-5, `${shape}: norms differ by ${e}`);
+        for (const [g, c, what] of [[fx, cx, "x"], [fy, cy, "y"]] as const) {
+          const d = worst(await read(g), await read(c));
+          assert.ok(d < 1e-4, `${shape}: gradients of ${what} differ by ${d}`);
+        }
+      });
+    }
+    // one program forward, one backward for both summands: two fewer than the composite (its
+    // Add forward, and the Add of the two gradients of the sum backward)
+    const [x, y] = [tf.ones([4, 64]), tf.fill([4, 64], 2)];
+    const dispatches = (
+      f: (x: tf.Tensor, y: tf.Tensor) => { sum: tf.Tensor; normed: tf.Tensor },
+    ) => {
+      const g = tf.grads((x: tf.Tensor, y: tf.Tensor) => {
+        const { sum, normed } = f(x, y);
+        return sum.add(normed).sum();
+      });
+      tf.dispose(g([x, y])); // warm
+      const calls = countDeviceCalls();
+      tf.dispose(g([x, y]));
+      calls.close();
+      return calls.counts.dispatches;
+    };
+    const composite = (x: tf.Tensor, y: tf.Tensor) => {
+      const sum = x.add(y);
+      return { sum, normed: layerNorm(sum) };
+    };
+    assert.equal(dispatches(residualLayerNorm), dispatches(composite) - 2);
+    assert.deepEqual(await kernelsOf(() => residualLayerNorm(x, y).normed), [
+      RESIDUAL_LAYER_NORM_KERNEL,
+    ]);
+    tf.dispose([x, y]);
+    assertNoGpuErrors("in RemulResidualLayerNorm's dispatch count");
   },
 });
 

@@ -4,6 +4,13 @@
  * `RemulLayerNormGrad`, see `LAYER_NORM` in `src/models/nn.ts`, whose composite form is the
  * reference). tfjs's composite is some eight kernels forward and fifteen backward.
  *
+ * With a residual before it, as in a pre-LN Transformer block (`x + y`, then its layer norm),
+ * the two are one kernel each way (`RemulResidualLayerNorm`, `RemulResidualLayerNormGrad`): forward
+ * the sum and its norm in one program (written end to end, copied out into two tensors); backward
+ * the norm's gradient plus the sum's own incoming gradient, which tfjs would add in a kernel of its
+ * own. The composite (`x.add(y)`, then `RemulLayerNorm`) is the reference and the form on other
+ * backends (`residualLayerNorm` in `src/models/nn.ts`).
+ *
  * One workgroup per row, of 64 threads (fewer for rows narrower than 64: the width rounded up to
  * a power of two): the threads stride over the row's columns and combine their partial sums in
  * workgroup memory (two passes, mean then variance, as `tf.moments`).
@@ -12,6 +19,7 @@
  */
 import { tf } from "../tf.ts";
 import {
+  copyOut,
   f32Literal,
   type ProgramSpec,
   run,
@@ -24,6 +32,8 @@ import {
 
 /** Kernel name of the forward pass (the fused op's name in `src/models/nn.ts`). */
 export const LAYER_NORM_KERNEL = "RemulLayerNorm";
+/** Kernel name of `x + y` and its layer norm (two outputs: the sum, the norm). */
+export const RESIDUAL_LAYER_NORM_KERNEL = "RemulResidualLayerNorm";
 /** ε added to the variance (as the fused op and its composite). */
 export const LAYER_NORM_EPS = 1e-5;
 
@@ -33,8 +43,8 @@ function workgroupFor(cols: number): number {
 }
 
 /**
- * WGSL shared by both passes: the row's mean and 1/√(σ² + ε), reading storage buffer `x`, with
- * `size` threads per row.
+ * WGSL shared by both passes: the row's mean and 1/√(σ² + ε) of the values `value(i)` (the program
+ * defines it: `x[i]`, or `x[i] + y[i]` for a residual), with `size` threads per row.
  */
 const rowStats = (size: number) => `
   ${workgroupSumWgsl(size)}
@@ -46,14 +56,14 @@ const rowStats = (size: number) => `
     var s = 0.0;
     if (live) {
       for (var c = i32(tid); c < cols; c += ${size}) {
-        s += x[base + c];
+        s += value(base + c);
       }
     }
     let mean = workgroupSum(s, tid) / f32(cols);
     var q = 0.0;
     if (live) {
       for (var c = i32(tid); c < cols; c += ${size}) {
-        let d = x[base + c] - mean;
+        let d = value(base + c) - mean;
         q += d * d;
       }
     }
@@ -66,16 +76,21 @@ function spec(
   inputs: string[],
   [rows, cols]: [number, number],
   body: (size: number) => string,
+  outputShape: number[] = [rows, cols],
 ) {
   const size = workgroupFor(cols);
+  const value = inputs.includes("y") ? "x[i] + y[i]" : "x[i]";
   return {
     key: `${key}_${size}`,
     inputs,
-    outputShape: [rows, cols],
+    outputShape,
     workgroup: size,
     workgroups: rows,
     code: () =>
-      `${rowStats(size)}
+      `fn value(i : i32) -> f32 {
+    return ${value};
+  }
+  ${rowStats(size)}
   fn main(index : i32) {
     let tid = localId.x;
     let row = index / ${size};
@@ -99,24 +114,44 @@ function forwardSpec(rows: number, cols: number): ProgramSpec {
     }`);
 }
 
-/** `dx = inv·(dy − mean(dy) − ŷ·mean(dy·ŷ))` per row, `ŷ = (x − mean)·inv`. */
-function backwardSpec(rows: number, cols: number): ProgramSpec {
-  return spec("remul_layer_norm_grad", ["x", "dy"], [rows, cols], (size) =>
+/**
+ * `sum = x + y` and `(sum − mean)·inv` per row, written end to end (`[2, rows, cols]`): each
+ * element of the sum rounded once, as the composite's `Add` rounds it, and normed from that.
+ */
+function residualSpec(rows: number, cols: number): ProgramSpec {
+  return spec("remul_residual_layer_norm", ["x", "y"], [rows, cols], (size) =>
+    `if (live) {
+      for (var c = i32(tid); c < cols; c += ${size}) {
+        let v = value(base + c);
+        setOutputAtIndex(base + c, v);
+        setOutputAtIndex(uniforms.xShape.x * cols + base + c, (v - stats.mean) * stats.inv);
+      }
+    }`, [2, rows, cols]);
+}
+
+/**
+ * `dx = inv·(dy − mean(dy) − ŷ·mean(dy·ŷ))` per row, `ŷ = (x − mean)·inv`; with `add`, plus
+ * `add` (the incoming gradient of the sum, for the residual kernel).
+ */
+function backwardSpec(rows: number, cols: number, add = false): ProgramSpec {
+  const after = (dx: string) => add ? `${dx} + add[base + c]` : dx;
+  const key = add ? "remul_residual_layer_norm_grad" : "remul_layer_norm_grad";
+  return spec(key, add ? ["x", "dy", "add"] : ["x", "dy"], [rows, cols], (size) =>
     `var sumDy = 0.0;
     var sumDyY = 0.0;
     if (live) {
       for (var c = i32(tid); c < cols; c += ${size}) {
         let g = dy[base + c];
         sumDy += g;
-        sumDyY += g * (x[base + c] - stats.mean) * stats.inv;
+        sumDyY += g * (value(base + c) - stats.mean) * stats.inv;
       }
     }
     let meanDy = workgroupSum(sumDy, tid) / f32(cols);
     let meanDyY = workgroupSum(sumDyY, tid) / f32(cols);
     if (live) {
       for (var c = i32(tid); c < cols; c += ${size}) {
-        let y = (x[base + c] - stats.mean) * stats.inv;
-        setOutputAtIndex(base + c, stats.inv * (dy[base + c] - meanDy - y * meanDyY));
+        let y = (value(base + c) - stats.mean) * stats.inv;
+        setOutputAtIndex(base + c, ${after("stats.inv * (dy[base + c] - meanDy - y * meanDyY)")});
       }
     }`);
 }
@@ -166,4 +201,67 @@ export function installWebGpuLayerNorm(): void {
       return view(out, [...x.shape]);
     }) as never,
   });
+  tf.registerKernel({
+    kernelName: RESIDUAL_LAYER_NORM_KERNEL,
+    backendName: "webgpu",
+    kernelFunc: (({ inputs, backend }: {
+      inputs: { x: TensorInfo; y: TensorInfo };
+      backend: WebGPUBackend;
+    }) => {
+      const { x, y } = inputs;
+      const [rows, cols] = rowsOf(x);
+      const n = rows * cols;
+      if (n === 0) {
+        const empty = () => backend.makeTensorInfo([...x.shape], "float32", new Float32Array(0));
+        return [empty(), empty()];
+      }
+      const both = run(backend, residualSpec(rows, cols), [
+        view(x, [rows, cols]),
+        view(y, [rows, cols]),
+      ]);
+      const outs = [copyOut(backend, both, 0, x.shape), copyOut(backend, both, n, x.shape)];
+      backend.disposeData(both.dataId);
+      return outs;
+    }) as never,
+  });
+  tf.registerKernel({
+    kernelName: `${RESIDUAL_LAYER_NORM_KERNEL}Grad`,
+    backendName: "webgpu",
+    kernelFunc: (({ inputs, backend }: {
+      inputs: { x: TensorInfo; dy: TensorInfo; add: TensorInfo };
+      backend: WebGPUBackend;
+    }) => {
+      const { x, dy, add } = inputs;
+      const [rows, cols] = rowsOf(x);
+      if (rows * cols === 0) {
+        return backend.makeTensorInfo([...x.shape], "float32", new Float32Array(0));
+      }
+      const out = run(backend, backwardSpec(rows, cols, true), [
+        view(x, [rows, cols]),
+        view(dy, [rows, cols]),
+        view(add, [rows, cols]),
+      ]);
+      return view(out, [...x.shape]);
+    }) as never,
+  });
+  // the sum's gradient reaches both summands; the norm's is taken through the saved sum
+  if (!tf.getGradient(RESIDUAL_LAYER_NORM_KERNEL)) {
+    tf.registerGradient({
+      kernelName: RESIDUAL_LAYER_NORM_KERNEL,
+      outputsToSave: [true, false],
+      gradFunc: (dys, saved) => {
+        const [dSum, dNorm] = dys as tf.Tensor[];
+        const d = () =>
+          tf.engine().runKernel(`${RESIDUAL_LAYER_NORM_KERNEL}Grad`, {
+            x: saved[0],
+            dy: dNorm,
+            add: dSum,
+          }) as tf.Tensor;
+        // one kernel for both; each summand gets a tensor of its own (a clone shares the data),
+        // since tfjs disposes each input's gradient on its own
+        let once: tf.Tensor | undefined;
+        return { x: () => once ??= d(), y: () => (once ??= d()).clone() };
+      },
+    });
+  }
 }

@@ -8,7 +8,13 @@
 import { type Tensor, tf } from "../tf.ts";
 import { fusedAttention } from "../backend/fused_attention.ts";
 import { fusedDense } from "../backend/fused_dense.ts";
-import { applyFused, applyFusedGrad, type FusedUnaryOp } from "../backend/fused_op.ts";
+import {
+  applyFused,
+  applyFusedGrad,
+  fusedOpsEnabled,
+  type FusedUnaryOp,
+} from "../backend/fused_op.ts";
+import { RESIDUAL_LAYER_NORM_KERNEL } from "../backend/webgpu_layer_norm.ts";
 import {
   gateGradInto,
   gateInto,
@@ -57,6 +63,33 @@ export function denseComposite(x: Tensor, p: DenseParams): Tensor {
  */
 export function layerNorm(x: Tensor): Tensor {
   return applyFused(LAYER_NORM, x);
+}
+
+/**
+ * A residual connection followed by a layer norm, as in a pre-LN Transformer: `sum = x + y` and
+ * `layerNorm(sum)`. One kernel each way on webgpu (`RemulResidualLayerNorm`,
+ * {@link ../backend/webgpu_layer_norm.ts}: the sum and its norm in one program, and backward the
+ * norm's gradient and the sum's own in one); elsewhere `x.add(y)` and {@linkcode layerNorm}, the
+ * same arithmetic.
+ *
+ * @param x `[..., C]`, the residual stream.
+ * @param y `[..., C]`, what the block adds to it.
+ */
+export function residualLayerNorm(x: Tensor, y: Tensor): { sum: Tensor; normed: Tensor } {
+  if (
+    fusedOpsEnabled() && x.dtype === "float32" && y.dtype === "float32" && x.rank > 0 &&
+    x.shape.length === y.shape.length && x.shape.every((d, i) => d === y.shape[i]) &&
+    tf.getKernel(RESIDUAL_LAYER_NORM_KERNEL, tf.getBackend())
+  ) {
+    const [sum, normed] = tf.engine().runKernel(
+      RESIDUAL_LAYER_NORM_KERNEL,
+      { x, y },
+      {},
+    ) as unknown as [Tensor, Tensor];
+    return { sum, normed };
+  }
+  const sum = x.add(y);
+  return { sum, normed: layerNorm(sum) };
 }
 
 const LN_EPS = 1e-5;

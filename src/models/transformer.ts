@@ -17,6 +17,7 @@ import {
   type DenseParams,
   gelu,
   layerNorm,
+  residualLayerNorm,
   selfAttention,
 } from "./nn.ts";
 
@@ -81,10 +82,15 @@ export function createTransformer(config: TransformerConfig, ctx: ModelContext):
     forward(inputs) {
       const prediction = tf.tidy(() => {
         let x = dense(concatNodeFeatures(names.map((n) => inputs[n])), embed); // [B,N,C]
-        for (const blk of layers) {
-          x = x.add(selfAttention(layerNorm(x), blk.attn));
-          x = x.add(dense(gelu(dense(layerNorm(x), blk.mlpIn)), blk.mlpOut));
-        }
+        // pre-LN blocks, x ← x + attn(LN(x)), x ← x + mlp(LN(x)): each residual sum and the
+        // layer norm after it are one op (one kernel on webgpu)
+        let normed = layerNorm(x);
+        layers.forEach((blk, i) => {
+          ({ sum: x, normed } = residualLayerNorm(x, selfAttention(normed, blk.attn)));
+          const mlp = dense(gelu(dense(normed, blk.mlpIn)), blk.mlpOut);
+          if (i < layers.length - 1) ({ sum: x, normed } = residualLayerNorm(x, mlp));
+          else x = x.add(mlp);
+        });
         return dense(x, head); // [B,N,3]: positions, equivariant only as far as it is learned
       });
       return { prediction };
