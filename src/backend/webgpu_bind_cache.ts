@@ -7,7 +7,8 @@
  * Deno these calls are where the host time of a dispatch goes: measured on this project's
  * development machine (Deno 2.9.6, llvmpipe), per dispatch, `writeBuffer` 31–35 µs,
  * `createBindGroup` 43–46 µs and `getBindGroupLayout` 4 µs of 148–158 µs outside `queue.submit`;
- * with the caches, 60–64 µs (`docs/measurements/2026-11-29-webgpu-host/host-cost.ts`).
+ * with the caches, 60–64 µs (`docs/measurements/2026-11-29-webgpu-host/host-cost.ts`), and 39–42
+ * µs once command buffers took 200 kernels (`../2026-11-29-webgpu-dispatch/host-cost.txt`).
  * On a real GPU, where the kernels themselves take microseconds, that host time is the step.
  *
  * In a training loop the same kernels run with the same shapes every step, so both are

@@ -54,7 +54,8 @@ export async function installWebGpuFusedKernels(): Promise<string> {
   const dense = installWebGpuDense();
   const sum = installWebGpuSum();
   const copies = installWebGpuCopyKernels();
-  return "RemulLayerNorm, RemulGelu, RemulFusedAttention, RemulBlockLinear (and gradients), " +
+  return "RemulLayerNorm, RemulResidualLayerNorm, RemulGelu, RemulFusedAttention, " +
+    "RemulBlockLinear (and gradients), " +
     "RemulSparseLinear (and adjoint), RemulGatrNorm, RemulGatrGate (and gradients), " +
     "RemulGatrAttnFeatures, RemulGatrAttnCore, RemulGatrBilinear (and gradients), " +
     "RemulAdamStep: project WGSL kernels; " +
