@@ -104,6 +104,7 @@ for off in BIND_CACHE FAST_DISPATCH; do
 done
 
 step "cost suite (limit ${t_cost} s)"
+rm -rf "$out/cost"
 timeout "$t_cost" "$deno" run -A tasks/bench.ts --suite cost --scale "$cost_scale" \
   --backend webgpu --filter "/^(transformer|gatr)\\[batchSize=($cost_batches),/" \
   --timeout 60 --out "$out/cost" > "$out/cost.log" 2>&1 || echo "  exit $? (see $out/cost.log)"
