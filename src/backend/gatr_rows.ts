@@ -31,6 +31,13 @@ import { type HostKernel, registerHostKernels } from "./_host_memory.ts";
 export const GATR_NORM = "RemulGatrNorm";
 /** Kernel name of the pre-norm's gradient (`dx` from `x` and `dy`). */
 export const GATR_NORM_GRAD = "RemulGatrNormGrad";
+/**
+ * Kernel name of a residual sum and the pre-norm after it: inputs `x`, `y`; outputs `x + y` and
+ * its norm (webgpu only: `webgpu_gatr_rows.ts`; elsewhere the two compose).
+ */
+export const GATR_RESIDUAL_NORM = "RemulGatrResidualNorm";
+/** Kernel name of its gradient: the norm's gradient `dx` from `x` and `dy`, plus `add`. */
+export const GATR_RESIDUAL_NORM_GRAD = "RemulGatrResidualNormGrad";
 /** Kernel name of the MLP nonlinearity. */
 export const GATR_GATE = "RemulGatrGate";
 /** Kernel name of the nonlinearity's gradient (`dx` from `x` and `dy`). */

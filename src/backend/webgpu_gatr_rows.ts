@@ -9,6 +9,9 @@
  *   scalars' sum, then their squared deviations (two passes, as `tf.moments`), the multivectors'
  *   masked squared norm; backward also `Σ dy`, `Σ dy·ŷ` over the scalars and `Σ dy·x` over the
  *   multivectors.
+ * - Residual norm (`RemulGatrResidualNorm`): the block's residual sum `x + y` and the norm of it
+ *   in one program (written end to end, copied out into two tensors); backward the norm's gradient
+ *   plus the sum's own incoming gradient (`add`), which tfjs would add in a kernel of its own.
  * - Gate forward: elementwise, each multivector column reading its channel's blade position 0.
  * - Gate backward: one invocation per scalar, and one per multivector channel, which sums
  *   `dy·x` over the channel's 16 blades and writes them.
@@ -19,6 +22,7 @@
  */
 import { tf } from "../tf.ts";
 import {
+  copyOut,
   f32Literal,
   type ProgramSpec,
   run,
@@ -33,6 +37,8 @@ import {
   GATR_GATE_GRAD,
   GATR_NORM,
   GATR_NORM_GRAD,
+  GATR_RESIDUAL_NORM,
+  GATR_RESIDUAL_NORM_GRAD,
   type GatrGateAttrs,
   type GatrNormAttrs,
   type GatrRowDims,
@@ -74,19 +80,29 @@ function workgroupFor(cols: number): number {
 
 /**
  * The norm programs: per row the statistics (`mean`, `inv` of the scalars; `sq`, `rs` of the
- * multivectors), then `body`.
+ * multivectors) of `value(i)` (`x[i]`, or `x[i] + y[i]` with an input `y`), then `body`.
  */
-function normSpec(key: string, inputs: string[], d: GatrRowDims, body: string): ProgramSpec {
+function normSpec(
+  key: string,
+  inputs: string[],
+  d: GatrRowDims,
+  body: string,
+  outputShape = [d.t, d.w],
+): ProgramSpec {
   const size = workgroupFor(d.w);
+  const value = inputs.includes("y") ? "x[i] + y[i]" : "x[i]";
   return {
     key: `${key}_${size}`,
     inputs,
-    outputShape: [d.t, d.w],
+    outputShape,
     workgroup: size,
     workgroups: d.t,
     uniforms: UNIFORMS,
     code: () =>
       `${workgroupSumWgsl(size)}
+  fn value(i : i32) -> f32 {
+    return ${value};
+  }
   fn masked(i : i32) -> bool {
     let p = (i - uniforms.s) / max(uniforms.c, 1);
     return i >= uniforms.s && ((uniforms.mask >> u32(p)) & 1) != 0;
@@ -104,7 +120,7 @@ function normSpec(key: string, inputs: string[], d: GatrRowDims, body: string): 
     var sq = 0.0;
     if (live) {
       for (var i = i32(tid); i < w; i += ${size}) {
-        let v = x[base + i];
+        let v = value(base + i);
         if (i < s) {
           sum += v;
         } else if (masked(i)) {
@@ -117,7 +133,7 @@ function normSpec(key: string, inputs: string[], d: GatrRowDims, body: string): 
     var dev = 0.0;
     if (live) {
       for (var i = i32(tid); i < s; i += ${size}) {
-        let v = x[base + i] - mean;
+        let v = value(base + i) - mean;
         dev += v * v;
       }
     }
@@ -135,18 +151,37 @@ function normForward(d: GatrRowDims): ProgramSpec {
     d,
     `if (live) {
       for (var i = i32(tid); i < w; i += ${workgroupFor(d.w)}) {
-        let v = x[base + i];
+        let v = value(base + i);
         result[base + i] = select(v * rs, (v - mean) * inv, i < s);
       }
     }`,
   );
 }
 
-function normBackward(d: GatrRowDims): ProgramSpec {
-  const size = workgroupFor(d.w);
+/** `x + y` and its norm, end to end: `[2, T, W]`. */
+function residualForward(d: GatrRowDims): ProgramSpec {
   return normSpec(
-    "remul_gatr_norm_grad",
-    ["x", "dy"],
+    "remul_gatr_residual_norm",
+    ["x", "y"],
+    d,
+    `if (live) {
+      for (var i = i32(tid); i < w; i += ${workgroupFor(d.w)}) {
+        let v = value(base + i);
+        result[base + i] = v;
+        result[uniforms.rows * w + base + i] = select(v * rs, (v - mean) * inv, i < s);
+      }
+    }`,
+    [2, d.t, d.w],
+  );
+}
+
+/** The norm's `dx`; with `add`, plus `add` (the residual kernel's gradient). */
+function normBackward(d: GatrRowDims, add = false): ProgramSpec {
+  const size = workgroupFor(d.w);
+  const plus = add ? " + add[base + i]" : "";
+  return normSpec(
+    add ? "remul_gatr_residual_norm_grad" : "remul_gatr_norm_grad",
+    add ? ["x", "dy", "add"] : ["x", "dy"],
     d,
     `var sumDy = 0.0;
     var sumDyY = 0.0;
@@ -154,7 +189,7 @@ function normBackward(d: GatrRowDims): ProgramSpec {
     if (live) {
       for (var i = i32(tid); i < w; i += ${size}) {
         let g = dy[base + i];
-        let v = x[base + i];
+        let v = value(base + i);
         if (i < s) {
           sumDy += g;
           sumDyY += g * (v - mean) * inv;
@@ -171,11 +206,11 @@ function normBackward(d: GatrRowDims): ProgramSpec {
     if (live) {
       for (var i = i32(tid); i < w; i += ${size}) {
         let g = dy[base + i];
-        let v = x[base + i];
+        let v = value(base + i);
         if (i < s) {
-          result[base + i] = inv * (g - meanDy - (v - mean) * inv * meanDyY);
+          result[base + i] = inv * (g - meanDy - (v - mean) * inv * meanDyY)${plus};
         } else {
-          result[base + i] = g * rs - select(0.0, v * k, masked(i));
+          result[base + i] = g * rs - select(0.0, v * k, masked(i))${plus};
         }
       }
     }`,
@@ -297,5 +332,67 @@ export function installWebGpuGatrRows(): void {
   ];
   for (const [kernelName, program, count] of kernels) {
     tf.registerKernel({ kernelName, backendName: "webgpu", kernelFunc: kernel(program, count) });
+  }
+  tf.registerKernel({
+    kernelName: GATR_RESIDUAL_NORM,
+    backendName: "webgpu",
+    kernelFunc: (({ inputs: { x, y }, backend, attrs }: {
+      inputs: { x: TensorInfo; y: TensorInfo };
+      backend: WebGPUBackend;
+      attrs: GatrNormAttrs;
+    }) => {
+      const d = gatrRowDims(x, attrs.sChannels);
+      const n = d.t * d.w;
+      if (n === 0) {
+        const empty = () => backend.makeTensorInfo([...x.shape], "float32", new Float32Array(0));
+        return [empty(), empty()];
+      }
+      const both = run(
+        backend,
+        residualForward(d),
+        [x, y],
+        uniforms(d, d.t, attrs.bladeMask, attrs.eps),
+      );
+      const outs = [copyOut(backend, both, 0, x.shape), copyOut(backend, both, n, x.shape)];
+      backend.disposeData(both.dataId);
+      return outs;
+    }) as never,
+  });
+  tf.registerKernel({
+    kernelName: GATR_RESIDUAL_NORM_GRAD,
+    backendName: "webgpu",
+    kernelFunc: (({ inputs: { x, dy, add }, backend, attrs }: {
+      inputs: { x: TensorInfo; dy: TensorInfo; add: TensorInfo };
+      backend: WebGPUBackend;
+      attrs: GatrNormAttrs;
+    }) => {
+      const d = gatrRowDims(x, attrs.sChannels);
+      return run(
+        backend,
+        normBackward(d, true),
+        [x, dy, add],
+        uniforms(d, d.t, attrs.bladeMask, attrs.eps),
+      );
+    }) as never,
+  });
+  // the sum's gradient reaches both summands; the norm's is taken through the saved sum
+  if (!tf.getGradient(GATR_RESIDUAL_NORM)) {
+    tf.registerGradient({
+      kernelName: GATR_RESIDUAL_NORM,
+      outputsToSave: [true, false],
+      gradFunc: (dys, saved, attrs) => {
+        const [dSum, dNorm] = dys as tf.Tensor[];
+        const d = () =>
+          tf.engine().runKernel(
+            GATR_RESIDUAL_NORM_GRAD,
+            { x: saved[0], dy: dNorm, add: dSum },
+            attrs as never,
+          ) as tf.Tensor;
+        // one kernel for both; each summand gets a tensor of its own (a clone shares the data),
+        // since tfjs disposes each input's gradient on its own
+        let once: tf.Tensor | undefined;
+        return { x: () => once ??= d(), y: () => (once ??= d()).clone() };
+      },
+    });
   }
 }

@@ -25,7 +25,7 @@ import {
   type GeoMlpParams,
   geoMlpVariables,
 } from "./mlp.ts";
-import { normalizeInternal } from "./normalization.ts";
+import { normalizeInternal, residualNormalizeInternal } from "./normalization.ts";
 import { packRows, unpackRows } from "./_layout.ts";
 
 /** Parameters of a GATr block. */
@@ -80,9 +80,38 @@ export function gatrBlockInternal(
   e123: Tensor,
   items: number,
 ): Tensor {
-  const sCh = blk.attention.dims.sChannels;
-  const x1 = x.add(selfAttentionInternal(blk.attention, normalizeInternal(x, sCh), items));
-  return x1.add(geoMlpInternal(blk.mlp, normalizeInternal(x1, sCh), e123));
+  return gatrBlocksInternal([blk], x, e123, items);
+}
+
+/**
+ * GATr blocks one after the other on packed internal rows, as {@link gatrBlockInternal} each:
+ * `x ← x + attention(norm(x))`, `x ← x + mlp(norm(x))`. Each residual sum that a pre-norm follows
+ * (all but the last) is one op with that norm ({@link residualNormalizeInternal}: one kernel each
+ * way on webgpu), the same arithmetic as the sum and the norm apart.
+ *
+ * @param blocks parameters, in order; all of the same scalar channels.
+ * @returns `[T, S + 16·C]`: invariant scalars, then equivariant multivectors.
+ */
+export function gatrBlocksInternal(
+  blocks: readonly GatrBlockParams[],
+  x: Tensor,
+  e123: Tensor,
+  items: number,
+): Tensor {
+  if (blocks.length === 0) return x;
+  const sCh = blocks[0].attention.dims.sChannels;
+  let normed = normalizeInternal(x, sCh);
+  blocks.forEach((blk, i) => {
+    ({ sum: x, normed } = residualNormalizeInternal(
+      x,
+      selfAttentionInternal(blk.attention, normed, items),
+      sCh,
+    ));
+    const mlp = geoMlpInternal(blk.mlp, normed, e123);
+    if (i < blocks.length - 1) ({ sum: x, normed } = residualNormalizeInternal(x, mlp, sCh));
+    else x = x.add(mlp);
+  });
+  return x;
 }
 
 /**

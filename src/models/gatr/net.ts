@@ -10,9 +10,9 @@ import { type Tensor, tf, type Variable } from "../../tf.ts";
 import type { ParamFactory } from "../params.ts";
 import {
   createGatrBlock,
-  gatrBlockInternal,
   gatrBlockParamCount,
   type GatrBlockParams,
+  gatrBlocksInternal,
   gatrBlockVariables,
 } from "./block.ts";
 import {
@@ -133,7 +133,7 @@ export function gatrNet(n: GatrNetParams, mv: Tensor, s: Tensor): MvAndScalars {
     const e123 = component(joinReference(mv), 14).reshape([b, 1]);
     // packed internal rows (`_layout.ts`): one switch of layout in, one out
     let x = equiLinearInternal(n.linearIn, packRows(mv, s));
-    for (const blk of n.blocks) x = gatrBlockInternal(blk, x, e123, items);
+    x = gatrBlocksInternal(n.blocks, x, e123, items);
     const y = unpackRows(equiLinearInternal(n.linearOut, x), n.dims.outS, [b, items]);
     return [y.mv, y.s!];
   });

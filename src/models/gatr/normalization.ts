@@ -10,7 +10,12 @@ import { constant, matmulLast } from "./_constants.ts";
 import { BLADE_POSITION } from "./_layout.ts";
 import { customOp } from "./_custom_op.ts";
 import { layerNorm } from "../nn.ts";
-import { gatrNorm, gatrNormGrad, gatrRowsAvailable } from "../../backend/gatr_rows.ts";
+import {
+  GATR_RESIDUAL_NORM,
+  gatrNorm,
+  gatrNormGrad,
+  gatrRowsAvailable,
+} from "../../backend/gatr_rows.ts";
 
 /** Clamp of the mean squared norm in {@link equiLayerNorm}. */
 export const LAYER_NORM_EPS = 0.01;
@@ -128,4 +133,38 @@ export function normalizeInternal(rows: Tensor, sChannels: number, eps = LAYER_N
       },
     };
   });
+}
+
+/**
+ * A residual sum and the pre-norm after it, as a GATr block has them between its attention and
+ * its MLP and from block to block: `sum = x + y` and {@link normalizeInternal}`(sum)`. Where the
+ * backend has it (webgpu: `RemulGatrResidualNorm`, `src/backend/webgpu_gatr_rows.ts`) one kernel
+ * each way, the sum and its norm in one program and backward the norm's gradient and the sum's
+ * own in one; elsewhere `x.add(y)` and the pre-norm, the same arithmetic.
+ *
+ * @param x `[T, S + 16·C]`, the residual stream (packed rows).
+ * @param y `[T, S + 16·C]`, what a layer adds to it.
+ * @param sChannels S.
+ * @param eps lower clamp of the multivectors' mean squared norm (GATr: 0.01).
+ */
+export function residualNormalizeInternal(
+  x: Tensor,
+  y: Tensor,
+  sChannels: number,
+  eps = LAYER_NORM_EPS,
+): { sum: Tensor; normed: Tensor } {
+  if (
+    gatrRowsAvailable() && x.shape.length === 2 && x.shape[0] === y.shape[0] &&
+    x.shape[1] === y.shape[1] && tf.getKernel(GATR_RESIDUAL_NORM, tf.getBackend())
+  ) {
+    const attrs = { sChannels, eps, bladeMask: NORM_BLADE_MASK };
+    const [sum, normed] = tf.engine().runKernel(
+      GATR_RESIDUAL_NORM,
+      { x, y },
+      attrs as never,
+    ) as unknown as [Tensor, Tensor];
+    return { sum, normed };
+  }
+  const sum = x.add(y);
+  return { sum, normed: normalizeInternal(sum, sChannels, eps) };
 }
