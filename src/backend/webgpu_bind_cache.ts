@@ -32,6 +32,7 @@
  *
  * @module
  */
+import { envSwitch } from "./_env_switch.ts";
 import type { WebGPUBackend } from "npm:@tensorflow/tfjs-backend-webgpu@4.22.0";
 
 /** One field of a tfjs-webgpu uniform block: a scalar or a vector of up to 6 components. */
@@ -514,12 +515,7 @@ const INSTALLED = Symbol.for("remul-bench.bindCache");
  * @returns one line for the record of the run's settings.
  */
 export function installWebGpuBindCache(backend: WebGPUBackend, enabled?: boolean): string {
-  const env = Deno.env.get(BIND_CACHE_ENV);
-  if (env !== undefined && env !== "" && env !== "0" && env !== "1") {
-    throw new Error(`${BIND_CACHE_ENV}: expected 0 or 1, got "${env}"`);
-  }
-  const on = enabled ?? env !== "0";
-  const source = enabled !== undefined ? "setting" : env ? BIND_CACHE_ENV : "default";
+  const { on, source } = envSwitch(BIND_CACHE_ENV, enabled);
   if (!on) {
     return `WebGPU uniforms and bind groups: tfjs's own (a write and a bind group per kernel; ${source})`;
   }

@@ -12,7 +12,7 @@ import {
 import { probeAdapter } from "./backend.ts";
 import { webgpuOnce } from "../testing/webgpu_once.ts";
 import { tf } from "../tf.ts";
-import type { WebGpuTrainingRun } from "../testing/webgpu_training_run.ts";
+import { runWebGpuTrainingChild } from "../testing/webgpu_training_run.ts";
 
 /** The bytes tfjs-webgpu's own `makeUniforms` writes for `fields` (its queue and pool stubbed). */
 function tfjsUniformBytes(fields: UniformField[]): Uint8Array {
@@ -226,24 +226,15 @@ Deno.test({
   },
 });
 
-async function childRun(cache: "0" | "1"): Promise<WebGpuTrainingRun & { skipped?: string }> {
-  const out = await new Deno.Command("deno", {
-    args: ["run", "-A", new URL("../testing/webgpu_training_run.ts", import.meta.url).pathname],
-    env: { REMUL_WEBGPU_BIND_CACHE: cache },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const text = new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "";
-  assert.ok(out.success, new TextDecoder().decode(out.stderr));
-  return JSON.parse(text);
-}
-
 Deno.test({
   name:
     "webgpu: training with the caches gives the same bits as without, with far fewer bind groups and writes",
   ignore: !(await probeAdapter()),
   fn: async () => {
-    const [on, off] = [await childRun("1"), await childRun("0")];
+    const [on, off] = [
+      await runWebGpuTrainingChild({ REMUL_WEBGPU_BIND_CACHE: "1" }),
+      await runWebGpuTrainingChild({ REMUL_WEBGPU_BIND_CACHE: "0" }),
+    ];
     assert.deepEqual(on.losses, off.losses, "losses, bit for bit");
     assert.equal(on.weights, off.weights, "trained weights, bit for bit");
     // without the caches: one uniform write and one bind group per dispatch

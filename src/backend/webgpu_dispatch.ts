@@ -25,6 +25,7 @@
  *
  * @module
  */
+import { envSwitch } from "./_env_switch.ts";
 import { tf } from "../tf.ts";
 import type { WebGPUBackend } from "./_webgpu_program.ts";
 
@@ -163,12 +164,7 @@ const INSTALLED = Symbol.for("remul-bench.fastDispatch");
  * @throws Error when `REMUL_WEBGPU_FAST_DISPATCH` is neither 0 nor 1.
  */
 export function installWebGpuFastDispatch(backend: WebGPUBackend, enabled?: boolean): string {
-  const env = Deno.env.get(FAST_DISPATCH_ENV);
-  if (env !== undefined && env !== "" && env !== "0" && env !== "1") {
-    throw new Error(`${FAST_DISPATCH_ENV}: expected 0 or 1, got "${env}"`);
-  }
-  const on = enabled ?? env !== "0";
-  const source = enabled !== undefined ? "setting" : env ? FAST_DISPATCH_ENV : "default";
+  const { on, source } = envSwitch(FAST_DISPATCH_ENV, enabled);
   if (!on) return `WebGPU dispatch: tfjs's own runWebGPUProgram (${source})`;
   const b = backend as unknown as Internals & Record<PropertyKey, unknown>;
   if (!b[INSTALLED]) {

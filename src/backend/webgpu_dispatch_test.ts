@@ -9,7 +9,7 @@ import { probeAdapter } from "./backend.ts";
 import { fastDispatchStats, installWebGpuFastDispatch, shaderKeyOf } from "./webgpu_dispatch.ts";
 import { LAYER_NORM_KERNEL } from "./webgpu_layer_norm.ts";
 import { webgpuOnce } from "../testing/webgpu_once.ts";
-import type { WebGpuTrainingRun } from "../testing/webgpu_training_run.ts";
+import { runWebGpuTrainingChild } from "../testing/webgpu_training_run.ts";
 
 const webgpu = await webgpuOnce("the WebGPU dispatch path tests");
 
@@ -78,22 +78,14 @@ Deno.test({
   },
 });
 
-async function childRun(fast: "0" | "1"): Promise<WebGpuTrainingRun> {
-  const out = await new Deno.Command("deno", {
-    args: ["run", "-A", new URL("../testing/webgpu_training_run.ts", import.meta.url).pathname],
-    env: { REMUL_WEBGPU_FAST_DISPATCH: fast },
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  assert.ok(out.success, new TextDecoder().decode(out.stderr));
-  return JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "");
-}
-
 Deno.test({
   name: "webgpu: training gives the same bits with the shorter path as with tfjs's",
   ignore: !(await probeAdapter()),
   fn: async () => {
-    const [on, off] = [await childRun("1"), await childRun("0")];
+    const [on, off] = [
+      await runWebGpuTrainingChild({ REMUL_WEBGPU_FAST_DISPATCH: "1" }),
+      await runWebGpuTrainingChild({ REMUL_WEBGPU_FAST_DISPATCH: "0" }),
+    ];
     assert.deepEqual(on.losses, off.losses, "losses, bit for bit");
     assert.equal(on.weights, off.weights, "trained weights, bit for bit");
     assert.equal(on.lastStep.dispatches, off.lastStep.dispatches);

@@ -56,7 +56,8 @@ export async function installWebGpuFusedKernels(): Promise<string> {
   const copies = installWebGpuCopyKernels();
   return "RemulLayerNorm, RemulResidualLayerNorm, RemulGelu, RemulFusedAttention, " +
     "RemulBlockLinear (and gradients), " +
-    "RemulSparseLinear (and adjoint), RemulGatrNorm, RemulGatrGate (and gradients), " +
+    "RemulSparseLinear (and adjoint), RemulGatrNorm, RemulGatrResidualNorm, RemulGatrGate " +
+    "(and gradients), " +
     "RemulGatrAttnFeatures, RemulGatrAttnCore, RemulGatrBilinear (and gradients), " +
     "RemulAdamStep: project WGSL kernels; " +
     [dense, sum, copies, installWebGpuGradients()].join("; ");

@@ -69,6 +69,27 @@ export async function runWebGpuTraining(steps = 6): Promise<WebGpuTrainingRun> {
   return { losses, weights, lastStep: { dispatches, bindGroups, writes }, cache };
 }
 
+/**
+ * Runs {@linkcode runWebGpuTraining} in a child process with `env` added to its environment (a
+ * fresh backend per configuration), and returns what it printed.
+ *
+ * @throws Error with the child's standard error when it fails.
+ */
+export async function runWebGpuTrainingChild(
+  env: Record<string, string>,
+): Promise<WebGpuTrainingRun & { skipped?: string }> {
+  const out = await new Deno.Command("deno", {
+    args: ["run", "-A", new URL(import.meta.url).pathname],
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    throw new Error(`webgpu_training_run.ts: ${new TextDecoder().decode(out.stderr)}`);
+  }
+  return JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "");
+}
+
 if (import.meta.main) {
   if (!(await probeAdapter())) console.log(JSON.stringify({ skipped: "no WebGPU adapter" }));
   else console.log(JSON.stringify(await runWebGpuTraining(Number(Deno.args[0] ?? 6))));
