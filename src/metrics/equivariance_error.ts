@@ -21,6 +21,7 @@ import {
 } from "../symmetry/group_action.ts";
 import { HAAR, type RotationSpec, sampleRotations } from "../symmetry/rotation.ts";
 import { type Tensor, tf } from "../tf.ts";
+import { readAll } from "./read_all.ts";
 
 /** E, E' and E' relative to the mean output norm, over the inputs given. */
 export interface EquivarianceErrors {
@@ -83,32 +84,42 @@ export async function equivarianceErrors(
   const spec = options.rotations ?? HAAR;
   const n = fields[options.inputs[0].name].shape[0];
   const per = Math.max(1, Math.floor((options.maxBatch ?? 2048) / m));
+  // each chunk's three sums stay on the device until the last chunk; then one readback (on
+  // WebGPU under Deno each costs ≥ 10 ms) and the sums added up in float64, in chunk order
+  const chunkSums: Tensor[] = [];
+  let read: Float32Array;
+  try {
+    for (let start = 0; start < n; start += per) {
+      const count = Math.min(per, n - start);
+      const rot = sampleRotations(spec, rng, count * m);
+      const sums = tf.tidy(() => {
+        const chunk: Fields = {};
+        for (const s of options.inputs) chunk[s.name] = fields[s.name].slice(start, count);
+        const r = tf.tensor(rot, [count * m, 3, 3]);
+        const fx = f(chunk); // [c, ...out]
+        const fgx = f(rotateFields(repeatFields(chunk, m), options.inputs, r)); // [c·M, ...out]
+        const rep = repeatBatch(fx, m);
+        const gfx = options.output === "scalar" ? rep : rotate(rep, r); // ρ(g_i) f(x)
+        const diff = fgx.sub(gfx).reshape([count, m, -1]); // [c, M, D]
+        const ePrime = diff.norm("euclidean", 2).mean(1); // [c]
+        const eVal = diff.mean(1).norm("euclidean", 1); // [c]
+        const fNorm = fx.reshape([count, -1]).norm("euclidean", 1); // [c]
+        return tf.stack([eVal.sum(), ePrime.sum(), fNorm.sum()]);
+      });
+      chunkSums.push(sums);
+    }
+    // asynchronous: WebGPU in Deno has no synchronous readback path
+    read = await readAll(chunkSums);
+  } finally {
+    tf.dispose(chunkSums);
+  }
   let sumE = 0;
   let sumEp = 0;
   let sumNorm = 0;
-  for (let start = 0; start < n; start += per) {
-    const count = Math.min(per, n - start);
-    const rot = sampleRotations(spec, rng, count * m);
-    const sums = tf.tidy(() => {
-      const chunk: Fields = {};
-      for (const s of options.inputs) chunk[s.name] = fields[s.name].slice(start, count);
-      const r = tf.tensor(rot, [count * m, 3, 3]);
-      const fx = f(chunk); // [c, ...out]
-      const fgx = f(rotateFields(repeatFields(chunk, m), options.inputs, r)); // [c·M, ...out]
-      const rep = repeatBatch(fx, m);
-      const gfx = options.output === "scalar" ? rep : rotate(rep, r); // ρ(g_i) f(x)
-      const diff = fgx.sub(gfx).reshape([count, m, -1]); // [c, M, D]
-      const ePrime = diff.norm("euclidean", 2).mean(1); // [c]
-      const eVal = diff.mean(1).norm("euclidean", 1); // [c]
-      const fNorm = fx.reshape([count, -1]).norm("euclidean", 1); // [c]
-      return tf.stack([eVal.sum(), ePrime.sum(), fNorm.sum()]);
-    });
-    // Asynchronous read: WebGPU in Deno has no synchronous readback path.
-    const [e, ep, norm] = await sums.data();
-    sums.dispose();
-    sumE += e;
-    sumEp += ep;
-    sumNorm += norm;
+  for (let k = 0; k < read.length; k += 3) {
+    sumE += read[k];
+    sumEp += read[k + 1];
+    sumNorm += read[k + 2];
   }
   return {
     e: sumE / n,

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { useTestBackend } from "../testing/test_backend.ts";
 import { tf } from "../tf.ts";
 import { equivarianceErrors } from "./equivariance_error.ts";
+import { countDeviceCalls } from "../backend/webgpu_queue.ts";
 import type { FieldSpec } from "../symmetry/field.ts";
 
 await useTestBackend();
@@ -78,3 +79,22 @@ const awaitImport = {
   rng: await import("../core/rng.ts"),
   rot: await import("../symmetry/rotation.ts"),
 };
+
+Deno.test("E and E' are read back once, however many chunks the inputs take", async () => {
+  const f = inputs();
+  const g = (h: Record<string, tf.Tensor>) => h.x.add(tf.tensor1d([1, 0, 0])).mul(h.m);
+  const options = { inputs: specs, output: "position" as const, samples: 10, seed: 1 };
+  const whole = await equivarianceErrors(g, f, options);
+  const calls = countDeviceCalls();
+  // 10 samples a batch of at most 20: two inputs a chunk, three chunks
+  const chunked = await equivarianceErrors(g, f, { ...options, maxBatch: 20 });
+  calls.close();
+  assert.equal(calls.counts.reads, 1);
+  for (const k of ["e", "ePrime", "ePrimeRelative"] as const) {
+    assert.ok(
+      Math.abs(chunked[k] - whole[k]) <= 1e-5 * whole[k],
+      `${k}: ${chunked[k]} ${whole[k]}`,
+    );
+  }
+  tf.dispose(Object.values(f));
+});
