@@ -19,6 +19,7 @@
  * @module
  */
 import type { WebGPUBackend, WebGPUProgram } from "npm:@tensorflow/tfjs-backend-webgpu@4.22.0";
+import { tf } from "../tf.ts";
 
 export type { WebGPUBackend };
 
@@ -189,6 +190,49 @@ export function copyOut(
   const out = backend.makeTensorInfo([...shape], dtype) as TensorInfo;
   copyElements(backend, src, from, out, 0, size);
   return out;
+}
+
+/**
+ * The two halves of `both` (`[2, ...shape]`, written end to end by one program) as two new
+ * tensors of `shape`, by buffer copies; `both` is disposed. For the residual-norm kernels, whose
+ * outputs are the sum and its norm.
+ */
+export function halvesOf(
+  backend: WebGPUBackend,
+  both: TensorInfo,
+  shape: readonly number[],
+): [TensorInfo, TensorInfo] {
+  const halves: [TensorInfo, TensorInfo] = [
+    copyOut(backend, both, 0, shape),
+    copyOut(backend, both, sizeOf(shape), shape),
+  ];
+  backend.disposeData(both.dataId);
+  return halves;
+}
+
+/**
+ * Registers the gradient of a residual-norm kernel (inputs `x`, `y`; outputs `x + y` and its norm;
+ * idempotent): `gradKernel` once, from the saved sum, the norm's gradient (`dy`) and the sum's own
+ * (`add`), for both summands, with the forward kernel's attributes. Each summand gets a tensor of
+ * its own (a clone shares the data), since tfjs disposes each input's gradient on its own.
+ */
+export function registerResidualNormGradient(kernel: string, gradKernel: string): void {
+  if (tf.getGradient(kernel)) return;
+  tf.registerGradient({
+    kernelName: kernel,
+    outputsToSave: [true, false],
+    gradFunc: (dys, saved, attrs) => {
+      const [dSum, dNorm] = dys as tf.Tensor[];
+      let once: tf.Tensor | undefined;
+      const d = () =>
+        once ??= tf.engine().runKernel(
+          gradKernel,
+          { x: saved[0], dy: dNorm, add: dSum },
+          attrs as never,
+        ) as tf.Tensor;
+      return { x: d, y: () => d().clone() };
+    },
+  });
 }
 
 /** The same data under another shape (no copy, no reference taken: use within one kernel). */

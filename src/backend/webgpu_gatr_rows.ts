@@ -22,9 +22,10 @@
  */
 import { tf } from "../tf.ts";
 import {
-  copyOut,
   f32Literal,
+  halvesOf,
   type ProgramSpec,
+  registerResidualNormGradient,
   run,
   type TensorInfo,
   type Uniform,
@@ -353,9 +354,7 @@ export function installWebGpuGatrRows(): void {
         [x, y],
         uniforms(d, d.t, attrs.bladeMask, attrs.eps),
       );
-      const outs = [copyOut(backend, both, 0, x.shape), copyOut(backend, both, n, x.shape)];
-      backend.disposeData(both.dataId);
-      return outs;
+      return halvesOf(backend, both, x.shape);
     }) as never,
   });
   tf.registerKernel({
@@ -375,24 +374,5 @@ export function installWebGpuGatrRows(): void {
       );
     }) as never,
   });
-  // the sum's gradient reaches both summands; the norm's is taken through the saved sum
-  if (!tf.getGradient(GATR_RESIDUAL_NORM)) {
-    tf.registerGradient({
-      kernelName: GATR_RESIDUAL_NORM,
-      outputsToSave: [true, false],
-      gradFunc: (dys, saved, attrs) => {
-        const [dSum, dNorm] = dys as tf.Tensor[];
-        const d = () =>
-          tf.engine().runKernel(
-            GATR_RESIDUAL_NORM_GRAD,
-            { x: saved[0], dy: dNorm, add: dSum },
-            attrs as never,
-          ) as tf.Tensor;
-        // one kernel for both; each summand gets a tensor of its own (a clone shares the data),
-        // since tfjs disposes each input's gradient on its own
-        let once: tf.Tensor | undefined;
-        return { x: () => once ??= d(), y: () => (once ??= d()).clone() };
-      },
-    });
-  }
+  registerResidualNormGradient(GATR_RESIDUAL_NORM, GATR_RESIDUAL_NORM_GRAD);
 }

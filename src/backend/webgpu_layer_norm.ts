@@ -19,9 +19,10 @@
  */
 import { tf } from "../tf.ts";
 import {
-  copyOut,
   f32Literal,
+  halvesOf,
   type ProgramSpec,
+  registerResidualNormGradient,
   run,
   sizeOf,
   type TensorInfo,
@@ -219,9 +220,7 @@ export function installWebGpuLayerNorm(): void {
         view(x, [rows, cols]),
         view(y, [rows, cols]),
       ]);
-      const outs = [copyOut(backend, both, 0, x.shape), copyOut(backend, both, n, x.shape)];
-      backend.disposeData(both.dataId);
-      return outs;
+      return halvesOf(backend, both, x.shape);
     }) as never,
   });
   tf.registerKernel({
@@ -244,24 +243,5 @@ export function installWebGpuLayerNorm(): void {
       return view(out, [...x.shape]);
     }) as never,
   });
-  // the sum's gradient reaches both summands; the norm's is taken through the saved sum
-  if (!tf.getGradient(RESIDUAL_LAYER_NORM_KERNEL)) {
-    tf.registerGradient({
-      kernelName: RESIDUAL_LAYER_NORM_KERNEL,
-      outputsToSave: [true, false],
-      gradFunc: (dys, saved) => {
-        const [dSum, dNorm] = dys as tf.Tensor[];
-        const d = () =>
-          tf.engine().runKernel(`${RESIDUAL_LAYER_NORM_KERNEL}Grad`, {
-            x: saved[0],
-            dy: dNorm,
-            add: dSum,
-          }) as tf.Tensor;
-        // one kernel for both; each summand gets a tensor of its own (a clone shares the data),
-        // since tfjs disposes each input's gradient on its own
-        let once: tf.Tensor | undefined;
-        return { x: () => once ??= d(), y: () => (once ??= d()).clone() };
-      },
-    });
-  }
+  registerResidualNormGradient(RESIDUAL_LAYER_NORM_KERNEL, `${RESIDUAL_LAYER_NORM_KERNEL}Grad`);
 }

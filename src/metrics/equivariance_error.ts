@@ -21,7 +21,7 @@ import {
 } from "../symmetry/group_action.ts";
 import { HAAR, type RotationSpec, sampleRotations } from "../symmetry/rotation.ts";
 import { type Tensor, tf } from "../tf.ts";
-import { readAll } from "./read_all.ts";
+import { readAll } from "../backend/read_all.ts";
 
 /** E, E' and E' relative to the mean output norm, over the inputs given. */
 export interface EquivarianceErrors {

@@ -9,7 +9,7 @@ import type { Model } from "../models/model.ts";
 import { type Tensor, tf } from "../tf.ts";
 import { type EquivarianceErrors, equivarianceErrors } from "./equivariance_error.ts";
 import { summarizeTimes, type TimingSummary } from "./timing.ts";
-import { readAll } from "./read_all.ts";
+import { readAll } from "../backend/read_all.ts";
 
 /**
  * Mean squared error of the model's prediction over every element of a split. Each batch's sum of

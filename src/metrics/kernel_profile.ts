@@ -12,6 +12,7 @@
  *
  * @module
  */
+import { readAll } from "../backend/read_all.ts";
 import { disposeBatch, makeBatch } from "../data/dataset.ts";
 import type { Dataset } from "../data/dataset.ts";
 import type { Model } from "../models/model.ts";
@@ -274,14 +275,12 @@ export async function profileModel(
   const readLosses = async () => {
     if (queued.length === 0) return;
     const all = queued.splice(0);
-    const stacked = all.length === 1 ? all[0] : tf.stack(all);
     try {
-      const values = await stacked.data();
+      const values = await readAll(all);
       if (!values.every(Number.isFinite)) {
         throw new Error(`profile: a training step's loss is not finite (${values.join(", ")})`);
       }
     } finally {
-      if (stacked !== all[0]) stacked.dispose();
       tf.dispose(all);
     }
   };

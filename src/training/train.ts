@@ -20,6 +20,7 @@ import { FlatAdam } from "./flat_adam.ts";
 import { submitPending } from "../backend/webgpu_queue.ts";
 import { safeVariableGrads } from "./safe_variable_grads.ts";
 import { assertNoGpuErrors } from "../backend/gpu_errors.ts";
+import { readAll } from "../backend/read_all.ts";
 
 /** Training hyperparameters. */
 export type TrainConfig = {
@@ -280,12 +281,11 @@ export async function train(
     const n = pending.length;
     if (n === 0) return;
     const queued = pending.filter((v): v is Tensor => typeof v !== "number");
-    let read: Float32Array = new Float32Array(0);
-    const stacked = queued.length ? tf.tidy(() => tf.stack(queued)) : undefined;
+    let read: Float32Array;
     try {
-      if (stacked) read = (await stacked.data()) as Float32Array;
+      read = await readAll(queued);
     } finally {
-      tf.dispose(stacked ? [stacked, ...queued] : queued);
+      tf.dispose(queued);
     }
     let q = 0;
     const values = pending.map((v) => (typeof v === "number" ? v : read[q++]));
