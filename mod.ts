@@ -39,7 +39,15 @@ export {
   type GradNormUpdate,
 } from "./src/training/gradnorm.ts";
 export {
+  type GradNormObservationTensors,
+  gradNormStepTensors,
+  type GradNormTensors,
+} from "./src/training/gradnorm_device.ts";
+export {
+  type QueuedTaskGradientOptions,
+  type QueuedTaskGradients,
   remulTaskGradients,
+  remulTaskGradientsQueued,
   type TaskGradientOptions,
   type TaskGradients,
 } from "./src/training/task_gradients.ts";

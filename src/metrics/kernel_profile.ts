@@ -12,7 +12,6 @@
  *
  * @module
  */
-import { readAll } from "../backend/read_all.ts";
 import { disposeBatch, makeBatch } from "../data/dataset.ts";
 import type { Dataset } from "../data/dataset.ts";
 import type { Model } from "../models/model.ts";
@@ -23,9 +22,15 @@ import {
   kernelTiming,
   webGpuSubmitBatch,
 } from "../backend/webgpu_queue.ts";
-import { type Tensor, tf } from "../tf.ts";
+import { tf } from "../tf.ts";
 import type { Weighting } from "../training/procedure.ts";
-import { createTrainer, resolveSyncEvery, type TrainConfig } from "../training/train.ts";
+import {
+  createTrainer,
+  type QueuedStep,
+  readQueuedSteps,
+  resolveSyncEvery,
+  type TrainConfig,
+} from "../training/train.ts";
 import { summarizeTimes } from "./timing.ts";
 
 /** Time and calls of one kernel name within a profiled pass. */
@@ -268,15 +273,15 @@ export async function profileModel(
   options: ProfileOptions,
 ): Promise<ModelProfile> {
   const trainer = createTrainer(model, dataset, options.weighting, options.train, options.seed);
-  const syncEvery = options.weighting.kind === "gradnorm" ? 1 : resolveSyncEvery(options.train);
-  const queued: Tensor[] = [];
+  const syncEvery = resolveSyncEvery(options.train);
+  const queued: QueuedStep[] = [];
   let steps = 0;
   // Reads the queued losses in one readback, as train() does, and checks them.
   const readLosses = async () => {
     if (queued.length === 0) return;
     const all = queued.splice(0);
     try {
-      const values = await readAll(all);
+      const values = (await readQueuedSteps(all, options.weighting)).map((v) => v.loss);
       if (!values.every(Number.isFinite)) {
         throw new Error(`profile: a training step's loss is not finite (${values.join(", ")})`);
       }
@@ -288,8 +293,7 @@ export async function profileModel(
   try {
     train = await profilePass({
       async run() {
-        const loss = await trainer.stepQueued();
-        if (typeof loss !== "number") queued.push(loss);
+        queued.push(trainer.stepQueued());
         if (++steps % syncEvery === 0) await readLosses();
       },
       async settle() {

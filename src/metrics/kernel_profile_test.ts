@@ -1,13 +1,14 @@
 /**
  * The profiler's counts on the cpu backend: a Transformer REMUL step launches the same kernels at
- * batch 1 and batch 8, its readbacks follow the readback interval, and the side-by-side comparison
- * names a kernel whose count changes with the batch.
+ * batch 1 and batch 8, its readbacks follow the readback interval (GradNorm's too), and the
+ * side-by-side comparison names a kernel whose count changes with the batch.
  */
 import assert from "node:assert/strict";
 import { initBackend } from "../backend/backend.ts";
 import { tf } from "../tf.ts";
 import { createRegistries } from "../registry.ts";
 import type { Dataset } from "../data/dataset.ts";
+import type { Weighting } from "../training/procedure.ts";
 import {
   compareBatches,
   formatBatchComparison,
@@ -34,14 +35,28 @@ const TRAIN = {
   validateEvery: 0,
 };
 
-async function profileTransformer(batchSize: number, syncEvery: number, repeats = 4) {
+const GRADNORM: Weighting = {
+  kind: "gradnorm",
+  alpha: 1,
+  beta: 1,
+  gamma: 1.5,
+  eta: 0.025,
+  minWeight: 1e-6,
+};
+
+async function profileTransformer(
+  batchSize: number,
+  syncEvery: number,
+  repeats = 4,
+  weighting: Weighting = { kind: "constant", alpha: 1, beta: 1 },
+) {
   const model = reg.models.get("transformer").create(
     { blocks: 1, channels: 16, heads: 2, mlpRatio: 2 },
     { ...data, seed: 2 },
   );
   try {
     return await profileModel(model, data, {
-      weighting: { kind: "constant", alpha: 1, beta: 1 },
+      weighting,
       train: { ...TRAIN, batchSize, syncEvery },
       seed: 3,
       warmup: 1,
@@ -81,6 +96,20 @@ Deno.test("readbacks per step follow the readback interval; an inference reads o
   assert.equal(every4.train.readbacksPerPass, 0.25);
   // the kernel count of a step does not depend on when the loss is read
   assert.equal(every4.train.kernels, every1.train.kernels);
+});
+
+Deno.test("a GradNorm step reads nothing back between readbacks, at any batch", async () => {
+  const before = tf.memory().numTensors;
+  const g1 = await profileTransformer(1, 4, 8, GRADNORM);
+  const g8 = await profileTransformer(8, 4, 8, GRADNORM);
+  assert.equal(tf.memory().numTensors, before, "the profiler leaks no tensors");
+  assert.equal(g1.syncEvery, 4);
+  assert.equal(g1.train.readbacksPerPass, 0.25);
+  assert.equal(g8.train.readbacksPerPass, 0.25);
+  assert.equal(g8.train.kernels, g1.train.kernels);
+  // two tasks' passes: more kernels than a constant-weight step
+  const constant = await profileTransformer(1, 4, 8);
+  assert.ok(g1.train.kernels > 1.5 * constant.train.kernels);
 });
 
 function pass(rows: Record<string, number>): PassProfile {

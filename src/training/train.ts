@@ -12,15 +12,16 @@ import { type Dataset, makeBatch } from "../data/dataset.ts";
 import type { Model } from "../models/model.ts";
 import { sampleRotations } from "../symmetry/rotation.ts";
 import { type Tensor, tf, type Variable } from "../tf.ts";
-import { type GradNormState, gradNormStep } from "./gradnorm.ts";
+import { gradNormStepTensors, type GradNormTensors } from "./gradnorm_device.ts";
 import type { Weighting } from "./procedure.ts";
 import { remulLoss } from "./remul_loss.ts";
-import { remulTaskGradients } from "./task_gradients.ts";
+import { remulTaskGradientsQueued } from "./task_gradients.ts";
 import { FlatAdam } from "./flat_adam.ts";
 import { submitPending } from "../backend/webgpu_queue.ts";
 import { safeVariableGrads } from "./safe_variable_grads.ts";
 import { assertNoGpuErrors } from "../backend/gpu_errors.ts";
 import { readAll } from "../backend/read_all.ts";
+import type { GradNormConfig } from "./gradnorm.ts";
 
 /** Training hyperparameters. */
 export type TrainConfig = {
@@ -44,7 +45,7 @@ export type TrainConfig = {
    * Read the loss back (and check it is finite) every this many steps; the steps between are
    * queued without waiting for the device. Default: 1 on wasm and cpu (their kernels run as they
    * are called, so a readback costs nothing), 10 on WebGPU (every readback costs a round trip,
-   * ≥ 11 ms under Deno). GradNorm reads its task losses every step whatever this says.
+   * ≥ 11 ms under Deno). GradNorm's weights are updated on the device, so it queues alike.
    */
   syncEvery?: number;
 };
@@ -136,6 +137,39 @@ class BestWeights {
   }
 }
 
+/**
+ * A training step queued on the backend: its loss, a scalar, or under GradNorm `[loss, α, β]`
+ * with the weights after the step's update (one tensor, so that a queued step holds no buffer the
+ * next step could have reused). The caller reads ({@linkcode readQueuedSteps}) and disposes it.
+ */
+export type QueuedStep = Tensor;
+
+/** What a {@linkcode QueuedStep} read back holds. */
+export interface StepValues {
+  readonly loss: number;
+  /** Task weights after the step (the constant ones, or GradNorm's). */
+  readonly alpha: number;
+  readonly beta: number;
+}
+
+/**
+ * Reads queued steps back in one readback. The tensors are not disposed.
+ *
+ * @param weighting gives the task weights of steps that carry none (constant weights).
+ */
+export async function readQueuedSteps(
+  steps: readonly QueuedStep[],
+  weighting: Weighting,
+): Promise<StepValues[]> {
+  const read = await readAll(steps);
+  let q = 0;
+  return steps.map((s) => {
+    const loss = read[q++];
+    if (s.size === 1) return { loss, alpha: weighting.alpha, beta: weighting.beta };
+    return { loss, alpha: read[q++], beta: read[q++] };
+  });
+}
+
 /** One training step at a time: what {@linkcode train} loops over, and what the profiler times. */
 export interface Trainer {
   /**
@@ -144,14 +178,11 @@ export interface Trainer {
    */
   step(): Promise<number>;
   /**
-   * Runs one step without waiting for the device: resolves to the loss as a kept scalar tensor
-   * (the caller reads and disposes it), or as a number where the step read it back anyway
-   * (GradNorm reads its task losses every step).
+   * Runs one step without waiting for the device: its loss (and GradNorm's new weights) stay on
+   * the backend; the caller reads ({@linkcode readQueuedSteps}) and disposes them.
    */
-  stepQueued(): Promise<Tensor | number>;
-  /** Current task weights (constant, or GradNorm's trajectory). */
-  readonly state: GradNormState;
-  /** Frees the optimiser's state. */
+  stepQueued(): QueuedStep;
+  /** Frees the optimiser's state and GradNorm's. */
   dispose(): void;
 }
 
@@ -193,14 +224,15 @@ export function createTrainer(
   const b = Math.min(config.batchSize, split.size);
   const optimizer = new FlatAdam(model.params, { lr: config.lr, clipNorm: config.gradClip });
   const ctx: StepContext = { model, dataset, optimizer, config };
-  let state: GradNormState = { alpha: weighting.alpha, beta: weighting.beta };
+  // GradNorm's weights and L(0) live on the device; the weights each step leaves are queued with
+  // its loss.
+  let gradNorm: GradNormTensors | undefined = weighting.kind === "gradnorm"
+    ? { weights: tf.tensor1d([weighting.alpha, weighting.beta]) }
+    : undefined;
   let order: number[] = [];
   let cursor = 0;
   return {
-    get state() {
-      return state;
-    },
-    async stepQueued() {
+    stepQueued() {
       if (cursor + b > order.length) {
         order = rng.permutation(split.size);
         cursor = 0;
@@ -208,7 +240,7 @@ export function createTrainer(
       const indices = order.slice(cursor, cursor + b);
       cursor += b;
       const k = config.groupSamples;
-      const needRotations = state.beta !== 0 || weighting.kind === "gradnorm";
+      const needRotations = weighting.beta !== 0 || weighting.kind === "gradnorm";
       const made: Tensor[] = [];
       try {
         const batch = makeBatch(dataset, split, indices);
@@ -218,27 +250,28 @@ export function createTrainer(
           : undefined;
         if (rotations) made.push(rotations);
         if (weighting.kind === "constant") {
-          return constantStep(ctx, batch, rotations, state.alpha, state.beta);
+          return constantStep(ctx, batch, rotations, weighting.alpha, weighting.beta);
         }
-        const r = await gradNormTrainStep(ctx, batch, rotations!, state);
-        state = gradNormStep(state, r.observation, weighting);
-        return r.loss;
+        const r = gradNormTrainStep(ctx, batch, rotations!, gradNorm!, weighting);
+        gradNorm = r.state;
+        return r.values;
       } finally {
         tf.dispose(made);
         submitPending();
       }
     },
     async step() {
-      const loss = await this.stepQueued();
-      if (typeof loss === "number") return loss;
+      const queued = this.stepQueued();
       try {
-        return (await loss.data())[0];
+        return (await queued.data())[0];
       } finally {
-        loss.dispose();
+        queued.dispose();
       }
     },
     dispose() {
       optimizer.dispose();
+      if (gradNorm) tf.dispose([gradNorm.weights, gradNorm.initialLosses ?? []].flat());
+      gradNorm = undefined;
     },
   };
 }
@@ -273,30 +306,27 @@ export async function train(
   const best = new BestWeights();
   const params = model.params as Variable[];
   let finalLoss = NaN;
-  const syncEvery = weighting.kind === "gradnorm" ? 1 : resolveSyncEvery(config);
-  let pending: (Tensor | number)[] = [];
+  const syncEvery = resolveSyncEvery(config);
+  let pending: QueuedStep[] = [];
   let windowStart = performance.now();
   /** Reads the queued losses in one readback, checks them, records them. */
   const sync = async (done: number) => {
     const n = pending.length;
     if (n === 0) return;
-    const queued = pending.filter((v): v is Tensor => typeof v !== "number");
-    let read: Float32Array;
+    let values: StepValues[];
     try {
-      read = await readAll(queued);
+      values = await readQueuedSteps(pending, weighting);
     } finally {
-      tf.dispose(queued);
+      tf.dispose(pending);
+      pending = [];
     }
-    let q = 0;
-    const values = pending.map((v) => (typeof v === "number" ? v : read[q++]));
-    pending = [];
     const now = performance.now();
     const each = (now - windowStart) / n;
     windowStart = now;
     assertNoGpuErrors(`during training steps ${done - n + 1}–${done}`);
     for (let i = 0; i < n; i++) {
       const step = done - n + i; // 0-based
-      const value = values[i];
+      const { loss: value, alpha, beta } = values[i];
       stepMs.push(each);
       if (!Number.isFinite(value)) {
         throw new NonFiniteLossError(
@@ -306,7 +336,7 @@ export async function train(
       }
       if (step % every === 0 || step === config.steps - 1) {
         loss.push([step + 1, value]);
-        taskWeights.push([step + 1, trainer.state.alpha, trainer.state.beta]);
+        taskWeights.push([step + 1, alpha, beta]);
       }
       finalLoss = value;
     }
@@ -314,7 +344,7 @@ export async function train(
   try {
     for (let step = 0; step < config.steps; step++) {
       options.signal?.throwIfAborted();
-      pending.push(await trainer.stepQueued());
+      pending.push(trainer.stepQueued());
       const done = step + 1;
       const validateNow = config.validateEvery > 0 &&
         (done % config.validateEvery === 0 || done === config.steps);
@@ -329,7 +359,7 @@ export async function train(
     }
     if (config.validateEvery > 0) best.restore(params);
   } finally {
-    tf.dispose(pending.filter((v): v is Tensor => typeof v !== "number"));
+    tf.dispose(pending);
     trainer.dispose();
     best.dispose();
   }
@@ -366,21 +396,37 @@ function constantStep(
   return value;
 }
 
-async function gradNormTrainStep(
+/** A GradNorm step: both tasks' gradients, the Adam update, the weights' update, all queued. */
+function gradNormTrainStep(
   ctx: StepContext,
   batch: ReturnType<typeof makeBatch>,
   rotations: Tensor,
-  state: GradNormState,
-) {
-  const r = await remulTaskGradients((f) => ctx.model.forward(f), batch, {
+  state: GradNormTensors,
+  config: GradNormConfig,
+): { values: Tensor; state: Required<GradNormTensors> } {
+  const r = remulTaskGradientsQueued((f) => ctx.model.forward(f), batch, {
     inputs: ctx.dataset.inputs,
     target: ctx.dataset.target,
     rotations,
     params: ctx.model.params,
     lastLayer: ctx.model.lastLayer,
-    state,
+    weights: state.weights,
   });
-  ctx.optimizer.apply(r.grads);
-  tf.dispose(r.grads);
-  return { loss: r.loss, observation: r.observation };
+  let next: Required<GradNormTensors>;
+  try {
+    ctx.optimizer.apply(r.grads);
+    next = gradNormStepTensors(state, r, config);
+  } catch (e) {
+    tf.dispose([r.loss, r.losses]);
+    throw e;
+  } finally {
+    tf.dispose(Object.values(r.grads));
+    tf.dispose(r.gradNorms);
+    // L(0) is the first step's losses: kept as the state's, freed otherwise.
+    if (state.initialLosses !== undefined) r.losses.dispose();
+  }
+  state.weights.dispose();
+  const values = tf.tidy(() => tf.concat([r.loss.reshape([1]), next.weights]));
+  r.loss.dispose();
+  return { values, state: next };
 }
