@@ -21,9 +21,10 @@
  *   that kernel's command buffer (as tfjs's own `writeBuffer` is).
  * - **Bind groups by what they bind** ({@linkcode BindGroupCache}): the layout (memoised per
  *   pipeline, so that it has an identity) and, per entry, the buffer, offset and size. A cached
- *   bind group binds exactly the resources a new one would. tfjs's buffer pool hands the same
- *   buffers to the same kernels from step to step, which is what makes the hits. A buffer that is
- *   destroyed takes its bind groups out of the cache first.
+ *   bind group binds exactly the resources a new one would. The buffer pool, made to hand out
+ *   its oldest free buffer (`webgpu_buffer_pool.ts`), gives the same buffers to the same kernels
+ *   from step to step, which is what makes the hits. A buffer that is destroyed takes its bind
+ *   groups out of the cache first.
  *
  * Both caches are bounded (a full cache starts again empty), count their hits and misses
  * ({@linkcode bindCacheStats}), and can be switched off (`REMUL_WEBGPU_BIND_CACHE=0`) to compare.
@@ -33,6 +34,7 @@
  * @module
  */
 import { envSwitch } from "./_env_switch.ts";
+import { type BufferPool, reuseOldestFirst } from "./webgpu_buffer_pool.ts";
 import type { WebGPUBackend } from "npm:@tensorflow/tfjs-backend-webgpu@4.22.0";
 
 /** One field of a tfjs-webgpu uniform block: a scalar or a vector of up to 6 components. */
@@ -280,15 +282,6 @@ export class UniformArena {
 const GPU_UNIFORM = 0x40;
 const GPU_COPY_DST = 0x8;
 
-/** Where a buffer from tfjs's pool carries its place in the order the pool first handed it out. */
-const ORDER = Symbol("pool order");
-let nextOrder = 1;
-/** A buffer's place in that order, given on first sight (a property: no map to look it up in). */
-function orderOf(buffer: GPUBuffer): number {
-  const b = buffer as unknown as { [ORDER]?: number };
-  return b[ORDER] ??= nextOrder++;
-}
-
 /** Which caches hold bind groups naming a buffer (by the buffer's id): told when it is destroyed. */
 const watchers = new Set<BindGroupCache>();
 
@@ -453,48 +446,6 @@ function hookBufferDestroy(): void {
 
 /** The environment variable that turns the caches off (`0`) in every thread. */
 export const BIND_CACHE_ENV = "REMUL_WEBGPU_BIND_CACHE";
-
-/** tfjs-webgpu's buffer pool (not public API): free buffers by `${size}_${usage}`. */
-interface BufferPool {
-  readonly freeBuffers: Map<string, GPUBuffer[]>;
-  acquireBuffer(
-    size: number,
-    usage: number,
-    mappedAtCreation?: boolean,
-    reuse?: boolean,
-  ): GPUBuffer;
-}
-
-/**
- * Makes the pool hand out, of the free buffers that fit, the one it created first (tfjs takes
- * the one freed last). A training step then gets the same buffers for the same kernels every
- * step, since it starts from the same free buffers and frees and takes them in the same order;
- * with "freed last", the assignment wanders from step to step and almost no bind group repeats.
- */
-function reuseOldestFirst(pool: BufferPool): void {
-  const acquire = pool.acquireBuffer.bind(pool);
-  pool.acquireBuffer = (size, usage, mappedAtCreation = false, reuse = true) => {
-    const free = reuse ? pool.freeBuffers.get(`${size}_${usage}`) : undefined;
-    if (free && free.length > 1) {
-      let best = free.length - 1;
-      let bestId = orderOf(free[best]);
-      for (let i = 0; i < free.length - 1; i++) {
-        const id = orderOf(free[i]);
-        if (id < bestId) {
-          best = i;
-          bestId = id;
-        }
-      }
-      const last = free.length - 1;
-      const oldest = free[best];
-      free[best] = free[last];
-      free[last] = oldest;
-    }
-    const buffer = acquire(size, usage, mappedAtCreation, reuse);
-    orderOf(buffer);
-    return buffer;
-  };
-}
 
 /** What the installer changes on tfjs-webgpu's backend object (not public API). */
 interface BackendInternals {
