@@ -282,7 +282,7 @@ export class UniformArena {
 const GPU_UNIFORM = 0x40;
 const GPU_COPY_DST = 0x8;
 
-/** Which caches hold bind groups naming a buffer (by the buffer's id): told when it is destroyed. */
+/** The caches to tell when a buffer is destroyed. */
 const watchers = new Set<BindGroupCache>();
 
 /**
@@ -316,14 +316,17 @@ export class BindGroupCache {
   readonly #maxEntries: number;
   readonly #layouts = new WeakSet<object>();
   /**
-   * The cached groups as a tree of maps: layout, then per entry its buffer, offset and size (the
-   * entries in binding order); the group under {@linkcode GROUP} of the last map. Object keys
-   * are looked up by identity, with no key string to build or hash.
+   * The cached groups by the hash of their key: the layout's id, then per entry its buffer's id,
+   * offset and size (the entries in binding order), each an integer; an entry's key is compared
+   * in full. One map lookup and a short array compare: a tree of maps, a level per value, cost
+   * more in cache misses than the keys saved.
    */
-  #tree: Tree = new Map();
+  #entries = new Map<number, GroupEntry[]>();
   #count = 0;
-  /** Per buffer, the last maps of the cached groups that bind it. */
-  #byBuffer = new Map<GPUBuffer, Tree[]>();
+  /** Per buffer, the cached groups that bind it. */
+  #byBuffer = new Map<GPUBuffer, GroupEntry[]>();
+  // the key being built
+  #key: number[] = [];
 
   constructor(device: CacheDevice, options: { maxEntries?: number } = {}) {
     this.#device = device;
@@ -347,51 +350,64 @@ export class BindGroupCache {
       stats.bindGroupsUncached++;
       return this.#device.createBindGroup(descriptor);
     }
-    let node = this.#leaf(descriptor);
-    const found = node.get(GROUP) as GPUBindGroup | undefined;
-    if (found) {
-      stats.bindGroupHits++;
-      return found;
+    const key = this.#key;
+    key.length = 0;
+    key.push(idOf(descriptor.layout));
+    let hash = Math.imul(0x811c9dc5 ^ key[0], 0x01000193);
+    for (const e of descriptor.entries) {
+      const r = e.resource as GPUBufferBinding;
+      const id = idOf(r.buffer), offset = r.offset ?? 0, size = r.size ?? -1;
+      key.push(id, offset, size);
+      hash = Math.imul(
+        Math.imul(Math.imul(hash ^ id, 0x01000193) ^ offset, 0x01000193) ^ size,
+        0x01000193,
+      );
+    }
+    const bucket = this.#entries.get(hash);
+    if (bucket) {
+      for (const entry of bucket) {
+        if (sameKey(entry.key, key)) {
+          stats.bindGroupHits++;
+          return entry.group;
+        }
+      }
     }
     stats.bindGroupMisses++;
-    if (this.#count >= this.#maxEntries) {
-      this.clear();
-      node = this.#leaf(descriptor);
-    }
+    if (this.#count >= this.#maxEntries) this.clear();
     const group = this.#device.createBindGroup(descriptor);
-    node.set(GROUP, group);
+    const entry: GroupEntry = { key: key.slice(), hash, group };
+    const list = this.#entries.get(hash);
+    if (list) list.push(entry);
+    else this.#entries.set(hash, [entry]);
     this.#count++;
     for (const e of descriptor.entries) {
       const buffer = (e.resource as GPUBufferBinding).buffer;
-      const leaves = this.#byBuffer.get(buffer);
-      if (leaves) leaves.push(node);
-      else this.#byBuffer.set(buffer, [node]);
+      const entries = this.#byBuffer.get(buffer);
+      if (entries) entries.push(entry);
+      else this.#byBuffer.set(buffer, [entry]);
     }
     return group;
   }
 
-  /** The last map of `d`'s path in the tree, made where missing. */
-  #leaf(d: GPUBindGroupDescriptor): Tree {
-    let node = child(this.#tree, d.layout);
-    for (const e of d.entries) {
-      const r = e.resource as GPUBufferBinding;
-      node = child(child(child(node, r.buffer), r.offset ?? 0), r.size ?? -1);
-    }
-    return node;
-  }
-
   /** Drops every cached bind group that binds `buffer` (call before the buffer is destroyed). */
   forgetBuffer(buffer: GPUBuffer): void {
-    const leaves = this.#byBuffer.get(buffer);
-    if (!leaves) return;
+    const entries = this.#byBuffer.get(buffer);
+    if (!entries) return;
     this.#byBuffer.delete(buffer);
-    for (const leaf of leaves) if (leaf.delete(GROUP)) this.#count--;
+    for (const entry of entries) {
+      const bucket = this.#entries.get(entry.hash);
+      const at = bucket ? bucket.indexOf(entry) : -1;
+      if (at < 0) continue; // forgotten already, through another of its buffers
+      bucket!.splice(at, 1);
+      if (bucket!.length === 0) this.#entries.delete(entry.hash);
+      this.#count--;
+    }
   }
 
   /** Drops every cached bind group. */
   clear(): void {
     if (this.#count > 0) stats.resets++;
-    this.#tree = new Map();
+    this.#entries = new Map();
     this.#count = 0;
     this.#byBuffer = new Map();
   }
@@ -403,17 +419,25 @@ export class BindGroupCache {
   }
 }
 
-/** A level of {@linkcode BindGroupCache}'s tree. */
-type Tree = Map<unknown, unknown>;
+/** A cached bind group and its key. */
+interface GroupEntry {
+  readonly key: readonly number[];
+  readonly hash: number;
+  readonly group: GPUBindGroup;
+}
 
-/** Where a tree's last map holds the group. */
-const GROUP = Symbol("bind group");
+function sameKey(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
 
-/** The map under `key` in `tree`, made if missing. */
-function child(tree: Tree, key: unknown): Tree {
-  let next = tree.get(key) as Tree | undefined;
-  if (!next) tree.set(key, next = new Map());
-  return next;
+const ID = Symbol("bind cache id");
+let nextId = 1;
+/** A number of an object's own for the cache's keys, given on first sight (a property). */
+function idOf(o: object): number {
+  const tagged = o as { [ID]?: number };
+  return tagged[ID] ??= nextId++;
 }
 
 /** A known layout and only buffer bindings, in binding order 0, 1, …: what the tree can key. */
@@ -442,6 +466,22 @@ function hookBufferDestroy(): void {
     return destroy.call(this);
   };
   proto[DESTROY_HOOK] = true;
+}
+
+const STABLE_SLOTS = Symbol("stable uniform slots");
+
+function markStable<F extends object>(f: F): F {
+  (f as F & { [STABLE_SLOTS]?: true })[STABLE_SLOTS] = true;
+  return f;
+}
+
+/**
+ * Whether a backend's `makeUniforms` is the arena's: the same fields always get the same slot, and
+ * a slot's bytes never change, so a caller may keep a slot for fields it will pass again
+ * (`webgpu_dispatch.ts` does). tfjs's own takes a fresh buffer every call, released after submit.
+ */
+export function stableSlots(makeUniforms: unknown): boolean {
+  return (makeUniforms as { [STABLE_SLOTS]?: true } | undefined)?.[STABLE_SLOTS] === true;
 }
 
 /** The environment variable that turns the caches off (`0`) in every thread. */
@@ -477,7 +517,7 @@ export function installWebGpuBindCache(backend: WebGPUBackend, enabled?: boolean
     const device = b.device;
     reuseOldestFirst(b.bufferManager);
     const arena = new UniformArena(device);
-    b.makeUniforms = (fields: UniformField[]) => arena.slotOf(fields);
+    b.makeUniforms = markStable((fields: UniformField[]) => arena.slotOf(fields));
     const d = device as unknown as Record<string, unknown>;
     // the prototype's method, looked up per call, so that a wrapper there (the profiler's
     // count of bind groups created) sees the cache's misses only

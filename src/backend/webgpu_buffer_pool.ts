@@ -9,7 +9,8 @@
  * free buffers and frees and takes them in the same order. A linear scan for the oldest cost
  * GATr's step ~9% of its host time (its small buffers have long free lists); here each size and
  * usage has a min-heap of free buffers by creation order and a set of used ones, found through
- * maps keyed by the numbers themselves, and every buffer carries its order, size and lists.
+ * maps keyed by the numbers themselves, and every buffer carries a tag with its order, size and
+ * lists (the heap holds the tags, so that ordering it reads no property of a GPU object).
  *
  * The pool's own fields stay as tfjs reads them: `freeBuffers` and `usedBuffers` hold the same
  * heaps and sets under tfjs's keys (its `dispose` destroys what they hold), and the counters move
@@ -38,53 +39,71 @@ export interface BufferPool {
 
 /** The free and used buffers of one size and usage. */
 interface Lists {
-  /** Free buffers, a binary min-heap by creation order. */
+  /**
+   * The free buffers' tags, a binary min-heap by creation order (tfjs's `freeBuffers` holds the
+   * buffers themselves, in any order, for its `dispose`).
+   */
+  readonly heap: Tag[];
   readonly free: GPUBuffer[];
   readonly used: Set<GPUBuffer>;
 }
 
 /** What a buffer from this pool carries (a property: no map to look it up in). */
 interface Tag {
+  readonly buffer: GPUBuffer;
   readonly order: number;
   readonly size: number;
   readonly lists: Lists;
+  /** Where the buffer is in `lists.free` while free. */
+  at: number;
 }
 
 const TAG = Symbol("pool tag");
 type Tagged = GPUBuffer & { [TAG]?: Tag };
 
-const orderOf = (b: GPUBuffer) => (b as Tagged)[TAG]!.order;
-
-function heapPush(heap: GPUBuffer[], buffer: GPUBuffer): void {
+function heapPush(heap: Tag[], tag: Tag): void {
   let i = heap.length;
-  heap.push(buffer);
-  const order = orderOf(buffer);
+  heap.push(tag);
   while (i > 0) {
     const parent = (i - 1) >> 1;
-    if (orderOf(heap[parent]) <= order) break;
+    if (heap[parent].order <= tag.order) break;
     heap[i] = heap[parent];
     i = parent;
   }
-  heap[i] = buffer;
+  heap[i] = tag;
 }
 
-function heapPop(heap: GPUBuffer[]): GPUBuffer {
+function heapPop(heap: Tag[]): Tag {
   const top = heap[0];
   const last = heap.pop()!;
   const n = heap.length;
   if (n === 0) return top;
-  const order = orderOf(last);
   let i = 0;
   for (;;) {
     let child = 2 * i + 1;
     if (child >= n) break;
-    if (child + 1 < n && orderOf(heap[child + 1]) < orderOf(heap[child])) child++;
-    if (orderOf(heap[child]) >= order) break;
+    if (child + 1 < n && heap[child + 1].order < heap[child].order) child++;
+    if (heap[child].order >= last.order) break;
     heap[i] = heap[child];
     i = child;
   }
   heap[i] = last;
   return top;
+}
+
+/** Adds a free buffer to tfjs's list (order kept by the heap, not here). */
+function addFree(lists: Lists, tag: Tag): void {
+  tag.at = lists.free.length;
+  lists.free.push(tag.buffer);
+}
+
+/** Takes a free buffer out of tfjs's list: the last one moves into its place. */
+function removeFree(lists: Lists, tag: Tag): void {
+  const last = lists.free.pop()!;
+  if (last !== tag.buffer) {
+    lists.free[tag.at] = last;
+    (last as Tagged)[TAG]!.at = tag.at;
+  }
 }
 
 const INSTALLED = Symbol.for("remul-bench.oldestFirstPool");
@@ -130,7 +149,7 @@ export function reuseOldestFirst(pool: BufferPool): void {
     if (!bySize) byUsage.set(usage, bySize = new Map());
     let lists = bySize.get(size);
     if (!lists) {
-      lists = { free: [], used: new Set() };
+      lists = { heap: [], free: [], used: new Set() };
       bySize.set(size, lists);
       const key = `${size}_${usage}`; // tfjs's getBufferKey
       pool.freeBuffers.set(key, lists.free);
@@ -141,12 +160,14 @@ export function reuseOldestFirst(pool: BufferPool): void {
   pool.acquireBuffer = (size, usage, mappedAtCreation = false, reuse = true) => {
     const lists = listsOf(size, usage);
     let buffer: Tagged;
-    if (reuse && lists.free.length > 0) {
-      buffer = heapPop(lists.free);
+    if (reuse && lists.heap.length > 0) {
+      const tag = heapPop(lists.heap);
+      removeFree(lists, tag);
+      buffer = tag.buffer;
       pool.numFreeBuffers--;
     } else {
       buffer = pool.device.createBuffer({ size, usage, mappedAtCreation });
-      buffer[TAG] = { order: nextOrder++, size, lists };
+      buffer[TAG] = { buffer, order: nextOrder++, size, lists, at: -1 };
       pool.numBytesAllocated += size;
     }
     lists.used.add(buffer);
@@ -165,7 +186,8 @@ export function reuseOldestFirst(pool: BufferPool): void {
     pool.numUsedBuffers--;
     pool.numBytesUsed -= tag.size;
     if (reuse) {
-      heapPush(tag.lists.free, buffer);
+      heapPush(tag.lists.heap, tag);
+      addFree(tag.lists, tag);
       pool.numFreeBuffers++;
     } else {
       buffer.destroy();

@@ -18,6 +18,12 @@
  * - the same bindings (output, inputs, uniforms), the same bind group request, the same compute
  *   pass and submit rules (`WEBGPU_DEFERRED_SUBMIT_BATCH_SIZE`), the same ownership marks.
  *
+ * What a dispatch's shapes, dtypes and uniform values determine (the pipeline key, and the
+ * uniform slot when the bind cache's arena makes the uniforms) is remembered in a tree of maps
+ * keyed by those values: a training step repeats the same dispatches, and building the key, the
+ * fields and their strides again each time cost GATr's step some 10% of its host time in work and
+ * garbage. The values are hashed into one map lookup and compared word by word. A remembered slot stays right because the arena never rewrites one.
+ *
  * Everything else goes to tfjs's own method unchanged: a program whose pipeline is not cached yet
  * (tfjs compiles it), kernel timing (`tf.profile`, `tf.time`), pixel programs, parallel
  * compilation, empty outputs. Results are bit-identical with it on and off (tested, down to a
@@ -28,6 +34,7 @@
 import { envSwitch } from "./_env_switch.ts";
 import { tf } from "../tf.ts";
 import type { WebGPUBackend } from "./_webgpu_program.ts";
+import { stableSlots } from "./webgpu_bind_cache.ts";
 
 /** A tensor as tfjs-webgpu's programs take it. */
 interface Info {
@@ -152,6 +159,158 @@ function sizeOf(shape: readonly number[]): number {
   return n;
 }
 
+/** What a dispatch's shapes, dtypes and uniforms determine. */
+interface MemoLeaf {
+  /** The pipeline key (`shaderKeyOf`). */
+  readonly key: string;
+  /** The uniform slot, where the backend's slots are stable (the bind cache's arena). */
+  slot?: GPUBufferBinding;
+}
+
+/** A remembered dispatch: the bits of its key values, and what they determine. */
+interface MemoEntry {
+  readonly bits: Uint32Array;
+  readonly leaf: MemoLeaf;
+}
+
+/**
+ * Per program and the shapes, dtypes and uniform values of a dispatch: its pipeline key and its
+ * uniform slot, instead of building the key, the uniform fields and their strides again on every
+ * dispatch. Everything that goes into either is one of the key's values: the program's key,
+ * variable names, workgroup size, flat dispatch, size field and output components; each input's
+ * dtype and shape; the output's; the program's uniform values (each variable-length part after
+ * its length, strings as numbers of their own). The values' float64 bits are hashed into one map
+ * lookup and compared with the entry's, word by word (so `-0` is not `0`): a tree of maps, one
+ * per value, cost more in cache misses than the work it saved.
+ */
+class DispatchMemo {
+  #entries = new Map<number, MemoEntry[]>();
+  #count = 0;
+  readonly #maxEntries: number;
+  #strings = new Map<string, number>();
+  // the key being built: its values, their count, and their hash
+  #values = new Float64Array(256);
+  #bits = new Uint32Array(this.#values.buffer);
+  #n = 0;
+  #hash = 0;
+
+  constructor(maxEntries = 1 << 14) {
+    this.#maxEntries = maxEntries;
+  }
+
+  #push(v: number): void {
+    if (this.#n === this.#values.length) {
+      const grown = new Float64Array(2 * this.#n);
+      grown.set(this.#values);
+      this.#values = grown;
+      this.#bits = new Uint32Array(grown.buffer);
+    }
+    this.#values[this.#n] = v;
+    const lo = this.#bits[2 * this.#n];
+    const hi = this.#bits[2 * this.#n + 1];
+    this.#n++;
+    // FNV-1a over the two words
+    this.#hash = Math.imul(Math.imul(this.#hash ^ lo, 0x01000193) ^ hi, 0x01000193);
+  }
+
+  #pushString(s: string): void {
+    let id = this.#strings.get(s);
+    if (id === undefined) this.#strings.set(s, id = this.#strings.size);
+    this.#push(id);
+  }
+
+  #pushAll(values: readonly number[]): void {
+    this.#push(values.length);
+    for (let i = 0; i < values.length; i++) this.#push(values[i]);
+  }
+
+  /** The leaf of a dispatch, made (with its key) on first sight. */
+  leaf(
+    program: Program,
+    inputs: readonly Info[],
+    dtypes: readonly string[],
+    out: Info,
+    uniforms: readonly Uniform[] | undefined,
+  ): MemoLeaf {
+    this.#n = 0;
+    this.#hash = 0x811c9dc5;
+    this.#pushString(program.shaderKey);
+    const names = program.variableNames;
+    this.#push(names.length);
+    for (let i = 0; i < names.length; i++) this.#pushString(names[i]);
+    this.#pushAll(program.workgroupSize ?? []);
+    this.#push(program.dispatch[1] === 1 && program.dispatch[2] === 1 ? 1 : 0);
+    this.#push(program.outputComponent ?? -1);
+    this.#pushAll(program.size ? program.outputShape : []);
+    this.#push(inputs.length);
+    for (let i = 0; i < inputs.length; i++) {
+      this.#pushString(dtypes[i]);
+      this.#pushAll(inputs[i].shape);
+    }
+    this.#pushString(out.dtype);
+    this.#pushAll(out.shape);
+    this.#push(uniforms?.length ?? 0);
+    if (uniforms) {
+      for (const u of uniforms) {
+        this.#pushString(u.type);
+        this.#pushAll(u.data);
+      }
+    }
+    const words = 2 * this.#n;
+    const bucket = this.#entries.get(this.#hash);
+    if (bucket) {
+      for (const e of bucket) {
+        if (e.bits.length !== words) continue;
+        let same = true;
+        for (let i = 0; i < words; i++) {
+          if (e.bits[i] !== this.#bits[i]) {
+            same = false;
+            break;
+          }
+        }
+        if (same) return e.leaf;
+      }
+    }
+    if (this.#count >= this.#maxEntries) {
+      this.#entries = new Map();
+      this.#count = 0;
+    }
+    const keyInputs = inputs.map((t, i) => ({ shape: t.shape, dtype: dtypes[i] }));
+    const leaf: MemoLeaf = { key: shaderKeyOf(program, keyInputs, out) };
+    const entry = { bits: this.#bits.slice(0, words), leaf };
+    const list = this.#entries.get(this.#hash);
+    if (list) list.push(entry);
+    else this.#entries.set(this.#hash, [entry]);
+    this.#count++;
+    return leaf;
+  }
+}
+
+/** The uniform fields tfjs-webgpu's `runWebGPUProgram` passes to `makeUniforms`, in order. */
+function uniformFields(
+  program: Program,
+  inputs: readonly Info[],
+  out: Info,
+  programUniforms: readonly Uniform[] | undefined,
+): Uniform[] {
+  const fields: Uniform[] = [NAN, INFINITY];
+  for (let i = 0; i < inputs.length; i++) {
+    fields.push({ type: "int32", data: inputs[i].shape });
+    fields.push({ type: "int32", data: strides(inputs[i].shape) });
+  }
+  fields.push({ type: "int32", data: out.shape });
+  fields.push({ type: "int32", data: strides(out.shape) });
+  if (program.size) {
+    const size = sizeOf(program.outputShape);
+    fields.push({
+      type: "int32",
+      data: [program.outputComponent ? size / program.outputComponent : size],
+    });
+  }
+  if (programUniforms) { for (const u of programUniforms) fields.push(u); }
+  return fields;
+}
+
 const NAN: Uniform = { type: "float32", data: [NaN] };
 const INFINITY: Uniform = { type: "float32", data: [Infinity] };
 const INSTALLED = Symbol.for("remul-bench.fastDispatch");
@@ -170,6 +329,7 @@ export function installWebGpuFastDispatch(backend: WebGPUBackend, enabled?: bool
   if (!b[INSTALLED]) {
     b[INSTALLED] = true;
     const original = b.runWebGPUProgram;
+    const memo = new DispatchMemo();
     const maxPerDimension = b.device.limits.maxComputeWorkgroupsPerDimension;
     b.runWebGPUProgram = function (
       this: Internals,
@@ -208,8 +368,10 @@ export function installWebGpuFastDispatch(backend: WebGPUBackend, enabled?: bool
         buffers &&= datas[i].resource instanceof GPUBuffer;
       }
       // the buffers' dtypes, as tfjs keys them (an int32 buffer may back a bool tensor)
-      const keyInputs = inputs.map((t, i) => ({ shape: t.shape, dtype: datas[i].dtype }));
-      const key = shaderKeyOf(program, keyInputs, out);
+      const dtypes: string[] = new Array(inputs.length);
+      for (let i = 0; i < inputs.length; i++) dtypes[i] = datas[i].dtype;
+      const leaf = memo.leaf(program, inputs, dtypes, out, programUniforms);
+      const key = leaf.key;
       const pipeline = this.pipelineCache[key];
       if (!buffers || pipeline === undefined || pipeline instanceof Promise) {
         fastDispatchStats.tfjs++;
@@ -218,22 +380,11 @@ export function installWebGpuFastDispatch(backend: WebGPUBackend, enabled?: bool
       fastDispatchStats.fast++;
       program.shaderKey = key;
       program.pipeline = pipeline;
-
-      const fields: Uniform[] = [NAN, INFINITY];
-      for (let i = 0; i < inputs.length; i++) {
-        fields.push({ type: "int32", data: inputs[i].shape });
-        fields.push({ type: "int32", data: strides(inputs[i].shape) });
+      let uniforms = leaf.slot;
+      if (!uniforms) {
+        uniforms = this.makeUniforms(uniformFields(program, inputs, out, programUniforms));
+        if (stableSlots(this.makeUniforms)) leaf.slot = uniforms;
       }
-      fields.push({ type: "int32", data: out.shape });
-      fields.push({ type: "int32", data: strides(out.shape) });
-      if (program.size) {
-        const size = sizeOf(program.outputShape);
-        fields.push({
-          type: "int32",
-          data: [program.outputComponent ? size / program.outputComponent : size],
-        });
-      }
-      if (programUniforms) { for (const u of programUniforms) fields.push(u); }
       const entries: GPUBindGroupEntry[] = new Array(inputs.length + 2);
       entries[0] = { binding: 0, resource: { buffer: outData.resource as GPUBuffer } };
       for (let i = 0; i < inputs.length; i++) {
@@ -241,7 +392,7 @@ export function installWebGpuFastDispatch(backend: WebGPUBackend, enabled?: bool
       }
       entries[inputs.length + 1] = {
         binding: inputs.length + 1,
-        resource: this.makeUniforms(fields),
+        resource: uniforms,
       };
       const owned = this.commandQueueOwnedIds;
       for (let i = 0; i < inputs.length; i++) owned.add(inputs[i].dataId);

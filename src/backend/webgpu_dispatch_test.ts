@@ -79,6 +79,39 @@ Deno.test({
 });
 
 Deno.test({
+  name: "webgpu: a dispatch remembered by shape is not reused for other uniform values or shapes",
+  ignore: !(await probeAdapter()),
+  fn: async () => {
+    if (!(await webgpu())) return;
+    const x = tf.tensor2d([[-2, -0.5, 0.25], [0.75, 1.5, 3]]);
+    const wide = tf.tensor2d([[-2, -0.5, 0.25, 4], [0.75, 1.5, 3, -4]]);
+    const bits = async (t: tf.Tensor) => {
+      const v = await t.data() as Float32Array;
+      t.dispose();
+      return [...new Uint32Array(v.buffer, v.byteOffset, v.length)];
+    };
+    const f32 = (values: number[]) => [...new Uint32Array(new Float32Array(values).buffer)];
+    const before = { ...fastDispatchStats };
+    // the same program and shapes, its uniforms (the bounds) different each time; the first
+    // compiles (tfjs's path), the others are remembered dispatches or new ones
+    for (let round = 0; round < 2; round++) {
+      assert.deepEqual(await bits(x.clipByValue(-1, 1)), f32([-1, -0.5, 0.25, 0.75, 1, 1]));
+      assert.deepEqual(await bits(x.clipByValue(0, 2)), f32([0, 0, 0.25, 0.75, 1.5, 2]));
+      // -0 is a uniform value of its own (a map would take it for 0)
+      assert.deepEqual(await bits(x.clipByValue(-0, 2)), f32([-0, -0, 0.25, 0.75, 1.5, 2]));
+      assert.deepEqual(await bits(x.clipByValue(0, 2)), f32([0, 0, 0.25, 0.75, 1.5, 2]));
+      // the same uniforms, another shape
+      assert.deepEqual(
+        await bits(wide.clipByValue(0, 2)),
+        f32([0, 0, 0.25, 2, 0.75, 1.5, 2, 0]),
+      );
+    }
+    assert.ok(fastDispatchStats.fast - before.fast >= 5, JSON.stringify(fastDispatchStats));
+    tf.dispose([x, wide]);
+  },
+});
+
+Deno.test({
   name: "webgpu: training gives the same bits with the shorter path as with tfjs's",
   ignore: !(await probeAdapter()),
   fn: async () => {
