@@ -8,8 +8,10 @@
 # ../2026-11-29-webgpu-host/). Each run is a fresh process with its defaults (before: submit
 # batch 15; now: 200, the shorter dispatch path, the Adam mirror).
 # Usage: bash docs/measurements/2026-11-29-webgpu-dispatch/before-after.sh OLD OUTDIR
+# OLD: a clean checkout of the commit to compare with (8d78ec9 for this folder;
+# ../2026-11-29-webgpu-host-4/ ran the same four cases with 245f0ca).
 set -euo pipefail
-old=$(cd "${1:?checkout of 8d78ec9}" && pwd)
+old=$(cd "${1:?checkout of the commit to compare with}" && pwd)
 out=$(mkdir -p "${2:?output folder}" && cd "$2" && pwd)
 new=$(cd "$(dirname "$0")/../../.." && pwd)
 run() { # case tree file args...
