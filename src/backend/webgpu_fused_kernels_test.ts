@@ -233,6 +233,31 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "webgpu: RemulResidualLayerNorm's gradient gives each summand a tensor of its own",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    if (!(await webgpu())) return;
+    await scoped("in the residual gradient's summands", async () => {
+      const x = tf.randomNormal([4, 64], 0, 1, "float32", 71);
+      const y = tf.randomNormal([4, 64], 0, 1, "float32", 72);
+      const [dSum, dNorm] = [tf.randomNormal([4, 64], 0, 1, "float32", 73), tf.onesLike(x)];
+      const { sum } = residualLayerNorm(x, y);
+      const { gradFunc } = tf.getGradient(RESIDUAL_LAYER_NORM_KERNEL)!;
+      const g = gradFunc([dSum, dNorm], [sum], {}) as Record<string, () => tf.Tensor>;
+      const [gx, gy] = [g.x(), g.y()];
+      // tfjs frees a summand's gradient once it has added it to another (a summand with two
+      // uses): the other summand's must not be that tensor
+      assert.notEqual(gx, gy);
+      const want = await gy.data();
+      gx.dispose();
+      assert.ok(!gy.isDisposed);
+      assert.deepEqual(await gy.data(), want);
+    });
+  },
+});
+
 /** Parameter shapes of the Adam tests: more than one gather program's worth (15), odd sizes. */
 const ADAM_SHAPES = [
   [64, 192],
