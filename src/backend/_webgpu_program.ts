@@ -87,7 +87,7 @@ export class WgslProgram implements WebGPUProgram {
 
   constructor(spec: ProgramSpec) {
     this.variableNames = spec.inputs;
-    this.outputShape = spec.outputShape;
+    this.outputShape = spec.outputShape.slice(); // a spec may be shared between launches
     this.shaderKey = spec.key;
     // a one-axis layout: the entry point passes the global invocation index to main()
     this.dispatchLayout = webgpuUtil().flatDispatchLayout([spec.workgroups * spec.workgroup]);

@@ -177,12 +177,16 @@ function backward(t: number, h: number): ProgramSpec {
   );
 }
 
-function refBackward(b: number): ProgramSpec {
-  const terms = Array.from(
+/** The reference gradient's sum over the 16 blades (WGSL; built when the pipeline is compiled). */
+function refTerms(): string {
+  return Array.from(
     { length: 16 },
     (_, q) =>
       `acc += dv(r, ${q}, h + k) * (${sum(JOIN_ENTRIES, "i", q, ["jl", "j"], ["jr", "k"])});`,
   ).join("\n        ");
+}
+
+function refBackward(b: number): ProgramSpec {
   return spec(
     "remul_gatr_bilinear_ref_grad",
     ["x", "dy"],
@@ -199,7 +203,7 @@ function refBackward(b: number): ProgramSpec {
       for (var k = 0; k < h; k++) {
         ${load("jl", "xv(r, p, 2 * h + k)")}
         ${load("jr", "xv(r, p, 3 * h + k)")}
-        ${terms}
+        ${refTerms()}
       }
     }
     result[index] = acc;

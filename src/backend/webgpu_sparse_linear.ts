@@ -264,7 +264,7 @@ function loadWgsl(sources: number | "packed"): string {
 }
 
 /** `target[j] = Σ coef · load(source, position)` over element `j`'s entries. */
-function gatherProgram(sources: number | "packed", size: number): ProgramSpec {
+function gatherProgramOf(sources: number | "packed", size: number): ProgramSpec {
   const names = sources === "packed"
     ? ["packed"]
     : Array.from({ length: sources }, (_, s) => `source${s}`);
@@ -291,7 +291,7 @@ function gatherProgram(sources: number | "packed", size: number): ProgramSpec {
 }
 
 /** Copies `sources` arrays into one, each at its offset (`count`: the longest). */
-function packProgram(sources: number, size: number): ProgramSpec {
+function packProgramOf(sources: number, size: number): ProgramSpec {
   const names = Array.from({ length: sources }, (_, s) => `source${s}`);
   const fields = names.map((_, s) => `size${s} : i32, offset${s} : i32,`).join(" ");
   return launch(
@@ -314,6 +314,26 @@ function packProgram(sources: number, size: number): ProgramSpec {
   }`,
   );
 }
+
+/**
+ * A spec per number of sources and size, made once: a step launches the same few dozen, and
+ * making one builds its key string and arrays again (a spec is never changed after).
+ */
+function memoSpecs<S extends number | "packed">(
+  make: (sources: S, size: number) => ProgramSpec,
+): (sources: S, size: number) => ProgramSpec {
+  const made = new Map<S, Map<number, ProgramSpec>>();
+  return (sources, size) => {
+    let bySize = made.get(sources);
+    if (!bySize) made.set(sources, bySize = new Map());
+    let spec = bySize.get(size);
+    if (!spec) bySize.set(size, spec = make(sources, size));
+    return spec;
+  };
+}
+
+const gatherProgram = memoSpecs(gatherProgramOf);
+const packProgram = memoSpecs(packProgramOf);
 
 const int = (v: number): Uniform => ({ type: "int32", data: [v] });
 
