@@ -74,6 +74,40 @@ export interface ProgramSpec {
   readonly code: string | (() => string);
 }
 
+/** What tfjs passes a kernel: its inputs by name, the backend, the op's attributes. */
+export interface KernelArgs<I extends string = string, A = unknown> {
+  readonly inputs: Readonly<Record<I, TensorInfo>>;
+  readonly backend: WebGPUBackend;
+  readonly attrs: A;
+}
+
+/**
+ * A project kernel for webgpu, its argument typed by its own inputs and attributes
+ * ({@linkcode KernelArgs}); `never` here so that any such typing fits.
+ */
+export type WebGpuKernelFunc = (args: never) => tf.TensorInfo | tf.TensorInfo[];
+
+/**
+ * Registers the project's kernels for webgpu by name, each unless a kernel is registered under
+ * its name already (so an installer may run twice). The one place for the cast that tfjs's own
+ * `KernelFunc` type needs.
+ *
+ * @example
+ * ```ts
+ * import * as tf from "npm:@tensorflow/tfjs@4.22.0";
+ * import { type KernelArgs, registerWebGpuKernels } from "./_webgpu_program.ts";
+ * registerWebGpuKernels({ RemulExampleIdentity: ({ inputs }: KernelArgs<"x">) => inputs.x });
+ * if (!tf.getKernel("RemulExampleIdentity", "webgpu")) throw new Error();
+ * tf.unregisterKernel("RemulExampleIdentity", "webgpu");
+ * ```
+ */
+export function registerWebGpuKernels(kernels: Record<string, WebGpuKernelFunc>): void {
+  for (const [kernelName, kernelFunc] of Object.entries(kernels)) {
+    if (tf.getKernel(kernelName, "webgpu")) continue;
+    tf.registerKernel({ kernelName, backendName: "webgpu", kernelFunc: kernelFunc as never });
+  }
+}
+
 /** A `WebGPUProgram` built from a {@linkcode ProgramSpec}; one per launch (tfjs mutates it). */
 export class WgslProgram implements WebGPUProgram {
   variableNames: string[];

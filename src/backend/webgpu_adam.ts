@@ -26,11 +26,11 @@
  *
  * @module
  */
-import { tf } from "../tf.ts";
 import {
   copyElements,
   copyOut,
   type ProgramSpec,
+  registerWebGpuKernels,
   run,
   sizeOf,
   type TensorInfo,
@@ -241,10 +241,5 @@ function adamStepKernel({ inputs, backend, attrs }: {
  * ```
  */
 export function installWebGpuAdam(): void {
-  if (tf.getKernel(FUSED_ADAM, "webgpu")) return;
-  tf.registerKernel({
-    kernelName: FUSED_ADAM,
-    backendName: "webgpu",
-    kernelFunc: adamStepKernel as never,
-  });
+  registerWebGpuKernels({ [FUSED_ADAM]: adamStepKernel });
 }

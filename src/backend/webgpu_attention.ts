@@ -16,8 +16,13 @@
  *
  * @module
  */
-import { tf } from "../tf.ts";
-import { type ProgramSpec, run, type TensorInfo, type WebGPUBackend } from "./_webgpu_program.ts";
+import {
+  type KernelArgs,
+  type ProgramSpec,
+  registerWebGpuKernels,
+  run,
+  type TensorInfo,
+} from "./_webgpu_program.ts";
 import { FUSED_ATTENTION, MAX_TOKENS } from "./fused_attention.ts";
 
 const FORWARD_WORKGROUP = 64;
@@ -214,35 +219,20 @@ function dims(qkv: TensorInfo, heads: number) {
  * ```
  */
 export function installWebGpuAttention(): void {
-  if (tf.getKernel(FUSED_ATTENTION, "webgpu")) return;
-  tf.registerKernel({
-    kernelName: FUSED_ATTENTION,
-    backendName: "webgpu",
-    kernelFunc: (({ inputs, backend, attrs }: {
-      inputs: { qkv: TensorInfo };
-      backend: WebGPUBackend;
-      attrs: Attrs;
-    }) => {
+  registerWebGpuKernels({
+    [FUSED_ATTENTION]: ({ inputs, backend, attrs }: KernelArgs<"qkv", Attrs>) => {
       const { b, n, h, d, uniforms } = dims(inputs.qkv, attrs.heads);
       return run(backend, forwardSpec(b, n, h, d), [inputs.qkv], [
         ...uniforms,
         { type: "int32", data: [b * h * n] },
       ]);
-    }) as never,
-  });
-  tf.registerKernel({
-    kernelName: `${FUSED_ATTENTION}Grad`,
-    backendName: "webgpu",
-    kernelFunc: (({ inputs, backend, attrs }: {
-      inputs: { qkv: TensorInfo; dy: TensorInfo };
-      backend: WebGPUBackend;
-      attrs: Attrs;
-    }) => {
+    },
+    [`${FUSED_ATTENTION}Grad`]: ({ inputs, backend, attrs }: KernelArgs<"qkv" | "dy", Attrs>) => {
       const { b, n, h, d, uniforms } = dims(inputs.qkv, attrs.heads);
       return run(backend, backwardSpec(b, n, h, d), [inputs.qkv, inputs.dy], [
         ...uniforms,
         { type: "int32", data: [b * h] },
       ]);
-    }) as never,
+    },
   });
 }

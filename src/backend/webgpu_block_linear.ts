@@ -27,10 +27,10 @@
  *
  * @module
  */
-import { tf } from "../tf.ts";
 import {
   copyOut,
   type ProgramSpec,
+  registerWebGpuKernels,
   run,
   sizeOf,
   type TensorInfo,
@@ -494,15 +494,5 @@ function gradKernel({ inputs, backend, attrs }: {
  * ```
  */
 export function installWebGpuBlockLinear(): void {
-  if (tf.getKernel(BLOCK_LINEAR, "webgpu")) return;
-  tf.registerKernel({
-    kernelName: BLOCK_LINEAR,
-    backendName: "webgpu",
-    kernelFunc: forwardKernel as never,
-  });
-  tf.registerKernel({
-    kernelName: BLOCK_LINEAR_GRAD,
-    backendName: "webgpu",
-    kernelFunc: gradKernel as never,
-  });
+  registerWebGpuKernels({ [BLOCK_LINEAR]: forwardKernel, [BLOCK_LINEAR_GRAD]: gradKernel });
 }

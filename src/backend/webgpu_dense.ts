@@ -39,7 +39,14 @@
  */
 import { tf } from "../tf.ts";
 import { sumRowsWebGpu } from "./webgpu_column_sum.ts";
-import { sizeOf, type TensorInfo, view, type WebGPUBackend } from "./_webgpu_program.ts";
+import {
+  type KernelArgs,
+  registerWebGpuKernels,
+  sizeOf,
+  type TensorInfo,
+  view,
+  type WebGPUBackend,
+} from "./_webgpu_program.ts";
 import {
   FUSED_DENSE,
   FUSED_DENSE_GRAD_BIAS,
@@ -84,7 +91,7 @@ function zeros(backend: WebGPUBackend, shape: number[]): TensorInfo {
   return tfjsKernels().fill({ backend, attrs: { shape, value: 0, dtype: "float32" } });
 }
 
-type Args<I extends string> = { inputs: Record<I, TensorInfo>; backend: WebGPUBackend };
+type Args<I extends string> = KernelArgs<I>;
 
 /** `y [..., N] = x·W (+ b)`: tfjs-webgpu's matmul with the bias fused. */
 function forward({ inputs: { x, w, b }, backend }: Args<"x" | "w" | "b">): TensorInfo {
@@ -167,15 +174,12 @@ function gradBias({ inputs: { dy }, backend }: Args<"dy">): TensorInfo {
 export function installWebGpuDense(): string {
   if (!tf.getKernel(FUSED_DENSE, "webgpu")) {
     tfjsKernels(); // fails here, not at the first dense layer, if tfjs-webgpu is not loaded
-    const kernels: [string, unknown][] = [
-      [FUSED_DENSE, forward],
-      [FUSED_DENSE_GRAD_INPUT, gradInput],
-      [FUSED_DENSE_GRAD_WEIGHT, gradWeight],
-      [FUSED_DENSE_GRAD_BIAS, gradBias],
-    ];
-    for (const [kernelName, kernelFunc] of kernels) {
-      tf.registerKernel({ kernelName, backendName: "webgpu", kernelFunc: kernelFunc as never });
-    }
+    registerWebGpuKernels({
+      [FUSED_DENSE]: forward,
+      [FUSED_DENSE_GRAD_INPUT]: gradInput,
+      [FUSED_DENSE_GRAD_WEIGHT]: gradWeight,
+      [FUSED_DENSE_GRAD_BIAS]: gradBias,
+    });
     registerFusedDenseGradient();
   }
   return "RemulDense (dense layer x·W + b, one dispatch each way: tfjs-webgpu's matmul with the " +

@@ -20,14 +20,13 @@
  *
  * @module
  */
-import { tf } from "../tf.ts";
 import {
   f32Literal,
+  type KernelArgs,
   type ProgramSpec,
+  registerWebGpuKernels,
   run,
-  type TensorInfo,
   type Uniform,
-  type WebGPUBackend,
 } from "./_webgpu_program.ts";
 import {
   A_POS,
@@ -502,11 +501,7 @@ function uniforms(a: GatrAttentionAttrs, rows: number, count: number): Uniform[]
   ];
 }
 
-type Args = {
-  inputs: Record<string, TensorInfo>;
-  backend: WebGPUBackend;
-  attrs: GatrAttentionAttrs;
-};
+type Args = KernelArgs<string, GatrAttentionAttrs>;
 
 /**
  * Registers the five attention kernels for webgpu; idempotent. They need tfjs-backend-webgpu
@@ -522,40 +517,36 @@ type Args = {
  * ```
  */
 export function installWebGpuGatrAttention(): void {
-  if (tf.getKernel(GATR_ATTN_CORE, "webgpu")) return;
   const sizes = (a: GatrAttentionAttrs) => {
     const d = 12 * a.mv + a.s;
     const fw = (a.heads + 1) * d;
     return { fw, gw: a.heads * (2 * d + 16 * a.mv + a.s), ow: a.heads * (a.s + 16 * a.mv) };
   };
-  const kernels: [string, (x: Args) => TensorInfo][] = [
-    [GATR_ATTN_FEATURES, ({ inputs: { qkv, logw }, backend, attrs }) => {
+  registerWebGpuKernels({
+    [GATR_ATTN_FEATURES]: ({ inputs: { qkv, logw }, backend, attrs }: Args) => {
       const [t] = qkv.shape;
       const { fw } = sizes(attrs);
       return run(backend, featuresForward(t, fw), [qkv, logw], uniforms(attrs, t, t * fw));
-    }],
-    [GATR_ATTN_CORE, ({ inputs: { feat, qkv }, backend, attrs }) => {
+    },
+    [GATR_ATTN_CORE]: ({ inputs: { feat, qkv }, backend, attrs }: Args) => {
       const [t] = qkv.shape;
       const spec = coreForward(t, sizes(attrs).ow, attrs.heads);
       return run(backend, spec, [feat, qkv], uniforms(attrs, t, t * attrs.heads));
-    }],
-    [GATR_ATTN_CORE_GRAD, ({ inputs: { feat, qkv, dy }, backend, attrs }) => {
+    },
+    [GATR_ATTN_CORE_GRAD]: ({ inputs: { feat, qkv, dy }, backend, attrs }: Args) => {
       const [t] = qkv.shape;
       const pairs = (t / attrs.items) * attrs.heads;
       const spec = coreBackward(t, sizes(attrs).gw, pairs);
       return run(backend, spec, [feat, qkv, dy], uniforms(attrs, t, pairs));
-    }],
-    [GATR_ATTN_FEATURES_GRAD, ({ inputs: { qkv, logw, dcore }, backend, attrs }) => {
+    },
+    [GATR_ATTN_FEATURES_GRAD]: ({ inputs: { qkv, logw, dcore }, backend, attrs }: Args) => {
       const [t, w] = qkv.shape;
       return run(backend, featuresBackward(t, w), [qkv, logw, dcore], uniforms(attrs, t, t * w));
-    }],
-    [GATR_ATTN_LOGW_GRAD, ({ inputs: { feat, dcore }, backend, attrs }) => {
+    },
+    [GATR_ATTN_LOGW_GRAD]: ({ inputs: { feat, dcore }, backend, attrs }: Args) => {
       const [t] = feat.shape;
       const spec = logWBackward(attrs.heads, attrs.mv);
       return run(backend, spec, [feat, dcore], uniforms(attrs, t, attrs.heads * attrs.mv));
-    }],
-  ];
-  for (const [kernelName, kernelFunc] of kernels) {
-    tf.registerKernel({ kernelName, backendName: "webgpu", kernelFunc: kernelFunc as never });
-  }
+    },
+  });
 }

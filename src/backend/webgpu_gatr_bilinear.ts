@@ -18,14 +18,13 @@
  *
  * @module
  */
-import { tf } from "../tf.ts";
 import {
   f32Literal,
+  type KernelArgs,
   type ProgramSpec,
+  registerWebGpuKernels,
   run,
-  type TensorInfo,
   type Uniform,
-  type WebGPUBackend,
 } from "./_webgpu_program.ts";
 import {
   GATR_BILINEAR,
@@ -222,11 +221,7 @@ function uniforms(
   return [h, s, perSample, cw, rows, count].map((v) => ({ type: "int32" as const, data: [v] }));
 }
 
-type Args = {
-  inputs: Record<string, TensorInfo>;
-  backend: WebGPUBackend;
-  attrs: GatrBilinearAttrs;
-};
+type Args = KernelArgs<string, GatrBilinearAttrs>;
 
 /**
  * Registers `RemulGatrBilinear` and its two gradients for webgpu; idempotent. They need
@@ -242,24 +237,20 @@ type Args = {
  * ```
  */
 export function installWebGpuGatrBilinear(): void {
-  if (tf.getKernel(GATR_BILINEAR, "webgpu")) return;
-  const kernels: [string, (x: Args) => TensorInfo][] = [
-    [GATR_BILINEAR, ({ inputs: { x, e123, carry }, backend, attrs }) => {
+  registerWebGpuKernels({
+    [GATR_BILINEAR]: ({ inputs: { x, e123, carry }, backend, attrs }: Args) => {
       const { t, h, b, s } = gatrBilinearDims(x, e123, attrs.sChannels);
       const count = t * (h + s);
       const u = uniforms(h, s, t / b, carry.shape[1], t, count);
       return run(backend, forward(t, s + 32 * h, count), [x, e123, carry], u);
-    }],
-    [GATR_BILINEAR_GRAD, ({ inputs: { x, e123, dy }, backend, attrs }) => {
+    },
+    [GATR_BILINEAR_GRAD]: ({ inputs: { x, e123, dy }, backend, attrs }: Args) => {
       const { t, h, b, s } = gatrBilinearDims(x, e123, attrs.sChannels);
       return run(backend, backward(t, h), [x, e123, dy], uniforms(h, s, t / b, 0, t, t * h));
-    }],
-    [GATR_BILINEAR_REF_GRAD, ({ inputs: { x, e123, dy }, backend, attrs }) => {
+    },
+    [GATR_BILINEAR_REF_GRAD]: ({ inputs: { x, e123, dy }, backend, attrs }: Args) => {
       const { t, h, b, s } = gatrBilinearDims(x, e123, attrs.sChannels);
       return run(backend, refBackward(b), [x, dy], uniforms(h, s, t / b, 0, t, b));
-    }],
-  ];
-  for (const [kernelName, kernelFunc] of kernels) {
-    tf.registerKernel({ kernelName, backendName: "webgpu", kernelFunc: kernelFunc as never });
-  }
+    },
+  });
 }

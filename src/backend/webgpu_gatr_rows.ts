@@ -20,12 +20,13 @@
  *
  * @module
  */
-import { tf } from "../tf.ts";
 import {
   f32Literal,
   halvesOf,
+  type KernelArgs,
   type ProgramSpec,
   registerResidualNormGradient,
+  registerWebGpuKernels,
   run,
   type TensorInfo,
   type Uniform,
@@ -298,7 +299,7 @@ function kernel(
   program: (d: GatrRowDims) => ProgramSpec,
   count: (d: GatrRowDims) => number,
 ) {
-  return (({ inputs, backend, attrs }: {
+  return ({ inputs, backend, attrs }: {
     inputs: Inputs;
     backend: WebGPUBackend;
     attrs: GatrNormAttrs | GatrGateAttrs;
@@ -307,7 +308,7 @@ function kernel(
     const { bladeMask = 0, eps = 0 } = attrs as Partial<GatrNormAttrs>;
     const tensors = inputs.dy ? [inputs.x, inputs.dy] : [inputs.x];
     return run(backend, program(d), tensors, uniforms(d, count(d), bladeMask, eps));
-  }) as never;
+  };
 }
 
 /**
@@ -324,24 +325,14 @@ function kernel(
  * ```
  */
 export function installWebGpuGatrRows(): void {
-  if (tf.getKernel(GATR_NORM, "webgpu")) return;
-  const kernels: [string, (d: GatrRowDims) => ProgramSpec, (d: GatrRowDims) => number][] = [
-    [GATR_NORM, normForward, (d) => d.t],
-    [GATR_NORM_GRAD, normBackward, (d) => d.t],
-    [GATR_GATE, gateForward, (d) => d.t * d.w],
-    [GATR_GATE_GRAD, gateBackward, (d) => d.t * (d.s + d.c)],
-  ];
-  for (const [kernelName, program, count] of kernels) {
-    tf.registerKernel({ kernelName, backendName: "webgpu", kernelFunc: kernel(program, count) });
-  }
-  tf.registerKernel({
-    kernelName: GATR_RESIDUAL_NORM,
-    backendName: "webgpu",
-    kernelFunc: (({ inputs: { x, y }, backend, attrs }: {
-      inputs: { x: TensorInfo; y: TensorInfo };
-      backend: WebGPUBackend;
-      attrs: GatrNormAttrs;
-    }) => {
+  registerWebGpuKernels({
+    [GATR_NORM]: kernel(normForward, (d) => d.t),
+    [GATR_NORM_GRAD]: kernel(normBackward, (d) => d.t),
+    [GATR_GATE]: kernel(gateForward, (d) => d.t * d.w),
+    [GATR_GATE_GRAD]: kernel(gateBackward, (d) => d.t * (d.s + d.c)),
+    [GATR_RESIDUAL_NORM]: (
+      { inputs: { x, y }, backend, attrs }: KernelArgs<"x" | "y", GatrNormAttrs>,
+    ) => {
       const d = gatrRowDims(x, attrs.sChannels);
       const n = d.t * d.w;
       if (n === 0) {
@@ -355,16 +346,12 @@ export function installWebGpuGatrRows(): void {
         uniforms(d, d.t, attrs.bladeMask, attrs.eps),
       );
       return halvesOf(backend, both, x.shape);
-    }) as never,
-  });
-  tf.registerKernel({
-    kernelName: GATR_RESIDUAL_NORM_GRAD,
-    backendName: "webgpu",
-    kernelFunc: (({ inputs: { x, dy, add }, backend, attrs }: {
-      inputs: { x: TensorInfo; dy: TensorInfo; add: TensorInfo };
-      backend: WebGPUBackend;
-      attrs: GatrNormAttrs;
-    }) => {
+    },
+    [GATR_RESIDUAL_NORM_GRAD]: ({
+      inputs: { x, dy, add },
+      backend,
+      attrs,
+    }: KernelArgs<"x" | "dy" | "add", GatrNormAttrs>) => {
       const d = gatrRowDims(x, attrs.sChannels);
       return run(
         backend,
@@ -372,7 +359,7 @@ export function installWebGpuGatrRows(): void {
         [x, dy, add],
         uniforms(d, d.t, attrs.bladeMask, attrs.eps),
       );
-    }) as never,
+    },
   });
   registerResidualNormGradient(GATR_RESIDUAL_NORM, GATR_RESIDUAL_NORM_GRAD);
 }

@@ -6,15 +6,14 @@
  *
  * @module
  */
-import { tf } from "../tf.ts";
 import {
   f32Literal,
+  type KernelArgs,
   type ProgramSpec,
+  registerWebGpuKernels,
   run,
   sizeOf,
-  type TensorInfo,
   view,
-  type WebGPUBackend,
 } from "./_webgpu_program.ts";
 
 /** Kernel name of the forward pass (the fused op's name in `src/models/nn.ts`). */
@@ -58,12 +57,8 @@ function spec(key: string, inputs: string[], size: number, body: string): Progra
  * ```
  */
 export function installWebGpuGelu(): void {
-  if (tf.getKernel(GELU_KERNEL, "webgpu")) return;
-  tf.registerKernel({
-    kernelName: GELU_KERNEL,
-    backendName: "webgpu",
-    kernelFunc: (({ inputs, backend }: { inputs: { x: TensorInfo }; backend: WebGPUBackend }) => {
-      const { x } = inputs;
+  registerWebGpuKernels({
+    [GELU_KERNEL]: ({ inputs: { x }, backend }: KernelArgs<"x">) => {
       const n = sizeOf(x.shape);
       const out = run(
         backend,
@@ -72,16 +67,8 @@ export function installWebGpuGelu(): void {
         [{ type: "int32", data: [n] }],
       );
       return view(out, [...x.shape]);
-    }) as never,
-  });
-  tf.registerKernel({
-    kernelName: `${GELU_KERNEL}Grad`,
-    backendName: "webgpu",
-    kernelFunc: (({ inputs, backend }: {
-      inputs: { x: TensorInfo; dy: TensorInfo };
-      backend: WebGPUBackend;
-    }) => {
-      const { x, dy } = inputs;
+    },
+    [`${GELU_KERNEL}Grad`]: ({ inputs: { x, dy }, backend }: KernelArgs<"x" | "dy">) => {
       const n = sizeOf(x.shape);
       // d/dx [x·σ(z)] = σ(z) + x·σ(z)(1 − σ(z))·z', z' = C(1 + 3K·x²)
       const body = `let dz = ${C} * (1.0 + 3.0 * ${K} * v * v);
@@ -93,6 +80,6 @@ export function installWebGpuGelu(): void {
         [{ type: "int32", data: [n] }],
       );
       return view(out, [...x.shape]);
-    }) as never,
+    },
   });
 }

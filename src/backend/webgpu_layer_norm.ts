@@ -17,17 +17,17 @@
  *
  * @module
  */
-import { tf } from "../tf.ts";
 import {
   f32Literal,
   halvesOf,
+  type KernelArgs,
   type ProgramSpec,
   registerResidualNormGradient,
+  registerWebGpuKernels,
   run,
   sizeOf,
   type TensorInfo,
   view,
-  type WebGPUBackend,
   workgroupSumWgsl,
 } from "./_webgpu_program.ts";
 
@@ -175,41 +175,21 @@ function rowsOf(x: TensorInfo): [number, number] {
  * ```
  */
 export function installWebGpuLayerNorm(): void {
-  if (tf.getKernel(LAYER_NORM_KERNEL, "webgpu")) return;
-  tf.registerKernel({
-    kernelName: LAYER_NORM_KERNEL,
-    backendName: "webgpu",
-    kernelFunc: (({ inputs, backend }: { inputs: { x: TensorInfo }; backend: WebGPUBackend }) => {
-      const { x } = inputs;
+  registerWebGpuKernels({
+    [LAYER_NORM_KERNEL]: ({ inputs: { x }, backend }: KernelArgs<"x">) => {
       const [rows, cols] = rowsOf(x);
       const out = run(backend, forwardSpec(rows, cols), [view(x, [rows, cols])]);
       return view(out, [...x.shape]);
-    }) as never,
-  });
-  tf.registerKernel({
-    kernelName: `${LAYER_NORM_KERNEL}Grad`,
-    backendName: "webgpu",
-    kernelFunc: (({ inputs, backend }: {
-      inputs: { x: TensorInfo; dy: TensorInfo };
-      backend: WebGPUBackend;
-    }) => {
-      const { x, dy } = inputs;
+    },
+    [`${LAYER_NORM_KERNEL}Grad`]: ({ inputs: { x, dy }, backend }: KernelArgs<"x" | "dy">) => {
       const [rows, cols] = rowsOf(x);
       const out = run(backend, backwardSpec(rows, cols), [
         view(x, [rows, cols]),
         view(dy, [rows, cols]),
       ]);
       return view(out, [...x.shape]);
-    }) as never,
-  });
-  tf.registerKernel({
-    kernelName: RESIDUAL_LAYER_NORM_KERNEL,
-    backendName: "webgpu",
-    kernelFunc: (({ inputs, backend }: {
-      inputs: { x: TensorInfo; y: TensorInfo };
-      backend: WebGPUBackend;
-    }) => {
-      const { x, y } = inputs;
+    },
+    [RESIDUAL_LAYER_NORM_KERNEL]: ({ inputs: { x, y }, backend }: KernelArgs<"x" | "y">) => {
       const [rows, cols] = rowsOf(x);
       const n = rows * cols;
       if (n === 0) {
@@ -221,16 +201,11 @@ export function installWebGpuLayerNorm(): void {
         view(y, [rows, cols]),
       ]);
       return halvesOf(backend, both, x.shape);
-    }) as never,
-  });
-  tf.registerKernel({
-    kernelName: `${RESIDUAL_LAYER_NORM_KERNEL}Grad`,
-    backendName: "webgpu",
-    kernelFunc: (({ inputs, backend }: {
-      inputs: { x: TensorInfo; dy: TensorInfo; add: TensorInfo };
-      backend: WebGPUBackend;
-    }) => {
-      const { x, dy, add } = inputs;
+    },
+    [`${RESIDUAL_LAYER_NORM_KERNEL}Grad`]: ({
+      inputs: { x, dy, add },
+      backend,
+    }: KernelArgs<"x" | "dy" | "add">) => {
       const [rows, cols] = rowsOf(x);
       if (rows * cols === 0) {
         return backend.makeTensorInfo([...x.shape], "float32", new Float32Array(0));
@@ -241,7 +216,7 @@ export function installWebGpuLayerNorm(): void {
         view(add, [rows, cols]),
       ]);
       return view(out, [...x.shape]);
-    }) as never,
+    },
   });
   registerResidualNormGradient(RESIDUAL_LAYER_NORM_KERNEL, `${RESIDUAL_LAYER_NORM_KERNEL}Grad`);
 }

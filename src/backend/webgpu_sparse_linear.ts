@@ -32,10 +32,10 @@
  *
  * @module
  */
-import { tf } from "../tf.ts";
 import {
   copyOut,
   type ProgramSpec,
+  registerWebGpuKernels,
   run,
   sizeOf,
   type TensorInfo,
@@ -419,15 +419,8 @@ function kernel(direction: "forward" | "adjoint") {
  * ```
  */
 export function installWebGpuSparseLinear(): void {
-  if (tf.getKernel(SPARSE_LINEAR, "webgpu")) return;
-  tf.registerKernel({
-    kernelName: SPARSE_LINEAR,
-    backendName: "webgpu",
-    kernelFunc: kernel("forward") as never,
-  });
-  tf.registerKernel({
-    kernelName: SPARSE_LINEAR_ADJOINT,
-    backendName: "webgpu",
-    kernelFunc: kernel("adjoint") as never,
+  registerWebGpuKernels({
+    [SPARSE_LINEAR]: kernel("forward"),
+    [SPARSE_LINEAR_ADJOINT]: kernel("adjoint"),
   });
 }
