@@ -25,6 +25,7 @@ import { equivarianceGapAsync, TEST_ELEMENTS } from "../src/testing/equivariance
 import { loadNBody, NBODY_DEFAULTS } from "../src/data/nbody.ts";
 import { makeBatch } from "../src/data/dataset.ts";
 import { train } from "../src/training/train.ts";
+import type { Weighting } from "../src/training/procedure.ts";
 import { remulLoss } from "../src/training/remul_loss.ts";
 import { sampleRotations } from "../src/symmetry/rotation.ts";
 import { Rng } from "../src/core/rng.ts";
@@ -75,22 +76,29 @@ Deno.test({
 });
 
 Deno.test({
-  name: "training steps agree across cpu, wasm and webgpu (plain and REMUL, with clipping)",
+  name:
+    "training steps agree across cpu, wasm and webgpu (plain, REMUL and GradNorm, with clipping)",
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
     const data = loadNBody({ ...NBODY_DEFAULTS, train: 32, val: 1, test: 1, ood: 1 }, 6);
     const backends: BackendName[] = ["cpu", "wasm", ...(adapter ? ["webgpu" as const] : [])];
     const curves: Record<string, number[]> = {};
+    // plain, REMUL β = 1, GradNorm from β₀ = 1 (its α, β updated on each backend's device)
+    const weightings: Weighting[] = [
+      { kind: "constant", alpha: 1, beta: 0 },
+      { kind: "constant", alpha: 1, beta: 1 },
+      { kind: "gradnorm", alpha: 1, beta: 1, gamma: 1.5, eta: 0.025, minWeight: 1e-6 },
+    ];
     for (const name of backends) {
       await initBackend(name);
-      for (const beta of [0, 1]) {
+      for (const [w, weighting] of weightings.entries()) {
         const model = createTransformer({ blocks: 1, channels: 16, heads: 2, mlpRatio: 2 }, {
           inputs: data.inputs,
           target: data.target,
           seed: 5,
         });
-        const h = await train(model, data, { kind: "constant", alpha: 1, beta }, {
+        const h = await train(model, data, weighting, {
           steps: 5,
           batchSize: 16,
           lr: 3e-3,
@@ -99,18 +107,21 @@ Deno.test({
           timingWarmup: 0,
           validateEvery: 0,
         }, { seed: 9 });
-        curves[`${name}:${beta}`] = h.loss.map(([, l]) => l);
+        // the losses, then the task weights after the last step
+        const [, alpha, beta] = h.taskWeights[h.taskWeights.length - 1];
+        curves[`${name}:${w}`] = [...h.loss.map(([, l]) => l), alpha, beta];
         model.dispose();
       }
     }
+    assert.notEqual(curves["cpu:2"].at(-1), 1, "GradNorm moved β");
     for (const name of backends) {
-      for (const beta of [0, 1]) {
-        const a = curves[`cpu:${beta}`];
-        const b = curves[`${name}:${beta}`];
+      for (const w of weightings.keys()) {
+        const a = curves[`cpu:${w}`];
+        const b = curves[`${name}:${w}`];
         a.forEach((v, i) =>
           assert.ok(
-            Math.abs(v - b[i]) < 1e-4 * (1 + v),
-            `${name} β=${beta} step ${i + 1}: ${b[i]} vs cpu ${v}`,
+            Math.abs(v - b[i]) < 1e-4 * (1 + Math.abs(v)),
+            `${name} ${JSON.stringify(weightings[w])} value ${i + 1}: ${b[i]} vs cpu ${v}`,
           )
         );
       }
