@@ -10,7 +10,7 @@ import {
   type UniformField,
 } from "./webgpu_bind_cache.ts";
 import { probeAdapter } from "./backend.ts";
-import { webgpuOnce } from "../testing/webgpu_once.ts";
+import { webgpuOnce, webgpuTest } from "../testing/webgpu_once.ts";
 import { tf } from "../tf.ts";
 import { runWebGpuTrainingChild } from "../testing/webgpu_training_run.ts";
 
@@ -201,29 +201,23 @@ Deno.test("BindGroupCache reuses a group only for the same layout and the same b
 
 const webgpu = await webgpuOnce("the bind-group cache tests on a GPU");
 
-Deno.test({
-  name: "webgpu: a destroyed buffer leaves the bind-group cache first",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    if (!(await webgpu())) return;
-    const gpu = (tf.backend() as unknown as { device: GPUDevice }).device;
-    const { device, log } = fakeDevice();
-    const cache = new BindGroupCache(device);
-    try {
-      const layout = {} as GPUBindGroupLayout;
-      cache.knowLayout(layout);
-      const buffer = gpu.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE });
-      const d = { layout, entries: [{ binding: 0, resource: { buffer } }] };
-      cache.get(d);
-      cache.get(d);
-      assert.equal(log.groups, 1);
-      buffer.destroy(); // initBackend("webgpu") hooked GPUBuffer.prototype.destroy
-      assert.equal(cache.size, 0);
-    } finally {
-      cache.close();
-    }
-  },
+webgpuTest(webgpu, "webgpu: a destroyed buffer leaves the bind-group cache first", () => {
+  const gpu = (tf.backend() as unknown as { device: GPUDevice }).device;
+  const { device, log } = fakeDevice();
+  const cache = new BindGroupCache(device);
+  try {
+    const layout = {} as GPUBindGroupLayout;
+    cache.knowLayout(layout);
+    const buffer = gpu.createBuffer({ size: 16, usage: GPUBufferUsage.STORAGE });
+    const d = { layout, entries: [{ binding: 0, resource: { buffer } }] };
+    cache.get(d);
+    cache.get(d);
+    assert.equal(log.groups, 1);
+    buffer.destroy(); // initBackend("webgpu") hooked GPUBuffer.prototype.destroy
+    assert.equal(cache.size, 0);
+  } finally {
+    cache.close();
+  }
 });
 
 Deno.test({

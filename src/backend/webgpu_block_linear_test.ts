@@ -8,7 +8,7 @@ import { countDeviceCalls } from "./webgpu_queue.ts";
 import { tf } from "../tf.ts";
 import { compositeBlockLinear } from "../testing/block_linear_reference.ts";
 import { assertCloseToRms } from "../testing/assert_close.ts";
-import { webgpuOnce } from "../testing/webgpu_once.ts";
+import { webgpuOnce, webgpuTest } from "../testing/webgpu_once.ts";
 import { assertNoGpuErrors } from "./gpu_errors.ts";
 import {
   BLOCK_LINEAR,
@@ -110,12 +110,10 @@ async function compare(
   assertNoGpuErrors(`in ${BLOCK_LINEAR} ${label}`);
 }
 
-Deno.test({
-  name: "webgpu: RemulBlockLinear equals split·matMul·concat, values and every gradient",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    if (!(await webgpu())) return;
+webgpuTest(
+  webgpu,
+  "webgpu: RemulBlockLinear equals split·matMul·concat, values and every gradient",
+  async () => {
     assert.ok(blockLinearAvailable(), "the webgpu kernels are registered");
     await compare([320, 64, 64, 32, 32, 3]); // GATr's blocks on N-body small (32 + 8 × 16 wide)
     await compare([512, 36, 48, 16, 32, 3]); // with scalars in and out
@@ -135,14 +133,12 @@ Deno.test({
     await compare([11, 4, 0, 3, 2, 3], "host"); // no head outputs (and no bias)
     await compare([11, 4, 3, 3, 0, 3], "host"); // repeated blocks with no outputs
   },
-});
+);
 
-Deno.test({
-  name: "webgpu: RemulBlockLinear with no rows gives empty outputs and zero matrix gradients",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    if (!(await webgpu())) return;
+webgpuTest(
+  webgpu,
+  "webgpu: RemulBlockLinear with no rows gives empty outputs and zero matrix gradients",
+  async () => {
     tf.engine().startScope();
     const x = tf.zeros([0, 8]);
     const [m0, m1, b] = [tf.ones([2, 3]), tf.ones([2, 2]), tf.ones([3])];
@@ -153,14 +149,12 @@ Deno.test({
     tf.engine().endScope();
     assertNoGpuErrors("in RemulBlockLinear with no rows");
   },
-});
+);
 
-Deno.test({
-  name: "webgpu: RemulBlockLinear is one kernel each way, and refuses rows that do not split",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    if (!(await webgpu())) return;
+webgpuTest(
+  webgpu,
+  "webgpu: RemulBlockLinear is one kernel each way, and refuses rows that do not split",
+  async () => {
     tf.engine().startScope();
     const [x, m0, m1, b] = [tf.ones([4, 7]), tf.ones([1, 2]), tf.ones([2, 3]), tf.ones([2])];
     const forward = await tf.profile(() => blockLinear(x, m0, m1, b, 3));
@@ -187,4 +181,4 @@ Deno.test({
     tf.engine().endScope();
     assertNoGpuErrors("in RemulBlockLinear's kernel count");
   },
-});
+);

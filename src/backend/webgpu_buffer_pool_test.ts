@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { type BufferPool, reuseOldestFirst } from "./webgpu_buffer_pool.ts";
 import { Rng } from "../core/rng.ts";
-import { webgpuOnce } from "../testing/webgpu_once.ts";
+import { webgpuOnce, webgpuTest } from "../testing/webgpu_once.ts";
 import { tf } from "../tf.ts";
 
 /** A buffer of the fake device: its size, usage, creation number, whether destroyed. */
@@ -113,12 +113,10 @@ Deno.test("reuseOldestFirst hands out the oldest free buffer of a size and usage
 
 const webgpu = await webgpuOnce("the buffer pool tests against tfjs's own pool");
 
-Deno.test({
-  name: "webgpu: the pool keeps tfjs's counts and maps, and its dispose still destroys everything",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    if (!(await webgpu())) return;
+webgpuTest(
+  webgpu,
+  "webgpu: the pool keeps tfjs's counts and maps, and its dispose still destroys everything",
+  () => {
     // tfjs's own BufferManager class, from the live backend's pool, on fake devices
     const live = (tf.backend() as unknown as { bufferManager: object }).bufferManager;
     const BufferManager = Object.getPrototypeOf(live).constructor as new (
@@ -161,4 +159,4 @@ Deno.test({
     ours.releaseBuffer(again);
     assert.equal(ours.acquireBuffer(16, 140), again);
   },
-});
+);

@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { tf } from "../tf.ts";
 import { assertCloseToRms } from "../testing/assert_close.ts";
-import { dispatchesOf, webgpuOnce } from "../testing/webgpu_once.ts";
+import { dispatchesOf, webgpuOnce, webgpuTest } from "../testing/webgpu_once.ts";
 import { assertNoGpuErrors } from "./gpu_errors.ts";
 import type { TensorInfo, WebGPUBackend } from "./_webgpu_program.ts";
 import {
@@ -72,12 +72,10 @@ Deno.test("rowSumView takes contiguous blocks of axes before the last, nothing e
   assert.deepEqual(columnSumLayout(1, 1), { cols: 1, stripes: 1 });
 });
 
-Deno.test({
-  name: "webgpu: Sum over leading and middle axes equals tfjs's Sum, in one program",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    if (!(await webgpu())) return;
+webgpuTest(
+  webgpu,
+  "webgpu: Sum over leading and middle axes equals tfjs's Sum, in one program",
+  async () => {
     const cases: [number[], number | number[], boolean][] = [
       [[67, 17], 0, false], // a bias gradient
       [[3, 37, 5], [0, 1], false], // rank 3 over the leading two
@@ -94,14 +92,12 @@ Deno.test({
       assert.equal(theirs, 2, `[${shape}] over ${axes}: tfjs transposes, then reduces`);
     }
   },
-});
+);
 
-Deno.test({
-  name: "webgpu: Sum falls back to tfjs's own kernel where the block does not fit",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    if (!(await webgpu())) return;
+webgpuTest(
+  webgpu,
+  "webgpu: Sum falls back to tfjs's own kernel where the block does not fit",
+  async () => {
     const cases: [number[], number | number[] | undefined][] = [
       [[5, 3, 7], 2], // over the last axis: tfjs reduces rows directly
       [[5, 3], undefined], // no axis: every axis
@@ -118,14 +114,12 @@ Deno.test({
     assert.deepEqual(await s.data(), Int32Array.from([4, 6]));
     tf.dispose([ints, s]);
   },
-});
+);
 
-Deno.test({
-  name: "webgpu: sums of 20,000 rows equal the float64 sums; no rows give zeros",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    if (!(await webgpu())) return;
+webgpuTest(
+  webgpu,
+  "webgpu: sums of 20,000 rows equal the float64 sums; no rows give zeros",
+  async () => {
     const backend = tf.backend() as unknown as WebGPUBackend;
     // batch 1024 × 20 tokens; an outer axis too
     for (const [outer, rows, inner] of [[1, 20_000, 7], [1, 20_480, 1], [3, 20_000, 67]]) {
@@ -160,4 +154,4 @@ Deno.test({
     tf.dispose([empty, zero]);
     assertNoGpuErrors("in the long sums");
   },
-});
+);

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { tf } from "../tf.ts";
-import { webgpuOnce } from "../testing/webgpu_once.ts";
+import { webgpuOnce, webgpuTest } from "../testing/webgpu_once.ts";
 import { assertNoGpuErrors } from "./gpu_errors.ts";
 import { countDeviceCalls } from "./webgpu_queue.ts";
 import {
@@ -48,12 +48,10 @@ async function both(f: () => tf.Tensor | tf.Tensor[]) {
   return { tfjs, ours };
 }
 
-Deno.test({
-  name: "webgpu: contiguous Slice, Concat and SplitV are copies, equal to tfjs's own bit for bit",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    if (!(await webgpu())) return;
+webgpuTest(
+  webgpu,
+  "webgpu: contiguous Slice, Concat and SplitV are copies, equal to tfjs's own bit for bit",
+  async () => {
     tf.engine().startScope();
     try {
       // on the GPU (over tfjs's 1,000 elements, below which it computes small tensors on the
@@ -109,4 +107,4 @@ Deno.test({
     }
     assertNoGpuErrors("in the copy kernels");
   },
-});
+);

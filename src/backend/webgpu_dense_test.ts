@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { tf } from "../tf.ts";
 import { assertCloseToRms } from "../testing/assert_close.ts";
-import { dispatchesOf, webgpuOnce } from "../testing/webgpu_once.ts";
+import { dispatchesOf, webgpuOnce, webgpuTest } from "../testing/webgpu_once.ts";
 import { denseComposite } from "../models/nn.ts";
 import { assertNoGpuErrors } from "./gpu_errors.ts";
 import type { WebGPUBackend } from "./_webgpu_program.ts";
@@ -100,12 +100,10 @@ async function hostReference(
   return b ? [y, dx, dw, db] : [y, dx, dw];
 }
 
-Deno.test({
-  name: "webgpu: RemulDense equals reshape·matMul·add, values and every gradient, odd sizes",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    if (!(await webgpu())) return;
+webgpuTest(
+  webgpu,
+  "webgpu: RemulDense equals reshape·matMul·add, values and every gradient, odd sizes",
+  async () => {
     assert.ok(tf.getKernel(FUSED_DENSE, "webgpu"), "the webgpu kernels are registered");
     await compare([1, 1], 1, true, 1); // one element
     await compare([3, 17], 67, true, 2); // nothing a multiple of 4
@@ -116,14 +114,12 @@ Deno.test({
     await compare([64, 5, 64], 192, true, 7); // the N-body Transformer's qkv, batch 64
     await compare([40, 130], 64, true, 8); // more tiles than one workgroup of the column sum
   },
-});
+);
 
-Deno.test({
-  name: "webgpu: RemulDense on empty operands (M = 0, N = 0, K = 0) equals the float64 reference",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    if (!(await webgpu())) return;
+webgpuTest(
+  webgpu,
+  "webgpu: RemulDense on empty operands (M = 0, N = 0, K = 0) equals the float64 reference",
+  async () => {
     // the composite cannot serve here: tfjs-webgpu's matMul binds an empty buffer when the inner
     // size is 0 (dx when N = 0, dW when M = 0) and WebGPU rejects the command buffer
     const cases: [number[], number, boolean][] = [
@@ -167,44 +163,36 @@ Deno.test({
       assertNoGpuErrors(`in ${FUSED_DENSE} ${label}`);
     }
   },
-});
+);
 
-Deno.test({
-  name: "webgpu: the column sum of 20,000 rows equals the float64 sums",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    if (!(await webgpu())) return;
-    // batch 1024 × 20 tokens; narrow (one workgroup), odd, and wider than one workgroup
-    for (const [m, n] of [[20_000, 7], [20_480, 1], [20_000, 67]]) {
-      const x = tf.randomNormal([m, n], 0.5, 1, "float32", m + n);
-      const xs = await x.data();
-      const expected = new Float64Array(n);
-      for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) expected[j] += xs[i * n + j];
-      const db = tf.engine().runKernel(FUSED_DENSE_GRAD_BIAS, { dy: x }, {}) as tf.Tensor;
-      assert.deepEqual(db.shape, [n]);
-      const actual = await db.data();
-      // float32 sums of 20,000 terms of size ~1: relative to the sum of magnitudes
-      for (let j = 0; j < n; j++) {
-        let scale = 0;
-        for (let i = 0; i < m; i++) scale += Math.abs(xs[i * n + j]);
-        assert.ok(
-          Math.abs(actual[j] - expected[j]) <= 1e-6 * scale,
-          `[${m}, ${n}] column ${j}: ${actual[j]} vs ${expected[j]} (Σ|x| = ${scale})`,
-        );
-      }
-      tf.dispose([x, db]);
+webgpuTest(webgpu, "webgpu: the column sum of 20,000 rows equals the float64 sums", async () => {
+  // batch 1024 × 20 tokens; narrow (one workgroup), odd, and wider than one workgroup
+  for (const [m, n] of [[20_000, 7], [20_480, 1], [20_000, 67]]) {
+    const x = tf.randomNormal([m, n], 0.5, 1, "float32", m + n);
+    const xs = await x.data();
+    const expected = new Float64Array(n);
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) expected[j] += xs[i * n + j];
+    const db = tf.engine().runKernel(FUSED_DENSE_GRAD_BIAS, { dy: x }, {}) as tf.Tensor;
+    assert.deepEqual(db.shape, [n]);
+    const actual = await db.data();
+    // float32 sums of 20,000 terms of size ~1: relative to the sum of magnitudes
+    for (let j = 0; j < n; j++) {
+      let scale = 0;
+      for (let i = 0; i < m; i++) scale += Math.abs(xs[i * n + j]);
+      assert.ok(
+        Math.abs(actual[j] - expected[j]) <= 1e-6 * scale,
+        `[${m}, ${n}] column ${j}: ${actual[j]} vs ${expected[j]} (Σ|x| = ${scale})`,
+      );
     }
-    assertNoGpuErrors("in the column sum");
-  },
+    tf.dispose([x, db]);
+  }
+  assertNoGpuErrors("in the column sum");
 });
 
-Deno.test({
-  name: "webgpu: RemulDense and each of its gradient kernels launch one GPU program",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    if (!(await webgpu())) return;
+webgpuTest(
+  webgpu,
+  "webgpu: RemulDense and each of its gradient kernels launch one GPU program",
+  () => {
     const { x, w, b, r } = operands([8, 5, 64], 192, true, 30);
     const run = (name: string, inputs: Record<string, tf.Tensor>) => () =>
       tf.engine().runKernel(name, inputs, {}) as tf.Tensor;
@@ -241,14 +229,12 @@ Deno.test({
     }
     tf.dispose([x, w, b!, r]);
   },
-});
+);
 
-Deno.test({
-  name: "webgpu: RemulDense leaves no tensor and no GPU buffer behind; declines when switched off",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    if (!(await webgpu())) return;
+webgpuTest(
+  webgpu,
+  "webgpu: RemulDense leaves no tensor and no GPU buffer behind; declines when switched off",
+  () => {
     const x = tf.randomNormal([5, 4, 6], 0, 1, "float32", 7);
     const w = tf.variable(tf.randomNormal([6, 3], 0, 1, "float32", 8));
     const b = tf.variable(tf.zeros([3]));
@@ -270,4 +256,4 @@ Deno.test({
     }
     tf.dispose([x, w, b]);
   },
-});
+);

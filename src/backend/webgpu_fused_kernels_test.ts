@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { tf } from "../tf.ts";
-import { webgpuOnce } from "../testing/webgpu_once.ts";
+import { webgpuOnce, webgpuTest } from "../testing/webgpu_once.ts";
 import { assertNoGpuErrors } from "./gpu_errors.ts";
 import { applyFused, type FusedUnaryOp } from "./fused_op.ts";
 import { fusedAttention } from "./fused_attention.ts";
@@ -92,12 +92,10 @@ async function checkUnary(op: FusedUnaryOp, kernel: string, cases: [number[], nu
   }
 }
 
-Deno.test({
-  name: "webgpu: RemulLayerNorm equals the composite layer norm, values and gradients",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    if (!(await webgpu())) return;
+webgpuTest(
+  webgpu,
+  "webgpu: RemulLayerNorm equals the composite layer norm, values and gradients",
+  async () => {
     await checkUnary(LAYER_NORM, LAYER_NORM_KERNEL, [
       [[8, 4, 64], 1], // the N-body Transformer's rows
       [[3, 384], 2], // wide rows
@@ -109,14 +107,12 @@ Deno.test({
       [[66000, 4], 1], // more rows than one dispatch axis takes (65535): tfjs folds the dispatch
     ]);
   },
-});
+);
 
-Deno.test({
-  name: "webgpu: RemulGelu equals the composite GELU, values and gradients",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    if (!(await webgpu())) return;
+webgpuTest(
+  webgpu,
+  "webgpu: RemulGelu equals the composite GELU, values and gradients",
+  async () => {
     await checkUnary(GELU, GELU_KERNEL, [
       [[8, 4, 128], 1],
       [[3, 384], 4], // tails: σ saturates
@@ -125,14 +121,12 @@ Deno.test({
       [[300, 1000], 1], // more elements than one row of workgroups… and a partial one
     ]);
   },
-});
+);
 
-Deno.test({
-  name: "webgpu: RemulFusedAttention equals the composite attention, values and gradients",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    if (!(await webgpu())) return;
+webgpuTest(
+  webgpu,
+  "webgpu: RemulFusedAttention equals the composite attention, values and gradients",
+  async () => {
     const cases: [[number, number, number], number][] = [
       [[8, 4, 3 * 64], 4], // the N-body Transformer
       [[3, 31, 3 * 24], 8], // MoCap-sized
@@ -163,15 +157,12 @@ Deno.test({
     }
     assert.equal(fusedAttention(tf.zeros([1, 65, 6]), 1), undefined, "N > 64: composite");
   },
-});
+);
 
-Deno.test({
-  name:
-    "webgpu: RemulResidualLayerNorm equals x + y and its layer norm, values and both gradients, in one program each way",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    if (!(await webgpu())) return;
+webgpuTest(
+  webgpu,
+  "webgpu: RemulResidualLayerNorm equals x + y and its layer norm, values and both gradients, in one program each way",
+  async () => {
     for (const [i, shape] of [[8, 4, 64], [3, 384], [2, 5, 7], [1, 1, 64], [6, 3]].entries()) {
       await scoped(`in ${RESIDUAL_LAYER_NORM_KERNEL} ${shape}`, async () => {
         const x = tf.randomNormal(shape, 0.3, 1, "float32", 30 + i);
@@ -231,14 +222,12 @@ Deno.test({
     tf.dispose([x, y]);
     assertNoGpuErrors("in RemulResidualLayerNorm's dispatch count");
   },
-});
+);
 
-Deno.test({
-  name: "webgpu: RemulResidualLayerNorm's gradient gives each summand a tensor of its own",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    if (!(await webgpu())) return;
+webgpuTest(
+  webgpu,
+  "webgpu: RemulResidualLayerNorm's gradient gives each summand a tensor of its own",
+  async () => {
     await scoped("in the residual gradient's summands", async () => {
       const x = tf.randomNormal([4, 64], 0, 1, "float32", 71);
       const y = tf.randomNormal([4, 64], 0, 1, "float32", 72);
@@ -256,7 +245,7 @@ Deno.test({
       assert.deepEqual(await gy.data(), want);
     });
   },
-});
+);
 
 /** Parameter shapes of the Adam tests: more than one gather program's worth (15), odd sizes. */
 const ADAM_SHAPES = [
@@ -268,12 +257,10 @@ const ADAM_SHAPES = [
   [300, 40],
 ];
 
-Deno.test({
-  name: "webgpu: RemulAdamStep equals Adam on the host (weights and in-place moments)",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    if (!(await webgpu())) return;
+webgpuTest(
+  webgpu,
+  "webgpu: RemulAdamStep equals Adam on the host (weights and in-place moments)",
+  async () => {
     assert.ok(fusedAdamAvailable(), "the webgpu kernel is registered");
     const copies = { n: 0 };
     const proto = GPUCommandEncoder.prototype;
@@ -295,7 +282,7 @@ Deno.test({
       proto.copyBufferToBuffer = copy;
     }
   },
-});
+);
 
 /**
  * Three steps of RemulAdamStep against the host's; with `mirror`, a weights' mirror kept between
@@ -383,33 +370,27 @@ async function flatAdamRun(clip: number): Promise<{ weights: Float32Array[]; ker
   return { weights, kernels };
 }
 
-Deno.test({
-  name: "webgpu: FlatAdam with RemulAdamStep equals its composite path",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    if (!(await webgpu())) return;
-    const kernel = tf.getKernel(FUSED_ADAM, "webgpu")!;
-    for (const clip of [0, 0.5]) {
-      await scoped(`in FlatAdam (clip ${clip})`, async () => {
-        const fused = await flatAdamRun(clip);
-        assert.ok(
-          fused.kernels.includes(FUSED_ADAM) && fused.kernels.length <= 3,
-          fused.kernels.join(),
-        );
-        tf.unregisterKernel(FUSED_ADAM, "webgpu");
-        let composite;
-        try {
-          composite = await flatAdamRun(clip);
-        } finally {
-          tf.registerKernel(kernel);
-        }
-        assert.ok(!composite.kernels.includes(FUSED_ADAM));
-        for (const [i, w] of fused.weights.entries()) {
-          const e = worst(w, composite.weights[i]);
-          assert.ok(e < 1e-6, `clip ${clip}: weights ${i} differ by ${e}`);
-        }
-      });
-    }
-  },
+webgpuTest(webgpu, "webgpu: FlatAdam with RemulAdamStep equals its composite path", async () => {
+  const kernel = tf.getKernel(FUSED_ADAM, "webgpu")!;
+  for (const clip of [0, 0.5]) {
+    await scoped(`in FlatAdam (clip ${clip})`, async () => {
+      const fused = await flatAdamRun(clip);
+      assert.ok(
+        fused.kernels.includes(FUSED_ADAM) && fused.kernels.length <= 3,
+        fused.kernels.join(),
+      );
+      tf.unregisterKernel(FUSED_ADAM, "webgpu");
+      let composite;
+      try {
+        composite = await flatAdamRun(clip);
+      } finally {
+        tf.registerKernel(kernel);
+      }
+      assert.ok(!composite.kernels.includes(FUSED_ADAM));
+      for (const [i, w] of fused.weights.entries()) {
+        const e = worst(w, composite.weights[i]);
+        assert.ok(e < 1e-6, `clip ${clip}: weights ${i} differ by ${e}`);
+      }
+    });
+  }
 });

@@ -3,21 +3,19 @@
  * gradients. Runs in its own process (it switches this process to webgpu); skips with a note
  * where there is no WebGPU adapter.
  */
-import { webgpuOnce } from "../testing/webgpu_once.ts";
+import { webgpuOnce, webgpuTest } from "../testing/webgpu_once.ts";
 import { BILINEAR_CASES, compareGatrBilinear } from "../testing/gatr_bilinear_reference.ts";
 import { assertNoGpuErrors } from "./gpu_errors.ts";
 
 const webgpu = await webgpuOnce("the WGSL GATr bilinear kernel tests");
 
-Deno.test({
-  name: "webgpu: GATr's bilinear kernels equal the composite, values and gradients",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    if (!(await webgpu())) return;
+webgpuTest(
+  webgpu,
+  "webgpu: GATr's bilinear kernels equal the composite, values and gradients",
+  async () => {
     for (const [i, bc] of BILINEAR_CASES.entries()) {
       await compareGatrBilinear(bc, 3 + 5 * i);
       assertNoGpuErrors(`in the GATr bilinear kernels, case ${i}`);
     }
   },
-});
+);

@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { tf } from "../tf.ts";
-import { webgpuOnce } from "../testing/webgpu_once.ts";
+import { webgpuOnce, webgpuTest } from "../testing/webgpu_once.ts";
 import { assertCloseToRms } from "../testing/assert_close.ts";
 import { GATR_RESIDUAL_NORM, GATR_RESIDUAL_NORM_GRAD } from "./gatr_rows.ts";
 import { normalizeInternal, residualNormalizeInternal } from "../models/gatr/normalization.ts";
@@ -14,26 +14,21 @@ import { assertNoGpuErrors } from "./gpu_errors.ts";
 
 const webgpu = await webgpuOnce("the WGSL GATr row kernel tests");
 
-Deno.test({
-  name: "webgpu: RemulGatrNorm and RemulGatrGate equal GATr's composite, values and gradients",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    if (!(await webgpu())) return;
+webgpuTest(
+  webgpu,
+  "webgpu: RemulGatrNorm and RemulGatrGate equal GATr's composite, values and gradients",
+  async () => {
     for (const [i, rc] of ROW_CASES.entries()) {
       await compareGatrRows(rc, 11 + 7 * i);
       assertNoGpuErrors(`in the GATr row kernels, case ${i}`);
     }
   },
-});
+);
 
-Deno.test({
-  name:
-    "webgpu: RemulGatrResidualNorm equals x + y and GATr's pre-norm, values and both gradients, one kernel each way",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    if (!(await webgpu())) return;
+webgpuTest(
+  webgpu,
+  "webgpu: RemulGatrResidualNorm equals x + y and GATr's pre-norm, values and both gradients, one kernel each way",
+  async () => {
     for (const [i, { t, s, c }] of ROW_CASES.entries()) {
       tf.engine().startScope();
       const label = `T=${t} S=${s} C=${c}`;
@@ -83,4 +78,4 @@ Deno.test({
       assertNoGpuErrors(`in RemulGatrResidualNorm, ${label}`);
     }
   },
-});
+);

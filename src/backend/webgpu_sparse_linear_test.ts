@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { countDeviceCalls } from "./webgpu_queue.ts";
 import { tf } from "../tf.ts";
-import { webgpuOnce } from "../testing/webgpu_once.ts";
+import { webgpuOnce, webgpuTest } from "../testing/webgpu_once.ts";
 import { assertNoGpuErrors } from "./gpu_errors.ts";
 import { Rng } from "../core/rng.ts";
 import {
@@ -167,12 +167,10 @@ Deno.test("webgpu sparse linear: the index groups entries by target element, in 
   assert.deepEqual(entries, [1, 3, 2, 0, 0, -1, 0, 2, 0.5, 1, 1, 3]);
 });
 
-Deno.test({
-  name: "webgpu: RemulSparseLinear and its adjoint equal a float64 reference and the composite",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    if (!(await webgpu())) return;
+webgpuTest(
+  webgpu,
+  "webgpu: RemulSparseLinear and its adjoint equal a float64 reference and the composite",
+  async () => {
     assert.ok(sparseLinearAvailable(), "the webgpu kernels are registered");
     await compare(SEVERAL(), "several inputs and outputs");
     await compare(randomPlan([[6]], [[6]], 40, 4), "one input, one output");
@@ -184,14 +182,12 @@ Deno.test({
     const none = new SparseLinearPlanBuilder([[0]], [[0], [2]]).build();
     await compare(none, "nothing to read", false);
   },
-});
+);
 
-Deno.test({
-  name: "webgpu: RemulSparseLinear packs its sources when they exceed the bindings",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    if (!(await webgpu())) return;
+webgpuTest(
+  webgpu,
+  "webgpu: RemulSparseLinear packs its sources when they exceed the bindings",
+  async () => {
     try {
       // 4 bindings: the index, the target and two sources; past that, copies of 3 sources each
       setWebGpuSparseLinearBindings(4);
@@ -208,14 +204,12 @@ Deno.test({
       setWebGpuSparseLinearBindings(undefined);
     }
   },
-});
+);
 
-Deno.test({
-  name: "webgpu: RemulSparseLinear is one kernel each way and uploads its index once per plan",
-  sanitizeResources: false,
-  sanitizeOps: false,
-  fn: async () => {
-    if (!(await webgpu())) return;
+webgpuTest(
+  webgpu,
+  "webgpu: RemulSparseLinear is one kernel each way and uploads its index once per plan",
+  async () => {
     tf.engine().startScope();
     const plan = SEVERAL();
     const xs = plan.inputShapes.map((s) => tf.ones([...s]));
@@ -253,4 +247,4 @@ Deno.test({
     tf.engine().endScope();
     assertNoGpuErrors("in RemulSparseLinear's kernel count");
   },
-});
+);

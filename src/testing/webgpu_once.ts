@@ -32,6 +32,26 @@ export async function webgpuOnce(what: string): Promise<() => Promise<boolean>> 
 }
 
 /**
+ * A test of a WGSL kernel file: runs `fn` once `webgpu` (from {@linkcode webgpuOnce}) has started
+ * the backend, and passes with its note where there is no adapter. The sanitizers are off: the
+ * WebGPU device keeps resources and pending operations from one test to the next.
+ */
+export function webgpuTest(
+  webgpu: () => Promise<boolean>,
+  name: string,
+  fn: () => void | Promise<void>,
+): void {
+  Deno.test({
+    name,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    fn: async () => {
+      if (await webgpu()) await fn();
+    },
+  });
+}
+
+/**
  * GPU programs dispatched while `f` runs (its result disposed): the count the WGSL kernel tests
  * assert, taken from the device-call window of `webgpu_queue.ts`.
  */
