@@ -183,7 +183,7 @@ interface MemoEntry {
  * lookup and compared with the entry's, word by word (so `-0` is not `0`): a tree of maps, one
  * per value, cost more in cache misses than the work it saved.
  */
-class DispatchMemo {
+export class DispatchMemo {
   #entries = new Map<number, MemoEntry[]>();
   #count = 0;
   readonly #maxEntries: number;
@@ -272,8 +272,11 @@ class DispatchMemo {
       }
     }
     if (this.#count >= this.#maxEntries) {
+      // the strings' numbers only need to agree among the entries kept; drop both
       this.#entries = new Map();
+      this.#strings = new Map();
       this.#count = 0;
+      return this.leaf(program, inputs, dtypes, out, uniforms);
     }
     const keyInputs = inputs.map((t, i) => ({ shape: t.shape, dtype: dtypes[i] }));
     const leaf: MemoLeaf = { key: shaderKeyOf(program, keyInputs, out) };

@@ -6,7 +6,12 @@
 import assert from "node:assert/strict";
 import { tf } from "../tf.ts";
 import { probeAdapter } from "./backend.ts";
-import { fastDispatchStats, installWebGpuFastDispatch, shaderKeyOf } from "./webgpu_dispatch.ts";
+import {
+  DispatchMemo,
+  fastDispatchStats,
+  installWebGpuFastDispatch,
+  shaderKeyOf,
+} from "./webgpu_dispatch.ts";
 import { LAYER_NORM_KERNEL } from "./webgpu_layer_norm.ts";
 import { webgpuOnce } from "../testing/webgpu_once.ts";
 import { runWebGpuTrainingChild } from "../testing/webgpu_training_run.ts";
@@ -135,4 +140,35 @@ Deno.test("REMUL_WEBGPU_FAST_DISPATCH: a bad value names the variable", () => {
   } finally {
     Deno.env.delete("REMUL_WEBGPU_FAST_DISPATCH");
   }
+});
+
+Deno.test("DispatchMemo: one leaf per program, shapes, dtypes and uniform values, also after it starts again", () => {
+  const memo = new DispatchMemo(3);
+  const program = (shaderKey: string) => ({
+    shaderKey,
+    variableNames: ["A", "B"],
+    outputShape: [2, 3],
+    dispatch: [1, 1, 1] as [number, number, number],
+    dispatchLayout: { x: [0, 1] },
+    workgroupSize: [64, 1, 1],
+  });
+  const t = (shape: number[]) => ({ dataId: {}, shape, dtype: "float32" });
+  const leaf = (key: string, shape: number[], value: number) =>
+    memo.leaf(program(key), [t(shape), t([3])], ["float32", "float32"], t([2, 3]), [
+      { type: "float32", data: [value] },
+    ]);
+  const a = leaf("add", [2, 3], 1);
+  assert.equal(leaf("add", [2, 3], 1), a, "the same dispatch again");
+  assert.equal(a.key, shaderKeyOf(program("add"), [t([2, 3]), t([3])], t([2, 3])));
+  assert.notEqual(leaf("add", [2, 3], 2), a, "another uniform value");
+  assert.notEqual(leaf("add", [2, 3], -0), leaf("add", [2, 3], 0), "-0 is not 0");
+  // the fourth dispatch found it full (3 entries): it started again, and numbers its strings
+  // afresh; another program with that dispatch's shapes and values gets its own key
+  const mulKey = (shape: number[]) => shaderKeyOf(program("mul"), [t(shape), t([3])], t([2, 3]));
+  assert.equal(leaf("mul", [2, 3], 0).key, mulKey([2, 3]));
+  const again = leaf("mul", [1, 3], 1);
+  assert.equal(again.key, mulKey([1, 3]));
+  assert.equal(leaf("mul", [1, 3], 1), again);
+  assert.notEqual(leaf("add", [2, 3], 1), a, "forgotten when it started again");
+  assert.equal(leaf("add", [2, 3], 1).key, a.key);
 });
