@@ -26,7 +26,8 @@
  *   from step to step, which is what makes the hits. A buffer that is destroyed takes its bind
  *   groups out of the cache first.
  *
- * Both caches are bounded (a full cache starts again empty), count their hits and misses
+ * Both look their keys up in one hashed table (`_key_table.ts`, as the dispatch path's memo does),
+ * are bounded (a full cache starts again empty), count their hits and misses
  * ({@linkcode bindCacheStats}), and can be switched off (`REMUL_WEBGPU_BIND_CACHE=0`) to compare.
  * The kernels, their inputs and outputs are untouched: results are bit-identical with the caches
  * on and off (tested).
@@ -34,6 +35,7 @@
  * @module
  */
 import { envSwitch } from "./_env_switch.ts";
+import { type KeyEntry, KeyTable } from "./_key_table.ts";
 import { type BufferPool, reuseOldestFirst } from "./webgpu_buffer_pool.ts";
 import type { WebGPUBackend } from "npm:@tensorflow/tfjs-backend-webgpu@4.22.0";
 
@@ -139,17 +141,9 @@ export interface UniformSlot {
   readonly size: number;
 }
 
-/** The key of a field's type in {@linkcode UniformArena}'s tree: a field starts with it. */
-function typeKey(type: string): string {
-  return type === "int32" ? "i" : type === "uint32" ? "u" : "f";
-}
-
-/** Where a tree's last map holds the slot. */
-const SLOT = Symbol("uniform slot");
-
-/** A value as a key of the tree: `-0` apart from `0` (a map takes them for one key). */
-function valueKey(v: number): unknown {
-  return v === 0 && 1 / v < 0 ? "-0" : v;
+/** The number of a field's type in {@linkcode UniformArena}'s keys (as `packUniformBlock` reads it). */
+function typeCode(type: string): number {
+  return type === "int32" ? 0 : type === "uint32" ? 1 : 2;
 }
 
 /**
@@ -177,14 +171,9 @@ function valueKey(v: number): unknown {
 export class UniformArena {
   readonly #device: CacheDevice;
   readonly #chunkBytes: number;
-  readonly #maxSlots: number;
   readonly #align: number;
-  /**
-   * The slots as a tree of maps: per field its type, then its values; the slot under
-   * {@linkcode SLOT} of the last map. No key string is built or hashed per lookup.
-   */
-  #tree = new Map<unknown, unknown>();
-  #count = 0;
+  /** The slots by the fields' types and values (each field: its type, its length, its values). */
+  readonly #slots: KeyTable<UniformSlot>;
   #chunks: GPUBuffer[] = [];
   #chunk: GPUBuffer | null = null;
   #used = 0;
@@ -193,12 +182,12 @@ export class UniformArena {
     this.#device = device;
     this.#align = Math.max(4, device.limits.minUniformBufferOffsetAlignment || 256);
     this.#chunkBytes = Math.max(options.chunkBytes ?? 1 << 16, this.#align);
-    this.#maxSlots = options.maxSlots ?? 1 << 15;
+    this.#slots = new KeyTable({ maxEntries: options.maxSlots ?? 1 << 15 });
   }
 
   /** Distinct blocks held. */
   get size(): number {
-    return this.#count;
+    return this.#slots.size;
   }
 
   /**
@@ -206,37 +195,22 @@ export class UniformArena {
    * their values, so that a block already held is neither packed nor written again.
    */
   slotOf(fields: readonly UniformField[]): UniformSlot {
-    let node = this.#leaf(fields);
-    const found = node.get(SLOT) as UniformSlot | undefined;
+    const slots = this.#slots;
+    slots.begin();
+    for (let f = 0; f < fields.length; f++) {
+      slots.push(typeCode(fields[f].type));
+      slots.pushAll(fields[f].data);
+    }
+    const found = slots.find();
     if (found) {
       stats.uniformHits++;
       return found;
     }
     stats.uniformMisses++;
-    if (this.#count >= this.#maxSlots) {
-      this.clear();
-      node = this.#leaf(fields);
-    }
+    if (slots.full) this.clear();
     const slot = this.#write(packUniformBlock(fields));
-    node.set(SLOT, slot);
-    this.#count++;
+    slots.add(slot);
     return slot;
-  }
-
-  /** The last map of the fields' path in the tree, made where missing. */
-  #leaf(fields: readonly UniformField[]): Map<unknown, unknown> {
-    let node = this.#tree;
-    const step = (key: unknown) => {
-      let next = node.get(key) as Map<unknown, unknown> | undefined;
-      if (!next) node.set(key, next = new Map());
-      node = next;
-    };
-    for (const f of fields) {
-      step(typeKey(f.type));
-      const d = f.data;
-      for (let i = 0; i < d.length; i++) step(valueKey(d[i]));
-    }
-    return node;
   }
 
   /** Writes a block into the next free slot. */
@@ -262,9 +236,8 @@ export class UniformArena {
    * already recorded may still bind them, and WebGPU keeps them alive for those.
    */
   clear(): void {
-    if (this.#count > 0) stats.resets++;
-    this.#tree = new Map();
-    this.#count = 0;
+    if (this.#slots.size > 0) stats.resets++;
+    this.#slots.clear();
     this.#chunks = [];
     this.#chunk = null;
     this.#used = 0;
@@ -313,30 +286,24 @@ const watchers = new Set<BindGroupCache>();
  */
 export class BindGroupCache {
   readonly #device: CacheDevice;
-  readonly #maxEntries: number;
   readonly #layouts = new WeakSet<object>();
   /**
-   * The cached groups by the hash of their key: the layout's id, then per entry its buffer's id,
-   * offset and size (the entries in binding order), each an integer; an entry's key is compared
-   * in full. One map lookup and a short array compare: a tree of maps, a level per value, cost
-   * more in cache misses than the keys saved.
+   * The cached groups by their key: the layout's id, then per entry its buffer's id, offset and
+   * size (the entries in binding order).
    */
-  #entries = new Map<number, GroupEntry[]>();
-  #count = 0;
+  readonly #groups: KeyTable<GPUBindGroup>;
   /** Per buffer, the cached groups that bind it. */
-  #byBuffer = new Map<GPUBuffer, GroupEntry[]>();
-  // the key being built
-  #key: number[] = [];
+  #byBuffer = new Map<GPUBuffer, KeyEntry<GPUBindGroup>[]>();
 
   constructor(device: CacheDevice, options: { maxEntries?: number } = {}) {
     this.#device = device;
-    this.#maxEntries = options.maxEntries ?? 1 << 14;
+    this.#groups = new KeyTable({ maxEntries: options.maxEntries ?? 1 << 14 });
     watchers.add(this);
   }
 
   /** Cached bind groups. */
   get size(): number {
-    return this.#count;
+    return this.#groups.size;
   }
 
   /** Marks a layout as stable (one object for the pipeline's life), so it can key the cache. */
@@ -350,36 +317,24 @@ export class BindGroupCache {
       stats.bindGroupsUncached++;
       return this.#device.createBindGroup(descriptor);
     }
-    const key = this.#key;
-    key.length = 0;
-    key.push(idOf(descriptor.layout));
-    let hash = Math.imul(0x811c9dc5 ^ key[0], 0x01000193);
+    const groups = this.#groups;
+    groups.begin();
+    groups.push(idOf(descriptor.layout));
     for (const e of descriptor.entries) {
       const r = e.resource as GPUBufferBinding;
-      const id = idOf(r.buffer), offset = r.offset ?? 0, size = r.size ?? -1;
-      key.push(id, offset, size);
-      hash = Math.imul(
-        Math.imul(Math.imul(hash ^ id, 0x01000193) ^ offset, 0x01000193) ^ size,
-        0x01000193,
-      );
+      groups.push(idOf(r.buffer));
+      groups.push(r.offset ?? 0);
+      groups.push(r.size ?? -1);
     }
-    const bucket = this.#entries.get(hash);
-    if (bucket) {
-      for (const entry of bucket) {
-        if (sameKey(entry.key, key)) {
-          stats.bindGroupHits++;
-          return entry.group;
-        }
-      }
+    const found = groups.find();
+    if (found) {
+      stats.bindGroupHits++;
+      return found;
     }
     stats.bindGroupMisses++;
-    if (this.#count >= this.#maxEntries) this.clear();
+    if (groups.full) this.clear();
     const group = this.#device.createBindGroup(descriptor);
-    const entry: GroupEntry = { key: key.slice(), hash, group };
-    const list = this.#entries.get(hash);
-    if (list) list.push(entry);
-    else this.#entries.set(hash, [entry]);
-    this.#count++;
+    const entry = groups.add(group);
     for (const e of descriptor.entries) {
       const buffer = (e.resource as GPUBufferBinding).buffer;
       const entries = this.#byBuffer.get(buffer);
@@ -394,21 +349,14 @@ export class BindGroupCache {
     const entries = this.#byBuffer.get(buffer);
     if (!entries) return;
     this.#byBuffer.delete(buffer);
-    for (const entry of entries) {
-      const bucket = this.#entries.get(entry.hash);
-      const at = bucket ? bucket.indexOf(entry) : -1;
-      if (at < 0) continue; // forgotten already, through another of its buffers
-      bucket!.splice(at, 1);
-      if (bucket!.length === 0) this.#entries.delete(entry.hash);
-      this.#count--;
-    }
+    // an entry that binds another of the buffers may be gone already, through that buffer
+    for (const entry of entries) this.#groups.delete(entry);
   }
 
   /** Drops every cached bind group. */
   clear(): void {
-    if (this.#count > 0) stats.resets++;
-    this.#entries = new Map();
-    this.#count = 0;
+    if (this.#groups.size > 0) stats.resets++;
+    this.#groups.clear();
     this.#byBuffer = new Map();
   }
 
@@ -419,19 +367,6 @@ export class BindGroupCache {
   }
 }
 
-/** A cached bind group and its key. */
-interface GroupEntry {
-  readonly key: readonly number[];
-  readonly hash: number;
-  readonly group: GPUBindGroup;
-}
-
-function sameKey(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 const ID = Symbol("bind cache id");
 let nextId = 1;
 /** A number of an object's own for the cache's keys, given on first sight (a property). */
@@ -440,7 +375,7 @@ function idOf(o: object): number {
   return tagged[ID] ??= nextId++;
 }
 
-/** A known layout and only buffer bindings, in binding order 0, 1, …: what the tree can key. */
+/** A known layout and only buffer bindings, in binding order 0, 1, …: what the cache can key. */
 function cacheable(d: GPUBindGroupDescriptor, layouts: WeakSet<object>): boolean {
   if (!layouts.has(d.layout)) return false;
   let i = 0;

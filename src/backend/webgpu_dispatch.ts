@@ -32,6 +32,7 @@
  * @module
  */
 import { envSwitch } from "./_env_switch.ts";
+import { KeyTable } from "./_key_table.ts";
 import { tf } from "../tf.ts";
 import type { WebGPUBackend } from "./_webgpu_program.ts";
 import { stableSlots } from "./webgpu_bind_cache.ts";
@@ -167,61 +168,20 @@ interface MemoLeaf {
   slot?: GPUBufferBinding;
 }
 
-/** A remembered dispatch: the bits of its key values, and what they determine. */
-interface MemoEntry {
-  readonly bits: Uint32Array;
-  readonly leaf: MemoLeaf;
-}
-
 /**
  * Per program and the shapes, dtypes and uniform values of a dispatch: its pipeline key and its
  * uniform slot, instead of building the key, the uniform fields and their strides again on every
  * dispatch. Everything that goes into either is one of the key's values: the program's key,
  * variable names, workgroup size, flat dispatch, size field and output components; each input's
  * dtype and shape; the output's; the program's uniform values (each variable-length part after
- * its length, strings as numbers of their own). The values' float64 bits are hashed into one map
- * lookup and compared with the entry's, word by word (so `-0` is not `0`): a tree of maps, one
- * per value, cost more in cache misses than the work it saved.
+ * its length). The key is looked up in a {@linkcode KeyTable} (one hash of the values' bits, so
+ * `-0` is not `0`): a tree of maps, one per value, cost more in cache misses than the work it saved.
  */
 export class DispatchMemo {
-  #entries = new Map<number, MemoEntry[]>();
-  #count = 0;
-  readonly #maxEntries: number;
-  #strings = new Map<string, number>();
-  // the key being built: its values, their count, and their hash
-  #values = new Float64Array(256);
-  #bits = new Uint32Array(this.#values.buffer);
-  #n = 0;
-  #hash = 0;
+  readonly #table: KeyTable<MemoLeaf>;
 
   constructor(maxEntries = 1 << 14) {
-    this.#maxEntries = maxEntries;
-  }
-
-  #push(v: number): void {
-    if (this.#n === this.#values.length) {
-      const grown = new Float64Array(2 * this.#n);
-      grown.set(this.#values);
-      this.#values = grown;
-      this.#bits = new Uint32Array(grown.buffer);
-    }
-    this.#values[this.#n] = v;
-    const lo = this.#bits[2 * this.#n];
-    const hi = this.#bits[2 * this.#n + 1];
-    this.#n++;
-    // FNV-1a over the two words
-    this.#hash = Math.imul(Math.imul(this.#hash ^ lo, 0x01000193) ^ hi, 0x01000193);
-  }
-
-  #pushString(s: string): void {
-    let id = this.#strings.get(s);
-    if (id === undefined) this.#strings.set(s, id = this.#strings.size);
-    this.#push(id);
-  }
-
-  #pushAll(values: readonly number[]): void {
-    this.#push(values.length);
-    for (let i = 0; i < values.length; i++) this.#push(values[i]);
+    this.#table = new KeyTable({ maxEntries });
   }
 
   /** The leaf of a dispatch, made (with its key) on first sight. */
@@ -232,59 +192,36 @@ export class DispatchMemo {
     out: Info,
     uniforms: readonly Uniform[] | undefined,
   ): MemoLeaf {
-    this.#n = 0;
-    this.#hash = 0x811c9dc5;
-    this.#pushString(program.shaderKey);
+    const t = this.#table;
+    t.begin();
+    t.pushString(program.shaderKey);
     const names = program.variableNames;
-    this.#push(names.length);
-    for (let i = 0; i < names.length; i++) this.#pushString(names[i]);
-    this.#pushAll(program.workgroupSize ?? []);
-    this.#push(program.dispatch[1] === 1 && program.dispatch[2] === 1 ? 1 : 0);
-    this.#push(program.outputComponent ?? -1);
-    this.#pushAll(program.size ? program.outputShape : []);
-    this.#push(inputs.length);
+    t.push(names.length);
+    for (let i = 0; i < names.length; i++) t.pushString(names[i]);
+    t.pushAll(program.workgroupSize ?? []);
+    t.push(program.dispatch[1] === 1 && program.dispatch[2] === 1 ? 1 : 0);
+    t.push(program.outputComponent ?? -1);
+    t.pushAll(program.size ? program.outputShape : []);
+    t.push(inputs.length);
     for (let i = 0; i < inputs.length; i++) {
-      this.#pushString(dtypes[i]);
-      this.#pushAll(inputs[i].shape);
+      t.pushString(dtypes[i]);
+      t.pushAll(inputs[i].shape);
     }
-    this.#pushString(out.dtype);
-    this.#pushAll(out.shape);
-    this.#push(uniforms?.length ?? 0);
+    t.pushString(out.dtype);
+    t.pushAll(out.shape);
+    t.push(uniforms?.length ?? 0);
     if (uniforms) {
       for (const u of uniforms) {
-        this.#pushString(u.type);
-        this.#pushAll(u.data);
+        t.pushString(u.type);
+        t.pushAll(u.data);
       }
     }
-    const words = 2 * this.#n;
-    const bucket = this.#entries.get(this.#hash);
-    if (bucket) {
-      for (const e of bucket) {
-        if (e.bits.length !== words) continue;
-        let same = true;
-        for (let i = 0; i < words; i++) {
-          if (e.bits[i] !== this.#bits[i]) {
-            same = false;
-            break;
-          }
-        }
-        if (same) return e.leaf;
-      }
-    }
-    if (this.#count >= this.#maxEntries) {
-      // the strings' numbers only need to agree among the entries kept; drop both
-      this.#entries = new Map();
-      this.#strings = new Map();
-      this.#count = 0;
-      return this.leaf(program, inputs, dtypes, out, uniforms);
-    }
-    const keyInputs = inputs.map((t, i) => ({ shape: t.shape, dtype: dtypes[i] }));
+    const found = t.find();
+    if (found) return found;
+    if (t.full) t.clear();
+    const keyInputs = inputs.map((x, i) => ({ shape: x.shape, dtype: dtypes[i] }));
     const leaf: MemoLeaf = { key: shaderKeyOf(program, keyInputs, out) };
-    const entry = { bits: this.#bits.slice(0, words), leaf };
-    const list = this.#entries.get(this.#hash);
-    if (list) list.push(entry);
-    else this.#entries.set(this.#hash, [entry]);
-    this.#count++;
+    t.add(leaf);
     return leaf;
   }
 }

@@ -162,8 +162,8 @@ Deno.test("DispatchMemo: one leaf per program, shapes, dtypes and uniform values
   assert.equal(a.key, shaderKeyOf(program("add"), [t([2, 3]), t([3])], t([2, 3])));
   assert.notEqual(leaf("add", [2, 3], 2), a, "another uniform value");
   assert.notEqual(leaf("add", [2, 3], -0), leaf("add", [2, 3], 0), "-0 is not 0");
-  // the fourth dispatch found it full (3 entries): it started again, and numbers its strings
-  // afresh; another program with that dispatch's shapes and values gets its own key
+  // the fourth dispatch found it full (3 entries): it started again, keeping its strings'
+  // numbers; another program with that dispatch's shapes and values gets its own key
   const mulKey = (shape: number[]) => shaderKeyOf(program("mul"), [t(shape), t([3])], t([2, 3]));
   assert.equal(leaf("mul", [2, 3], 0).key, mulKey([2, 3]));
   const again = leaf("mul", [1, 3], 1);
