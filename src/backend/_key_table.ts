@@ -4,10 +4,13 @@
  * the bind-group cache (`webgpu_bind_cache.ts`). A training step asks each of them the same few
  * hundred questions every step, so a lookup has to cost little and build no garbage.
  *
- * A key is built value by value into a reused buffer ({@linkcode KeyTable.begin}, `push`,
- * `pushString`, `pushAll`), hashed as it is built (FNV-1a over each value's float64 bits), and
- * looked up with one `Map` access and a word-by-word compare of the bucket's keys. Comparing bits
- * keeps `-0` apart from `0` and finds a `NaN` again (a `Map` keyed by the number does neither).
+ * A key is built value by value into a reused array ({@linkcode KeyTable.begin}, `push`,
+ * `pushString`, `pushAll`), hashed as it is built (FNV-1a over each integer, or over a fraction's
+ * float64 bits), and looked up with one `Map` access and a compare of the bucket's keys value by
+ * value. The compare keeps `-0` apart from `0` and finds a `NaN` again (a `Map` keyed by the number
+ * does neither). Keys are plain arrays, not typed arrays of bits: the caches' keys are mostly small
+ * integers, which V8 stores and compares unboxed, and a CPU profile of GATr's step found comparing
+ * float64 bits word by word twice as slow.
  * Strings get numbers of their own (0, 1, …; the structure of a caller's key says which positions
  * hold strings, so that a string and a number never meet at one position); the numbers are kept
  * while any entry may hold them, and
@@ -24,9 +27,18 @@ export interface KeyEntry<V> {
 }
 
 interface Entry<V> extends KeyEntry<V> {
-  readonly bits: Uint32Array;
+  readonly key: readonly number[];
   readonly hash: number;
 }
+
+/** Whether two numbers are the same key value: `-0` is not `0`, and `NaN` is `NaN`. */
+function same(a: number, b: number): boolean {
+  return a === b ? a !== 0 || 1 / a === 1 / b : a !== a && b !== b;
+}
+
+// a fraction's float64 bits, for the hash
+const FRACTION = new Float64Array(1);
+const FRACTION_WORDS = new Uint32Array(FRACTION.buffer);
 
 /** Sizes of a {@linkcode KeyTable}. */
 export interface KeyTableOptions {
@@ -63,9 +75,8 @@ export class KeyTable<V> {
   readonly #maxEntries: number;
   readonly #maxStrings: number;
   readonly #hashMask: number;
-  // the key being built: its values (and their bits), their count, their hash
-  #values = new Float64Array(64);
-  #bits = new Uint32Array(this.#values.buffer);
+  // the key being built: its values, their count, their hash
+  #key: number[] = [];
   #n = 0;
   #hash = 0;
 
@@ -101,19 +112,17 @@ export class KeyTable<V> {
     return true;
   }
 
-  /** Appends a number to the key (its float64 bits: `-0` is not `0`, `NaN` is `NaN`). */
+  /** Appends a number to the key (`-0` is not `0`, `NaN` is `NaN`). */
   push(v: number): void {
-    if (this.#n === this.#values.length) {
-      const grown = new Float64Array(2 * this.#n);
-      grown.set(this.#values);
-      this.#values = grown;
-      this.#bits = new Uint32Array(grown.buffer);
+    this.#key[this.#n++] = v;
+    let h = this.#hash;
+    if ((v | 0) === v) h = Math.imul(h ^ v, 0x01000193);
+    else if (v !== v) h = Math.imul(h ^ 0x7ff80000, 0x01000193);
+    else {
+      FRACTION[0] = v;
+      h = Math.imul(Math.imul(h ^ FRACTION_WORDS[0], 0x01000193) ^ FRACTION_WORDS[1], 0x01000193);
     }
-    this.#values[this.#n] = v;
-    const lo = this.#bits[2 * this.#n];
-    const hi = this.#bits[2 * this.#n + 1];
-    this.#n++;
-    this.#hash = Math.imul(Math.imul(this.#hash ^ lo, 0x01000193) ^ hi, 0x01000193);
+    this.#hash = h;
   }
 
   /** Appends a string to the key, as the number the table gives it. */
@@ -133,14 +142,15 @@ export class KeyTable<V> {
   find(): V | undefined {
     const bucket = this.#buckets.get(this.#hash & this.#hashMask);
     if (!bucket) return undefined;
-    const words = 2 * this.#n;
-    const bits = this.#bits;
+    const n = this.#n;
+    const key = this.#key;
     for (let b = 0; b < bucket.length; b++) {
       const e = bucket[b];
-      if (e.bits.length !== words) continue;
+      const k = e.key;
+      if (k.length !== n) continue;
       let i = 0;
-      while (i < words && e.bits[i] === bits[i]) i++;
-      if (i === words) return e.value;
+      while (i < n && same(k[i], key[i])) i++;
+      if (i === n) return e.value;
     }
     return undefined;
   }
@@ -153,7 +163,7 @@ export class KeyTable<V> {
    */
   add(value: V): KeyEntry<V> {
     const hash = this.#hash & this.#hashMask;
-    const entry: Entry<V> = { bits: this.#bits.slice(0, 2 * this.#n), hash, value };
+    const entry: Entry<V> = { key: this.#key.slice(0, this.#n), hash, value };
     const bucket = this.#buckets.get(hash);
     if (bucket) bucket.push(entry);
     else this.#buckets.set(hash, [entry]);
