@@ -174,8 +174,8 @@ interface MemoLeaf {
  * dispatch. Everything that goes into either is one of the key's values: the program's key,
  * variable names, workgroup size, flat dispatch, size field and output components; each input's
  * dtype and shape; the output's; the program's uniform values (each variable-length part after
- * its length). The key is looked up in a {@linkcode KeyTable} (one hash of the values' bits, so
- * `-0` is not `0`): a tree of maps, one per value, cost more in cache misses than the work it saved.
+ * its length). The key is looked up in a {@linkcode KeyTable} (one hash, one compare; `-0` is not
+ * `0`): a tree of maps, one per value, cost more in cache misses than the work it saved.
  */
 export class DispatchMemo {
   readonly #table: KeyTable<MemoLeaf>;
