@@ -11,6 +11,7 @@ import { installWasmBlasMatMul } from "./wasm_blas_matmul.ts";
 import { installFusedDense } from "./fused_dense.ts";
 import { installWebGpuBindCache } from "./webgpu_bind_cache.ts";
 import { installWebGpuFastDispatch } from "./webgpu_dispatch.ts";
+import { installWebGpuWriteUploads } from "./webgpu_upload.ts";
 import type { WebGPUBackend } from "./_webgpu_program.ts";
 import { installBlockLinear } from "./block_linear.ts";
 import { installEngineSaveShare } from "./engine_save_share.ts";
@@ -141,6 +142,11 @@ export interface InitOptions {
    * `REMUL_WEBGPU_FAST_DISPATCH=0`; see `webgpu_dispatch.ts`); recorded in the returned lines.
    */
   readonly webgpuFastDispatch?: boolean;
+  /**
+   * WebGPU: upload host values with `queue.writeBuffer` into the pooled buffer (default: on unless
+   * `REMUL_WEBGPU_WRITE_UPLOADS=0`; see `webgpu_upload.ts`); recorded in the returned lines.
+   */
+  readonly webgpuWriteUploads?: boolean;
 }
 
 /**
@@ -218,6 +224,10 @@ export async function initBackend(
       installWebGpuFastDispatch(
         tf.backend() as unknown as WebGPUBackend,
         options.webgpuFastDispatch,
+      ),
+      installWebGpuWriteUploads(
+        tf.backend() as unknown as WebGPUBackend,
+        options.webgpuWriteUploads,
       ),
     );
   }

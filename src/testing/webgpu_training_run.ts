@@ -22,8 +22,11 @@ export interface WebGpuTrainingRun {
   readonly losses: string[];
   /** Every trained weight, as float32 bit patterns (hex), parameters in order. */
   readonly weights: string;
-  /** Device calls of one more step after the run: dispatches and bind groups created. */
-  readonly lastStep: { dispatches: number; bindGroups: number; writes: number };
+  /**
+   * Device calls of one more step after the run: dispatches, bind groups created, queue writes
+   * and buffers created.
+   */
+  readonly lastStep: { dispatches: number; bindGroups: number; writes: number; buffers: number };
   /** The bind-group cache's counters over the run. */
   readonly cache: Record<string, number>;
 }
@@ -62,11 +65,11 @@ export async function runWebGpuTraining(steps = 6): Promise<WebGpuTrainingRun> {
   const w = countDeviceCalls();
   await train(model, data, weighting, { ...config, steps: 1 }, { seed: 10 });
   w.close();
-  const { dispatches, bindGroups, writes } = w.counts;
+  const { dispatches, bindGroups, writes, buffers } = w.counts;
   const cache = { ...bindCacheStats() } as Record<string, number>;
   model.dispose();
   tf.disposeVariables();
-  return { losses, weights, lastStep: { dispatches, bindGroups, writes }, cache };
+  return { losses, weights, lastStep: { dispatches, bindGroups, writes, buffers }, cache };
 }
 
 /**
