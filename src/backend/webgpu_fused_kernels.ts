@@ -17,6 +17,7 @@ import { installWebGpuLayerNorm } from "./webgpu_layer_norm.ts";
 import { installWebGpuGelu } from "./webgpu_gelu.ts";
 import { installWebGpuAttention } from "./webgpu_attention.ts";
 import { installWebGpuAdam } from "./webgpu_adam.ts";
+import { installWebGpuGradNorm } from "./webgpu_gradnorm.ts";
 import { installWebGpuBlockLinear } from "./webgpu_block_linear.ts";
 import { installWebGpuSparseLinear } from "./webgpu_sparse_linear.ts";
 import { installWebGpuGatrRows } from "./webgpu_gatr_rows.ts";
@@ -46,6 +47,7 @@ export async function installWebGpuFusedKernels(): Promise<string> {
   installWebGpuGelu();
   installWebGpuAttention();
   installWebGpuAdam();
+  installWebGpuGradNorm();
   installWebGpuBlockLinear();
   installWebGpuSparseLinear();
   installWebGpuGatrRows();
@@ -59,6 +61,6 @@ export async function installWebGpuFusedKernels(): Promise<string> {
     "RemulSparseLinear (and adjoint), RemulGatrNorm, RemulGatrResidualNorm, RemulGatrGate " +
     "(and gradients), " +
     "RemulGatrAttnFeatures, RemulGatrAttnCore, RemulGatrBilinear (and gradients), " +
-    "RemulAdamStep: project WGSL kernels; " +
+    "RemulAdamStep, RemulGradNormStep: project WGSL kernels; " +
     [dense, sum, copies, installWebGpuGradients()].join("; ");
 }

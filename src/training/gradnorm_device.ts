@@ -3,12 +3,16 @@
  * training loop never has to read the task losses back to update α and β: on WebGPU a readback
  * costs a round trip (≥ 11 ms under Deno) and stops the host from queueing the next step while
  * the device runs this one. The arithmetic is `gradNormStep`'s, in float32 on the device; its
- * test holds it to `gradNormStep` in float64.
+ * test holds it to `gradNormStep` in float64. On webgpu it is one program
+ * (`RemulGradNormStep`, `src/backend/webgpu_gradnorm.ts`) instead of the composite's some 26;
+ * elsewhere, and with fused ops off (`setFusedOps(false)`), the composite below.
  *
  * @module
  */
 import { type Tensor, tf } from "../tf.ts";
 import type { GradNormConfig } from "./gradnorm.ts";
+import { fusedOpsEnabled } from "../backend/fused_op.ts";
+import { GRADNORM_KERNEL } from "../backend/webgpu_gradnorm.ts";
 
 /** GradNorm's state on the device. */
 export interface GradNormTensors {
@@ -50,6 +54,15 @@ export function gradNormStepTensors(
   config: GradNormConfig,
 ): Required<GradNormTensors> {
   const initialLosses = state.initialLosses ?? obs.losses;
+  if (fusedOpsEnabled() && tf.getKernel(GRADNORM_KERNEL, tf.getBackend())) {
+    const weights = tf.engine().runKernel(GRADNORM_KERNEL, {
+      weights: state.weights,
+      losses: obs.losses,
+      gradNorms: obs.gradNorms,
+      initialLosses,
+    }, { gamma: config.gamma, eta: config.eta, minWeight: config.minWeight }) as Tensor;
+    return { weights, initialLosses };
+  }
   const weights = tf.tidy(() => {
     const g = state.weights.mul(obs.gradNorms); // G_i = w_i‖∇_W L_i‖
     // L̃_i = L_i / L_i(0), or 1 where L_i(0) is 0 (as gradNormStep)
