@@ -12,6 +12,7 @@ import { installFusedDense } from "./fused_dense.ts";
 import { installWebGpuBindCache } from "./webgpu_bind_cache.ts";
 import { installWebGpuFastDispatch } from "./webgpu_dispatch.ts";
 import { installWebGpuWriteUploads } from "./webgpu_upload.ts";
+import { installWebGpuBindingLimit } from "./webgpu_binding_limit.ts";
 import type { WebGPUBackend } from "./_webgpu_program.ts";
 import { installBlockLinear } from "./block_linear.ts";
 import { installEngineSaveShare } from "./engine_save_share.ts";
@@ -229,6 +230,8 @@ export async function initBackend(
         tf.backend() as unknown as WebGPUBackend,
         options.webgpuWriteUploads,
       ),
+      // last, so that it sees every program before the dispatch path does
+      installWebGpuBindingLimit(tf.backend() as unknown as WebGPUBackend),
     );
   }
   return kernels;

@@ -22,6 +22,7 @@ import {
   kernelTiming,
   webGpuSubmitBatch,
 } from "../backend/webgpu_queue.ts";
+import { assertNoGpuErrors } from "../backend/gpu_errors.ts";
 import { tf } from "../tf.ts";
 import type { Weighting } from "../training/procedure.ts";
 import {
@@ -174,6 +175,7 @@ interface Pass {
 }
 
 async function profilePass(
+  what: string,
   pass: Pass,
   options: Pick<ProfileOptions, "warmup" | "repeats">,
 ): Promise<PassProfile> {
@@ -207,6 +209,9 @@ async function profilePass(
     info.kernels.map(async (k) => ({ name: k.name, kernelTimeMs: await k.kernelTimeMs })),
   );
   await pass.settle();
+  // an invalid command makes WebGPU drop its whole command buffer: the pass would look fast and
+  // compute nothing
+  assertNoGpuErrors(`while profiling ${what}`);
   const byKernel = tabulate(kernels, timing === "host" ? undefined : attributed.byKernel);
   const s = summarizeTimes(host);
   const real = byKernel.filter((r) => !r.composite);
@@ -291,7 +296,7 @@ export async function profileModel(
   };
   let train: PassProfile;
   try {
-    train = await profilePass({
+    train = await profilePass("the training step", {
       async run() {
         queued.push(trainer.stepQueued());
         if (++steps % syncEvery === 0) await readLosses();
@@ -310,7 +315,7 @@ export async function profileModel(
   const n = Math.min(options.train.batchSize, split.size);
   const batch = makeBatch(dataset, split, [...Array(n).keys()]);
   try {
-    const infer = await profilePass({
+    const infer = await profilePass("the inference", {
       async run() {
         const y = tf.tidy(() => model.forward(batch.inputs).prediction);
         await y.data();
