@@ -244,13 +244,20 @@ async function main(): Promise<number> {
     try {
       params = countParams(model);
       const train = { ...spec.train, batchSize, ...(syncEvery ? { syncEvery } : {}) };
-      const profile = await profileModel(model, dataset, {
-        weighting,
-        train,
-        seed: spec.seeds.case,
-        warmup,
-        repeats,
-      });
+      let profile: ModelProfile;
+      try {
+        profile = await profileModel(model, dataset, {
+          weighting,
+          train,
+          seed: spec.seeds.case,
+          warmup,
+          repeats,
+        });
+      } catch (e) {
+        // a run that fails (a GPU limit, a non-finite loss) is reported in one line, exit code 1
+        console.error(`profile: ${modelId} at batch ${batchSize} failed: ${(e as Error).message}`);
+        return 1;
+      }
       profiles.push({ batchSize, profile });
     } finally {
       model.dispose();
