@@ -97,7 +97,7 @@ webgpuTest(
 webgpuTest(
   webgpu,
   "webgpu: RemulGradNormStep is one program where the composite launches dozens",
-  async () => {
+  () => {
     const weights = tf.tensor1d([1, 10]);
     const obs = { losses: tf.tensor1d([1, 2]), gradNorms: tf.tensor1d([2, 0.1]) };
     const step = () =>

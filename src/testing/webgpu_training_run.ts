@@ -8,6 +8,7 @@
  *
  * @module
  */
+import assert from "node:assert/strict";
 import { tf } from "../tf.ts";
 import { initBackend, probeAdapter } from "../backend/backend.ts";
 import { bindCacheStats, resetBindCacheStats } from "../backend/webgpu_bind_cache.ts";
@@ -91,6 +92,26 @@ export async function runWebGpuTrainingChild(
     throw new Error(`webgpu_training_run.ts: ${new TextDecoder().decode(out.stderr)}`);
   }
   return JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1) ?? "");
+}
+
+/**
+ * Trains in two child processes, one per setting of the backend ({@linkcode runWebGpuTrainingChild}),
+ * and asserts what a setting that only changes the host's work must keep: the same losses and
+ * trained weights, bit for bit, and the same dispatches in the last step.
+ *
+ * @returns both runs, for the caller's own assertions on what the setting changes.
+ * @throws AssertionError naming what differs.
+ */
+export async function sameTrainingBits(
+  on: Record<string, string>,
+  off: Record<string, string>,
+): Promise<{ on: WebGpuTrainingRun; off: WebGpuTrainingRun }> {
+  const a = await runWebGpuTrainingChild(on);
+  const b = await runWebGpuTrainingChild(off);
+  assert.deepEqual(a.losses, b.losses, "losses, bit for bit");
+  assert.equal(a.weights, b.weights, "trained weights, bit for bit");
+  assert.equal(a.lastStep.dispatches, b.lastStep.dispatches, "dispatches of a step");
+  return { on: a, off: b };
 }
 
 if (import.meta.main) {
