@@ -12,6 +12,8 @@
 #   4. the cost suite (Transformer and GATr at batch 1, 16, 64, 256, 1024);
 #   5. worker scaling on webgpu: the same 5 N-body smoke cases (GNN, Transformer) with --jobs 1, 2
 #      and 4 (do Workers in one process overlap on the GPU?).
+# machine.txt records the date, commit, Deno, CPUs, GPU and the adapter's limits (a program that
+# would bind more than maxStorageBufferBindingSize fails with an error naming it).
 # Each step has its own time limit, so one that hangs costs its limit and no more; the limits add
 # up to 555 s (9.25 minutes). SMALL=1 runs every step with tiny sizes (on llvmpipe: ~3.5 minutes; it
 # checks that the script works end to end; output under results/ unless OUT is set).
@@ -63,6 +65,10 @@ step() { echo "[$(($(date +%s) - start)) s] $*"; }
   "$deno" --version | head -1
   echo "cpus: $(nproc)"
   nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>&1 || true
+  # the adapter and the limits that decide what fits (a binding over the first is an error)
+  timeout 30 "$deno" eval 'const a = await navigator.gpu?.requestAdapter();
+    const l = a?.limits;
+    console.log(a ? `adapter: ${a.info?.description} maxStorageBufferBindingSize ${l.maxStorageBufferBindingSize} maxBufferSize ${l.maxBufferSize} maxComputeWorkgroupsPerDimension ${l.maxComputeWorkgroupsPerDimension} timestamp-query ${a.features.has("timestamp-query")}` : "adapter: none");' 2>&1 || true
 } > "$out/machine.txt"
 
 for model in transformer gatr; do
