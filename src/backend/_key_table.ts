@@ -9,8 +9,9 @@
  * float64 bits), and looked up with one `Map` access and a compare of the bucket's keys value by
  * value. The compare keeps `-0` apart from `0` and finds a `NaN` again (a `Map` keyed by the number
  * does neither). Keys are plain arrays, not typed arrays of bits: the caches' keys are mostly small
- * integers, which V8 stores and compares unboxed, and a CPU profile of GATr's step found comparing
- * float64 bits word by word twice as slow.
+ * integers, which V8 stores and compares unboxed. In a CPU profile of GATr's step, a first version
+ * that compared float64 bits word by word spent 596 ms of self time in `find` (over 70 s), against
+ * 482 ms for the lookups it replaced, key building included; this one spends 449 ms.
  * Strings get numbers of their own (0, 1, …; the structure of a caller's key says which positions
  * hold strings, so that a string and a number never meet at one position); the numbers are kept
  * while any entry may hold them, and
