@@ -99,18 +99,15 @@ export class KeyTable<V> {
   }
 
   /**
-   * Starts a new key.
-   *
-   * @returns true when the strings had grown to `maxStrings` and were renumbered, which emptied
-   * the table (its owner drops what it keeps beside the entries).
+   * Starts a new key. When the strings have grown to `maxStrings`, they are renumbered here, which
+   * empties the table (only the dispatch memo pushes strings, and it keeps nothing beside them).
    */
-  begin(): boolean {
+  begin(): void {
     this.#n = 0;
     this.#hash = 0x811c9dc5;
-    if (this.#strings.size < this.#maxStrings) return false;
+    if (this.#strings.size < this.#maxStrings) return;
     this.#strings = new Map();
-    this.#dropEntries();
-    return true;
+    this.clear();
   }
 
   /** Appends a number to the key (`-0` is not `0`, `NaN` is `NaN`). */
@@ -193,10 +190,6 @@ export class KeyTable<V> {
    * can be added next.
    */
   clear(): void {
-    this.#dropEntries();
-  }
-
-  #dropEntries(): void {
     this.#buckets = new Map();
     this.#size = 0;
   }

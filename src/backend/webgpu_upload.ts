@@ -44,8 +44,11 @@ interface UploadInternals {
   uploadToGPU(dataId: object): void;
 }
 
-/** Counts of this thread's uploads by path, since install (or the last reset). */
-export const uploadStats = { written: 0, tfjs: 0 };
+/**
+ * Counts of this thread's uploads of host values since install: into a pooled buffer by
+ * `writeBuffer`, or into a new buffer mapped at creation.
+ */
+export const uploadStats = { written: 0, mapped: 0 };
 
 /** The environment variable that turns the path off (`0`) in every thread. */
 export const WRITE_UPLOADS_ENV = "REMUL_WEBGPU_WRITE_UPLOADS";
@@ -54,13 +57,8 @@ export const WRITE_UPLOADS_ENV = "REMUL_WEBGPU_WRITE_UPLOADS";
 const TENSOR_USAGE = 0x80 | 0x4 | 0x8;
 const INSTALLED = Symbol.for("remul-bench.writeUploads");
 
-/** The values as the buffer holds them: int32 for `int32` and `bool`, float32 otherwise. */
-function asBufferValues(values: ArrayLike<number>, dtype: string): Int32Array | Float32Array {
-  if (dtype === "int32" || dtype === "bool") {
-    return values instanceof Int32Array ? values : Int32Array.from(values);
-  }
-  return values instanceof Float32Array ? values : Float32Array.from(values);
-}
+/** Whether a tensor's buffer holds int32 (`int32` and `bool`, as tfjs-webgpu stores them). */
+const holdsInt32 = (dtype: string) => dtype === "int32" || dtype === "bool";
 
 /**
  * Puts `writeBuffer` uploads in front of a tfjs-webgpu backend's `uploadToGPU` (idempotent per
@@ -78,24 +76,28 @@ export function installWebGpuWriteUploads(backend: WebGPUBackend, enabled?: bool
     const original = b.uploadToGPU;
     b.uploadToGPU = function (this: UploadInternals, dataId: object): void {
       const data = this.tensorMap.get(dataId);
-      if (data.resource != null) return;
       const values = data.values;
-      const n = data.shape.reduce((a, d) => a * d, 1);
-      if (values == null || data.complexTensorInfos != null || n === 0 || values.length !== n) {
-        uploadStats.tfjs++;
+      // an output's buffer, a tensor on the GPU already, complex values: tfjs's own path
+      if (data.resource != null || values == null || data.complexTensorInfos != null) {
         return original.call(this, dataId);
       }
+      let n = 1;
+      for (const d of data.shape) n *= d;
+      if (n === 0 || values.length !== n) return original.call(this, dataId);
       const buffer = this.bufferManager.acquireBuffer(4 * n, TENSOR_USAGE, true);
-      const typed = asBufferValues(values, data.dtype);
+      const int = holdsInt32(data.dtype);
       if (buffer.mapState === "unmapped") {
+        const typed = int
+          ? (values instanceof Int32Array ? values : Int32Array.from(values))
+          : (values instanceof Float32Array ? values : Float32Array.from(values));
         this.device.queue.writeBuffer(buffer, 0, typed as Float32Array<ArrayBuffer>);
         uploadStats.written++;
       } else {
         // a new buffer, mapped at creation: filled as tfjs fills it
         const range = buffer.getMappedRange();
-        (typed instanceof Int32Array ? new Int32Array(range) : new Float32Array(range)).set(typed);
+        (int ? new Int32Array(range) : new Float32Array(range)).set(values);
         buffer.unmap();
-        uploadStats.tfjs++;
+        uploadStats.mapped++;
       }
       data.values = null;
       data.resource = buffer;

@@ -4,7 +4,7 @@
  * costs a round trip (≥ 11 ms under Deno) and stops the host from queueing the next step while
  * the device runs this one. The arithmetic is `gradNormStep`'s, in float32 on the device; its
  * test holds it to `gradNormStep` in float64. On webgpu it is one program
- * (`RemulGradNormStep`, `src/backend/webgpu_gradnorm.ts`) instead of the composite's some 26;
+ * (`RemulGradNormStep`, `src/backend/webgpu_gradnorm.ts`) instead of the composite's 20;
  * elsewhere, and with fused ops off (`setFusedOps(false)`), the composite below.
  *
  * @module
