@@ -11,6 +11,7 @@ import { installWasmBlasMatMul } from "./wasm_blas_matmul.ts";
 import { installFusedDense } from "./fused_dense.ts";
 import { installWebGpuBindCache } from "./webgpu_bind_cache.ts";
 import { installWebGpuFastDispatch } from "./webgpu_dispatch.ts";
+import { describeStepReplay } from "./webgpu_step_replay.ts";
 import { installWebGpuWriteUploads } from "./webgpu_upload.ts";
 import { installWebGpuBindingLimit } from "./webgpu_binding_limit.ts";
 import type { WebGPUBackend } from "./_webgpu_program.ts";
@@ -232,6 +233,7 @@ export async function initBackend(
       ),
       // last, so that it sees every program before the dispatch path does
       installWebGpuBindingLimit(tf.backend() as unknown as WebGPUBackend),
+      describeStepReplay(),
     );
   }
   return kernels;

@@ -32,6 +32,8 @@ export interface AdamStepAttrs {
   readonly t: number;
   /** Global-norm clip; 0 for none. */
   readonly clip: number;
+  /** Write the new weights into the parameters (webgpu only; see {@linkcode FusedAdamExtras}). */
+  readonly inPlace?: boolean;
 }
 
 /**
@@ -110,12 +112,32 @@ export function fusedAdamMirrorsWeights(): boolean {
   return tf.getBackend() === "webgpu";
 }
 
+/** What the webgpu kernel takes besides the parameters, gradients and moments. */
+export interface FusedAdamExtras {
+  /**
+   * A flat float32 vector as long as `m`, private to the caller and kept from step to step, that
+   * the step keeps equal to the weights it wrote (starting zeros is fine: the parameters are
+   * copied in whenever they do not hold what the last step wrote); where
+   * {@linkcode fusedAdamMirrorsWeights}.
+   */
+  readonly w?: Tensor;
+  /**
+   * The step's `[1 − β₁ᵗ, 1 − β₂ᵗ, ε, lr]` (float32; webgpu), made by the caller on the host so
+   * that a step's only uploads are values it can name (`webgpu_step_replay.ts`); without it the
+   * kernel makes it from the attributes.
+   */
+  readonly hyper?: Tensor;
+  /**
+   * Write the new weights into the parameters' own memory and return no tensors (webgpu). Only
+   * when no other tensor shares a parameter's data (a clone does): the caller checks.
+   */
+  readonly inPlace?: boolean;
+}
+
 /**
  * Runs the fused step: `m` and `v` (flat, float32, private to the caller) are updated in place;
- * returns the new weights, in order. `w`, where {@linkcode fusedAdamMirrorsWeights}: a flat
- * float32 vector as long as `m`, private to the caller and kept from step to step, that the step
- * keeps equal to the weights it returned (starting zeros is fine: the parameters are copied in
- * whenever they do not hold what the last step returned).
+ * returns the new weights, in order, or nothing when `extras.inPlace` (the parameters then hold
+ * them).
  */
 export function fusedAdamStep(
   params: readonly Tensor[],
@@ -123,15 +145,17 @@ export function fusedAdamStep(
   m: Tensor,
   v: Tensor,
   attrs: Omit<AdamStepAttrs, "n">,
-  w?: Tensor,
+  extras: FusedAdamExtras = {},
 ): Tensor[] {
   install();
-  const inputs: Record<string, Tensor> = w ? { m, v, w } : { m, v };
+  const inputs: Record<string, Tensor> = { m, v };
+  if (extras.w) inputs.w = extras.w;
+  if (extras.hyper) inputs.hyper = extras.hyper;
   params.forEach((p, i) => (inputs[`p${i}`] = p));
   grads.forEach((g, i) => (inputs[`g${i}`] = g));
   return tf.engine().runKernel(
     FUSED_ADAM,
     inputs as tf.NamedTensorMap,
-    { ...attrs, n: params.length } as unknown as tf.NamedAttrMap,
+    { ...attrs, n: params.length, inPlace: extras.inPlace ?? false } as unknown as tf.NamedAttrMap,
   ) as unknown as Tensor[];
 }

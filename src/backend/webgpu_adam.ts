@@ -12,9 +12,11 @@
  *    programs' outputs, read and written; a CPU copy left by an earlier `data()` is dropped),
  *    each workgroup first adding up the partial sums for the clipping factor;
  * 5. one program computes every new weight, end to end, in the flat mirror of the weights that
- *    the caller keeps (input `w`), and each parameter's new weights are copied out into a tensor
- *    of its own (a weight's memory may be shared with a copy, e.g. the best-validation snapshot,
- *    so a parameter's own tensor is never written in place). The mirror holds what the last step
+ *    the caller keeps (input `w`), and each parameter's new weights are copied out: with
+ *    `inPlace`, into the parameter's own memory (the kernel then returns no tensors; the caller
+ *    makes sure no other tensor shares it, as a clone does), otherwise into a tensor of its own.
+ *    In place, a parameter keeps its buffer from step to step, which is what lets a training step
+ *    be recorded and replayed (`webgpu_step_replay.ts`). The mirror holds what the last step
  *    gave each parameter: a parameter that still holds that tensor (the caller assigned it and
  *    nothing since) is not copied in again; one assigned anything else is. Without `w`, every
  *    parameter is copied into a temporary. Four programs a step in all (three without
@@ -150,6 +152,7 @@ function adamStepKernel({ inputs, backend, attrs }: {
   const m = view(inputs.m, [total]);
   const v = view(inputs.v, [total]);
   if (total === 0) {
+    if (attrs.inPlace) return [];
     return ps.map((p) => backend.makeTensorInfo([...p.shape], "float32") as TensorInfo);
   }
   const temporaries: TensorInfo[] = [];
@@ -185,11 +188,13 @@ function adamStepKernel({ inputs, backend, attrs }: {
   }
 
   // 5. new weights: the parameters the mirror does not hold copied into it, one program over all
-  // of them in place, and each parameter's new weights copied out into a tensor of its own. (A
-  // parameter's memory may be shared with a copy, e.g. the best-validation snapshot, so it is
-  // never written in place.) The step's bias corrections and rate go in as one small tensor, not as uniforms, so that the
-  // uniform block stays the same from step to step (see webgpu_bind_cache.ts).
-  const hyper = backend.makeTensorInfo(
+  // of them in place, and each parameter's new weights copied out: into the parameter's own
+  // memory (`inPlace`: the caller checked that no other tensor shares it), or into a tensor of
+  // its own (a parameter's memory may be shared with a copy, e.g. a clone). The step's bias
+  // corrections and rate go in as one small tensor, not as uniforms, so that the uniform block
+  // stays the same from step to step (see webgpu_bind_cache.ts); the caller may make it
+  // (`hyper`), as training does so that a step's uploads are values it can name.
+  const hyper = inputs.hyper ?? backend.makeTensorInfo(
     [4],
     "float32",
     new Float32Array([
@@ -199,6 +204,7 @@ function adamStepKernel({ inputs, backend, attrs }: {
       attrs.lr,
     ]),
   ) as TensorInfo;
+  if (!inputs.hyper) temporaries.push(hyper);
   const given = inputs.w;
   if (given && sizeOf(given.shape) !== total) {
     throw new Error(
@@ -208,7 +214,6 @@ function adamStepKernel({ inputs, backend, attrs }: {
   const weights = given
     ? view(given, [total])
     : backend.makeTensorInfo([total], "float32") as TensorInfo;
-  temporaries.push(hyper);
   if (!given) temporaries.push(weights);
   const last = given ? mirrored.get(given.dataId) : undefined;
   let offset = 0;
@@ -218,12 +223,13 @@ function adamStepKernel({ inputs, backend, attrs }: {
   });
   run(backend, applySpec(total), [m, v, hyper], [int(total)], weights);
   offset = 0;
-  const outs = ps.map((p, i) => {
-    const out = copyOut(backend, weights, offset, p.shape);
+  const outs: TensorInfo[] = [];
+  ps.forEach((p, i) => {
+    if (attrs.inPlace) copyElements(backend, weights, offset, p, 0, sizes[i]);
+    else outs.push(copyOut(backend, weights, offset, p.shape));
     offset += sizes[i];
-    return out;
   });
-  if (given) mirrored.set(given.dataId, outs.map((o) => o.dataId));
+  if (given) mirrored.set(given.dataId, (attrs.inPlace ? ps : outs).map((o) => o.dataId));
   for (const t of temporaries) backend.disposeData(t.dataId);
   return outs;
 }

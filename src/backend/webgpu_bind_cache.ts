@@ -390,6 +390,24 @@ function cacheable(d: GPUBindGroupDescriptor, layouts: WeakSet<object>): boolean
 
 const DESTROY_HOOK = Symbol.for("remul-bench.bindCacheDestroyHook");
 
+/** What each bind group the cache created binds (for `webgpu_step_replay.ts`). */
+const descriptors = new WeakMap<GPUBindGroup, GPUBindGroupDescriptor>();
+/** Buffers destroyed since the hook was installed. */
+const destroyed = new WeakSet<GPUBuffer>();
+
+/**
+ * The descriptor a bind group was created from, when the cache created it (undefined otherwise:
+ * the cache off, or a group from elsewhere).
+ */
+export function bindGroupDescriptor(group: GPUBindGroup): GPUBindGroupDescriptor | undefined {
+  return descriptors.get(group);
+}
+
+/** Whether `buffer` has been destroyed (known once the cache is installed). */
+export function bufferDestroyed(buffer: GPUBuffer): boolean {
+  return destroyed.has(buffer);
+}
+
 /** Wraps `GPUBuffer.prototype.destroy` once so that caches forget a buffer before it goes. */
 function hookBufferDestroy(): void {
   const proto = (globalThis as { GPUBuffer?: { prototype: Record<PropertyKey, unknown> } })
@@ -397,6 +415,7 @@ function hookBufferDestroy(): void {
   if (!proto || proto[DESTROY_HOOK]) return;
   const destroy = proto.destroy as (this: GPUBuffer) => void;
   proto.destroy = function (this: GPUBuffer) {
+    destroyed.add(this);
     for (const w of watchers) w.forgetBuffer(this);
     return destroy.call(this);
   };
@@ -461,7 +480,11 @@ export function installWebGpuBindCache(backend: WebGPUBackend, enabled?: boolean
       limits: device.limits,
       queue: device.queue,
       createBuffer: (x) => device.createBuffer(x),
-      createBindGroup: (x) => proto.createBindGroup.call(device, x),
+      createBindGroup: (x) => {
+        const group = proto.createBindGroup.call(device, x);
+        descriptors.set(group, x);
+        return group;
+      },
     });
     d.createBindGroup = (descriptor: GPUBindGroupDescriptor) => routed.get(descriptor);
     const stable = (pipeline: GPUComputePipeline) => {

@@ -54,8 +54,10 @@ interface Tag {
   readonly order: number;
   readonly size: number;
   readonly lists: Lists;
-  /** Where the buffer is in `lists.free` while free. */
+  /** Where the buffer is in `lists.free` while free; -1 while in use. */
   at: number;
+  /** Times the buffer went back to the pool. */
+  releases: number;
 }
 
 const TAG = Symbol("pool tag");
@@ -104,6 +106,43 @@ function removeFree(lists: Lists, tag: Tag): void {
     lists.free[tag.at] = last;
     (last as Tagged)[TAG]!.at = tag.at;
   }
+  tag.at = -1;
+}
+
+/**
+ * What {@linkcode takeFreeBuffer} and {@linkcode bufferReleases} know of a buffer: whether the
+ * pool made it, and whether it is free now.
+ */
+export function bufferState(buffer: GPUBuffer): "free" | "used" | "foreign" {
+  const tag = (buffer as Tagged)[TAG];
+  if (!tag) return "foreign";
+  return tag.at >= 0 ? "free" : "used";
+}
+
+/**
+ * How many times `buffer` has gone back to its pool (-1 for a buffer the pool did not make): a
+ * holder that saw the same count earlier knows that nobody else can have had it since.
+ */
+export function bufferReleases(buffer: GPUBuffer): number {
+  return (buffer as Tagged)[TAG]?.releases ?? -1;
+}
+
+/**
+ * Takes a free buffer out of its pool for a holder of its own (`webgpu_step_replay.ts`): the pool
+ * counts it as used and never hands it out, until the holder gives it back with the pool's
+ * `releaseBuffer`. False, and nothing done, when the buffer is not free in a pool of this
+ * module's.
+ */
+export function takeFreeBuffer(pool: BufferPool, buffer: GPUBuffer): boolean {
+  const tag = (buffer as Tagged)[TAG];
+  if (!tag || tag.at < 0) return false;
+  // its entry stays in the heap, to be skipped when popped (acquireBuffer checks `at`)
+  removeFree(tag.lists, tag);
+  tag.lists.used.add(buffer);
+  pool.numFreeBuffers--;
+  pool.numUsedBuffers++;
+  pool.numBytesUsed += tag.size;
+  return true;
 }
 
 const INSTALLED = Symbol.for("remul-bench.oldestFirstPool");
@@ -160,6 +199,8 @@ export function reuseOldestFirst(pool: BufferPool): void {
   pool.acquireBuffer = (size, usage, mappedAtCreation = false, reuse = true) => {
     const lists = listsOf(size, usage);
     let buffer: Tagged;
+    // entries of buffers taken out while free (takeFreeBuffer) are skipped
+    while (lists.heap.length > 0 && lists.heap[0].at < 0) heapPop(lists.heap);
     if (reuse && lists.heap.length > 0) {
       const tag = heapPop(lists.heap);
       removeFree(lists, tag);
@@ -167,7 +208,7 @@ export function reuseOldestFirst(pool: BufferPool): void {
       pool.numFreeBuffers--;
     } else {
       buffer = pool.device.createBuffer({ size, usage, mappedAtCreation });
-      buffer[TAG] = { buffer, order: nextOrder++, size, lists, at: -1 };
+      buffer[TAG] = { buffer, order: nextOrder++, size, lists, at: -1, releases: 0 };
       pool.numBytesAllocated += size;
     }
     lists.used.add(buffer);
@@ -185,6 +226,7 @@ export function reuseOldestFirst(pool: BufferPool): void {
     }
     pool.numUsedBuffers--;
     pool.numBytesUsed -= tag.size;
+    tag.releases++;
     if (reuse) {
       heapPush(tag.lists.heap, tag);
       addFree(tag.lists, tag);

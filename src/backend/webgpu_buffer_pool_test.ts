@@ -1,5 +1,11 @@
 import assert from "node:assert/strict";
-import { type BufferPool, reuseOldestFirst } from "./webgpu_buffer_pool.ts";
+import {
+  type BufferPool,
+  bufferReleases,
+  bufferState,
+  reuseOldestFirst,
+  takeFreeBuffer,
+} from "./webgpu_buffer_pool.ts";
 import { Rng } from "../core/rng.ts";
 import { webgpuOnce, webgpuTest } from "../testing/webgpu_once.ts";
 import { tf } from "../tf.ts";
@@ -109,6 +115,52 @@ Deno.test("reuseOldestFirst hands out the oldest free buffer of a size and usage
   // without reuse, a new buffer even when one is free
   const fresh = pool.acquireBuffer(4, 1, false, false);
   assert.notEqual(fresh, b);
+});
+
+Deno.test("a free buffer taken out of the pool is never handed out until given back", () => {
+  const pool = fakePool();
+  reuseOldestFirst(pool);
+  const rng = new Rng(13);
+  const used: GPUBuffer[] = [];
+  const taken: GPUBuffer[] = [];
+  const free: GPUBuffer[] = []; // the reference (one size and usage)
+  const releases = new Map<GPUBuffer, number>();
+  for (let step = 0; step < 3000; step++) {
+    const r = rng.uniform();
+    if (r < 0.3 && used.length > 0) {
+      const [b] = used.splice(Math.floor(rng.uniform() * used.length), 1);
+      pool.releaseBuffer(b);
+      free.push(b);
+      releases.set(b, (releases.get(b) ?? 0) + 1);
+    } else if (r < 0.45 && free.length > 0) {
+      const [b] = free.splice(Math.floor(rng.uniform() * free.length), 1);
+      assert.equal(bufferState(b), "free");
+      assert.ok(takeFreeBuffer(pool, b), `step ${step}: take`);
+      assert.equal(bufferState(b), "used");
+      assert.ok(!takeFreeBuffer(pool, b), "a buffer in use cannot be taken");
+      taken.push(b);
+    } else if (r < 0.55 && taken.length > 0) {
+      const [b] = taken.splice(Math.floor(rng.uniform() * taken.length), 1);
+      pool.releaseBuffer(b); // given back
+      free.push(b);
+      releases.set(b, (releases.get(b) ?? 0) + 1);
+    } else {
+      const b = pool.acquireBuffer(16, 9);
+      if (free.length > 0) {
+        const oldest = free.reduce((a, c) => (n(c) < n(a) ? c : a));
+        assert.equal(b, oldest, `step ${step}: the oldest free buffer`);
+        free.splice(free.indexOf(b), 1);
+      }
+      assert.ok(!taken.includes(b), `step ${step}: a taken buffer was handed out`);
+      used.push(b);
+    }
+    assert.equal(pool.numFreeBuffers, free.length);
+    assert.equal(pool.numUsedBuffers, used.length + taken.length);
+  }
+  for (const [b, count] of releases) assert.equal(bufferReleases(b), count);
+  assert.equal(bufferReleases({} as GPUBuffer), -1);
+  assert.equal(bufferState({} as GPUBuffer), "foreign");
+  assert.deepEqual(new Set(pool.freeBuffers.get("16_9")), new Set(free));
 });
 
 const webgpu = await webgpuOnce("the buffer pool tests against tfjs's own pool");

@@ -317,7 +317,7 @@ async function adamAgainstHost(
       }
       const calls = countDeviceCalls();
       const before = copies.n;
-      const next = fusedAdamStep(params, gs, m, v, attrs, w);
+      const next = fusedAdamStep(params, gs, m, v, attrs, { w });
       calls.close();
       perStep.push(copies.n - before);
       // whatever the number of parameters: the clipping sums (with clipping), the two
@@ -394,3 +394,54 @@ webgpuTest(webgpu, "webgpu: FlatAdam with RemulAdamStep equals its composite pat
     });
   }
 });
+
+webgpuTest(
+  webgpu,
+  "webgpu: FlatAdam writes the weights in place unless another tensor shares them",
+  async () => {
+    await scoped("in FlatAdam in place", async () => {
+      const vars = ADAM_SHAPES.map((s, i) => {
+        const initial = tf.randomNormal(s, 0, 1, "float32", 70 + i);
+        const v = tf.variable(initial);
+        initial.dispose(); // as the models do: the variable alone refers to its data
+        return v;
+      });
+      const ids = vars.map((v) => v.dataId);
+      const adam = new FlatAdam(vars, { lr: 0.01, clipNorm: 0 });
+      const step = () => {
+        const grads: Record<string, tf.Tensor> = {};
+        vars.forEach((v, i) => {
+          grads[v.name] = tf.ones(v.shape).mul(i + 1);
+        });
+        adam.apply(grads);
+        tf.dispose(Object.values(grads));
+      };
+      try {
+        step();
+        // no clone: each variable keeps its data, and holds the new weights (read through a
+        // GPU op, so that no copy cached on the CPU answers)
+        assert.deepEqual(vars.map((v) => v.dataId), ids);
+        const moved = vars[0].sub(tf.zeros(vars[0].shape));
+        const before = await moved.data();
+        moved.dispose();
+        // a clone shares variable 0's data: this step must leave the clone as it was
+        const clone = vars[0].clone();
+        step();
+        assert.notEqual(vars[0].dataId, ids[0], "a shared variable is assigned new data");
+        const kept = clone.add(0);
+        assert.deepEqual(await kept.data(), before, "the clone was written in place");
+        const now = vars[0].add(0);
+        const after = await now.data();
+        assert.ok(after.some((x, i) => x !== before[i]), "the variable did not move");
+        tf.dispose([clone, kept, now]);
+        // the clone gone, the variable is written in place again
+        const id = vars[0].dataId;
+        step();
+        assert.equal(vars[0].dataId, id);
+      } finally {
+        adam.dispose();
+        vars.forEach((v) => v.dispose());
+      }
+    });
+  },
+);

@@ -31,9 +31,30 @@ export function sumGradient(
   xShape: readonly number[],
   axes: readonly number[],
 ): Tensor {
-  const expanded = xShape.slice();
-  for (const a of axes) expanded[a < 0 ? a + xShape.length : a] = 1;
-  return tf.tidy(() => tf.broadcastTo(tf.reshape(dy, expanded), xShape.slice()));
+  const rank = xShape.length;
+  const reduced = new Set(axes.map((a) => (a < 0 ? a + rank : a)));
+  // runs of neighbouring axes that are all reduced or all kept broadcast as one axis: tfjs-webgpu
+  // tiles on the GPU up to rank 4 only (from rank 5 it reads the tensor back synchronously,
+  // which fails under Deno)
+  const kept: number[] = [];
+  const full: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const merge = i > 0 && reduced.has(i) === reduced.has(i - 1);
+    if (merge) {
+      full[full.length - 1] *= xShape[i];
+      if (!reduced.has(i)) kept[kept.length - 1] *= xShape[i];
+    } else {
+      full.push(xShape[i]);
+      kept.push(reduced.has(i) ? 1 : xShape[i]);
+    }
+  }
+  return tf.tidy(() => {
+    const d = tf.reshape(dy, kept);
+    // alternating reduced and kept axes past rank 4: a broadcasting multiply by ones made on
+    // the GPU (dy · 1 = dy)
+    const b = full.length <= 4 ? tf.broadcastTo(d, full) : tf.mul(d, tf.fill(full, 1));
+    return tf.reshape(b, xShape.slice());
+  });
 }
 
 /**

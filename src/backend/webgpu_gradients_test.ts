@@ -15,6 +15,10 @@ const SUMS: { shape: number[]; axis?: number[]; keepDims?: boolean }[] = [
   { shape: [3, 4, 5], axis: [-1], keepDims: true },
   { shape: [2, 3], axis: undefined },
   { shape: [6], axis: [0] },
+  // past rank 4 (SE(3)-Transformer's sums): runs of axes merged, or ones made on the GPU
+  { shape: [2, 3, 2, 4, 3], axis: [1, 2] },
+  { shape: [2, 3, 2, 4, 3, 2], axis: [1, 3, 5] },
+  { shape: [2, 3, 2, 4, 3], axis: [0, 2, 4], keepDims: true },
 ];
 const TILES: { shape: number[]; reps: number[] }[] = [
   { shape: [5], reps: [3] },

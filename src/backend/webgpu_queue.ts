@@ -153,6 +153,16 @@ export interface DeviceCallCounts {
   /** `GPUQueue.writeBuffer` calls (uniform blocks and uploads); 0 off webgpu. */
   writes: number;
   /**
+   * Buffer-to-buffer copies recorded (`GPUCommandEncoder.copyBufferToBuffer`: the project's copy
+   * kernels, Adam's flat vector, copy-outs of packed outputs, tfjs's own); 0 off webgpu.
+   */
+  copies: number;
+  /**
+   * Compute passes begun (`beginComputePass`); a copy ends the pass, so the next dispatch begins
+   * another. 0 off webgpu.
+   */
+  passes: number;
+  /**
    * Host time inside `GPUQueue.submit`, ms. On a software adapter (llvmpipe) this is where the
    * kernels run; the host time outside it is what a real GPU's host would also spend.
    */
@@ -306,6 +316,8 @@ export function countDeviceCalls(): { counts: DeviceCallCounts; close(): void } 
     buffers: 0,
     dispatches: 0,
     writes: 0,
+    copies: 0,
+    passes: 0,
     submitMs: 0,
     readWaitMs: 0,
   };
@@ -332,6 +344,11 @@ export function countDeviceCalls(): { counts: DeviceCallCounts; close(): void } 
     restore.push(wrap(gpu.device as unknown as Obj, "createBuffer", () => counts.buffers++));
     const pass = g.GPUComputePassEncoder?.prototype;
     if (pass) restore.push(wrap(pass, "dispatchWorkgroups", () => counts.dispatches++));
+    const encoder = g.GPUCommandEncoder?.prototype;
+    if (encoder) {
+      restore.push(wrap(encoder, "copyBufferToBuffer", () => counts.copies++));
+      restore.push(wrap(encoder, "beginComputePass", () => counts.passes++));
+    }
     const proto = g.GPUBuffer?.prototype;
     if (proto) restore.push(wrap(proto, "mapAsync", () => counts.maps++));
   }

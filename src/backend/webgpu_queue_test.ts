@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { tf } from "../tf.ts";
 import { initBackend, probeAdapter } from "./backend.ts";
+import { copyElements } from "./_webgpu_program.ts";
 import {
   countDeviceCalls,
   DEFAULT_SUBMIT_BATCH,
@@ -77,6 +78,29 @@ Deno.test("the submit batch is recorded and sets how often tfjs submits", async 
   } finally {
     setWebGpuSubmitBatch(DEFAULT_SUBMIT_BATCH);
     tf.dispose([...xs, ...ys]);
+  }
+});
+
+Deno.test("copies and the compute passes they split are counted", async () => {
+  if (!(await webgpu())) return;
+  const x = tf.fill([4096], 3);
+  const y = x.add(1); // on the GPU
+  const z = tf.zeros([4096]).add(0);
+  await drainQueue();
+  const w = countDeviceCalls();
+  const a = y.mul(2); // begins a pass
+  copyElements(tf.backend() as never, y as never, 0, z as never, 0, 4096); // ends it
+  const b = z.mul(3); // begins another
+  const c = b.mul(1); // in the same pass
+  await drainQueue();
+  w.close();
+  try {
+    assert.equal(w.counts.dispatches, 3);
+    assert.equal(w.counts.copies, 1);
+    assert.equal(w.counts.passes, 2);
+    assert.equal((await c.data())[7], 12);
+  } finally {
+    tf.dispose([x, y, z, a, b, c]);
   }
 });
 

@@ -93,6 +93,10 @@ export interface PassProfile {
   readonly dispatchesPerPass: number;
   /** `GPUQueue.writeBuffer` calls per pass (uniform blocks and uploads; 0 off WebGPU). */
   readonly writesPerPass: number;
+  /** Buffer-to-buffer copies recorded per pass (0 off WebGPU). */
+  readonly copiesPerPass: number;
+  /** Compute passes begun per pass (a copy ends one; 0 off WebGPU). */
+  readonly computePassesPerPass: number;
   /**
    * Host time per pass inside `GPUQueue.submit`, ms, a mean over the timed passes (0 off WebGPU).
    * On a software adapter the kernels run there.
@@ -234,6 +238,8 @@ async function profilePass(
     bindGroupsPerPass: per(window.counts.bindGroups),
     dispatchesPerPass: per(window.counts.dispatches),
     writesPerPass: per(window.counts.writes),
+    copiesPerPass: per(window.counts.copies),
+    computePassesPerPass: per(window.counts.passes),
     submitMs: per(window.counts.submitMs),
     readWaitMs: per(window.counts.readWaitMs),
     hostOutsideSubmitMs: per(
@@ -361,7 +367,8 @@ export function formatProfile(profile: ModelProfile, top = 12): string {
       ? `, ${fmtRate(p.submitsPerPass)} submits (${p.submitMs.toFixed(2)} ms in them), ` +
         `${fmtRate(p.mapsPerPass)} buffer maps, ${fmtRate(p.dispatchesPerPass)} dispatches, ` +
         `${fmtRate(p.bindGroupsPerPass)} bind groups created, ${fmtRate(p.writesPerPass)} buffer ` +
-        `writes, ${fmtRate(p.buffersPerPass)} new buffers`
+        `writes, ${fmtRate(p.copiesPerPass)} buffer copies, ${fmtRate(p.computePassesPerPass)} ` +
+        `compute passes, ${fmtRate(p.buffersPerPass)} new buffers`
       : "";
     const outside = profile.submitBatch !== null && p.dispatchesPerPass > 0
       ? [
@@ -463,7 +470,8 @@ function compareRows(passes: readonly PassProfile[]) {
  * const pass = (calls: number): PassProfile => ({
  *   kernels: calls, wallMs: 1, hostMs: 1, hostIqrMs: 0, kernelMs: 1, gpuMs: null,
  *   readbacksPerPass: 1, submitsPerPass: 0, mapsPerPass: 0, bindGroupsPerPass: 0,
- *   dispatchesPerPass: 0, writesPerPass: 0, submitMs: 0, readWaitMs: 0, hostOutsideSubmitMs: 1,
+ *   dispatchesPerPass: 0, writesPerPass: 0, copiesPerPass: 0,
+ *   computePassesPerPass: 0, submitMs: 0, readWaitMs: 0, hostOutsideSubmitMs: 1,
  *   buffersPerPass: 0, peakBytes: 0, byKernel: [{ name: "Slice", calls, ms: 1 }],
  * });
  * const profile = (calls: number) => ({

@@ -128,6 +128,8 @@ function pass(rows: Record<string, number>): PassProfile {
     bindGroupsPerPass: 0,
     dispatchesPerPass: 0,
     writesPerPass: 0,
+    copiesPerPass: 0,
+    computePassesPerPass: 0,
     submitMs: 0,
     readWaitMs: 0,
     hostOutsideSubmitMs: 1,

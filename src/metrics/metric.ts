@@ -187,6 +187,13 @@ export const trainTimeMetric: MetricDefinition = {
       description: "the loss was read back and checked every this many steps",
       integer: true,
     },
+    {
+      name: "train_replayed_steps",
+      better: "neither",
+      unit: "steps",
+      description: "steps replayed as recorded WebGPU commands (bit-identical; 0 off WebGPU)",
+      integer: true,
+    },
   ],
   compute({ history, trainWarmup }) {
     const timed = history.stepMs.slice(1 + trainWarmup);
@@ -199,6 +206,7 @@ export const trainTimeMetric: MetricDefinition = {
       cold_start_ms: history.stepMs[0] ?? NaN,
       train_time_s: history.stepMs.reduce((a, b) => a + b, 0) / 1000,
       train_sync_every: history.syncEvery,
+      train_replayed_steps: history.replayedSteps,
     });
   },
 };

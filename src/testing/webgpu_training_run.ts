@@ -3,7 +3,8 @@
  * configurations of the backend needs: the losses and the trained weights as exact float32 bit
  * patterns, and the device calls of the last step. Run as a script in a child process, so that
  * each configuration (set through the environment, e.g. `REMUL_WEBGPU_BIND_CACHE=0`) gets a
- * fresh backend: `deno run -A src/testing/webgpu_training_run.ts`. Prints one JSON line, or
+ * fresh backend: `deno run -A src/testing/webgpu_training_run.ts ['{"steps":6,"model":"gatr","syncEvery":1}']`.
+ * Prints one JSON line, or
  * `{"skipped": reason}` where there is no WebGPU adapter.
  *
  * @module
@@ -16,6 +17,8 @@ import { countDeviceCalls } from "../backend/webgpu_queue.ts";
 import { createTransformer } from "../models/transformer.ts";
 import { loadNBody, NBODY_DEFAULTS } from "../data/nbody.ts";
 import { train } from "../training/train.ts";
+import { createRegistries } from "../registry.ts";
+import type { Model } from "../models/model.ts";
 
 /** What {@linkcode runWebGpuTraining} reports. */
 export interface WebGpuTrainingRun {
@@ -30,6 +33,22 @@ export interface WebGpuTrainingRun {
   readonly lastStep: { dispatches: number; bindGroups: number; writes: number; buffers: number };
   /** The bind-group cache's counters over the run. */
   readonly cache: Record<string, number>;
+  /** Steps of the run replayed as recorded WebGPU commands (`webgpu_step_replay.ts`). */
+  readonly replayed: number;
+}
+
+/** What a child run trains: steps, model (registry id; its smoke config but the Transformer's). */
+export interface WebGpuTrainingOptions {
+  readonly steps?: number;
+  readonly model?: string;
+  /** Loss readbacks every this many steps (default 1). */
+  readonly syncEvery?: number;
+  /**
+   * After every step, make and keep a tensor on the GPU per parameter (its shape, every value
+   * the step's number), and check them all after training: buffers taken from the pool between
+   * steps, which a replayed step must not write (`webgpu_step_replay.ts`).
+   */
+  readonly churn?: boolean;
 }
 
 const hex = (xs: Float32Array) =>
@@ -38,16 +57,25 @@ const hex = (xs: Float32Array) =>
     (u) => u.toString(16).padStart(8, "0"),
   ).join("");
 
-/** Trains a 1-block Transformer with REMUL (β = 1) and clipping for `steps` steps on webgpu. */
-export async function runWebGpuTraining(steps = 6): Promise<WebGpuTrainingRun> {
+/**
+ * Trains a model with REMUL (β = 1) and clipping on N-body for `steps` steps on webgpu (by
+ * default a 1-block Transformer, 6 steps, a readback every step).
+ */
+export async function runWebGpuTraining(
+  options: WebGpuTrainingOptions = {},
+): Promise<WebGpuTrainingRun> {
+  const { steps = 6, model: id = "transformer", syncEvery = 1, churn = false } = options;
   await initBackend("webgpu");
   resetBindCacheStats();
   const data = loadNBody({ ...NBODY_DEFAULTS, train: 32, val: 1, test: 1, ood: 1 }, 6);
-  const model = createTransformer({ blocks: 1, channels: 16, heads: 2, mlpRatio: 2 }, {
-    inputs: data.inputs,
-    target: data.target,
-    seed: 5,
-  });
+  const context = { inputs: data.inputs, target: data.target, seed: 5 };
+  let model: Model;
+  if (id === "transformer") {
+    model = createTransformer({ blocks: 1, channels: 16, heads: 2, mlpRatio: 2 }, context);
+  } else {
+    const def = createRegistries().models.get(id);
+    model = def.create({ ...def.defaults, ...def.smoke } as typeof def.defaults, context);
+  }
   const config = {
     steps,
     batchSize: 16,
@@ -56,10 +84,22 @@ export async function runWebGpuTraining(steps = 6): Promise<WebGpuTrainingRun> {
     groupSamples: 1,
     timingWarmup: 0,
     validateEvery: 0,
-    syncEvery: 1,
+    syncEvery,
   };
   const weighting = { kind: "constant", alpha: 1, beta: 1 } as const;
-  const h = await train(model, data, weighting, config, { seed: 9 });
+  const kept: { step: number; t: tf.Tensor }[] = [];
+  const onProgress = churn
+    ? (step: number) => {
+      for (const p of model.params) kept.push({ step, t: tf.tidy(() => p.mul(0).add(step)) });
+    }
+    : undefined;
+  const h = await train(model, data, weighting, config, { seed: 9, onProgress });
+  const replayed = h.replayedSteps;
+  for (const { step, t } of kept) {
+    const v = await t.data();
+    assert.ok(v.every((x) => x === step), `a tensor made after step ${step} was overwritten`);
+  }
+  tf.dispose(kept.map((k) => k.t));
   const losses = h.loss.map(([, l]) => hex(new Float32Array([l])));
   const parts = await Promise.all(model.params.map((p) => p.data() as Promise<Float32Array>));
   const weights = parts.map(hex).join("|");
@@ -70,7 +110,13 @@ export async function runWebGpuTraining(steps = 6): Promise<WebGpuTrainingRun> {
   const cache = { ...bindCacheStats() } as Record<string, number>;
   model.dispose();
   tf.disposeVariables();
-  return { losses, weights, lastStep: { dispatches, bindGroups, writes, buffers }, cache };
+  return {
+    losses,
+    weights,
+    lastStep: { dispatches, bindGroups, writes, buffers },
+    cache,
+    replayed,
+  };
 }
 
 /**
@@ -81,9 +127,10 @@ export async function runWebGpuTraining(steps = 6): Promise<WebGpuTrainingRun> {
  */
 export async function runWebGpuTrainingChild(
   env: Record<string, string>,
+  options: WebGpuTrainingOptions = {},
 ): Promise<WebGpuTrainingRun & { skipped?: string }> {
   const out = await new Deno.Command("deno", {
-    args: ["run", "-A", new URL(import.meta.url).pathname],
+    args: ["run", "-A", new URL(import.meta.url).pathname, JSON.stringify(options)],
     env,
     stdout: "piped",
     stderr: "piped",
@@ -105,9 +152,10 @@ export async function runWebGpuTrainingChild(
 export async function sameTrainingBits(
   on: Record<string, string>,
   off: Record<string, string>,
+  options: WebGpuTrainingOptions = {},
 ): Promise<{ on: WebGpuTrainingRun; off: WebGpuTrainingRun }> {
-  const a = await runWebGpuTrainingChild(on);
-  const b = await runWebGpuTrainingChild(off);
+  const a = await runWebGpuTrainingChild(on, options);
+  const b = await runWebGpuTrainingChild(off, options);
   // a child without an adapter prints no run: nothing to compare, which must not pass as equal
   assert.ok(!a.skipped && !b.skipped, `a child skipped: ${a.skipped ?? b.skipped}`);
   assert.deepEqual(a.losses, b.losses, "losses, bit for bit");
@@ -118,5 +166,5 @@ export async function sameTrainingBits(
 
 if (import.meta.main) {
   if (!(await probeAdapter())) console.log(JSON.stringify({ skipped: "no WebGPU adapter" }));
-  else console.log(JSON.stringify(await runWebGpuTraining(Number(Deno.args[0] ?? 6))));
+  else console.log(JSON.stringify(await runWebGpuTraining(JSON.parse(Deno.args[0] ?? "{}"))));
 }

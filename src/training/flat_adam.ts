@@ -17,6 +17,17 @@ import {
   fusedAdamStep,
 } from "../backend/fused_adam.ts";
 
+/**
+ * What one step needs before its gradients: its number and, where the fused kernel keeps a weight
+ * mirror (webgpu), its bias corrections and rate as a tensor made on the host (a value the
+ * training step can name, for `webgpu_step_replay.ts`). From {@linkcode FlatAdam.beginStep}.
+ */
+export interface AdamStepStart {
+  readonly t: number;
+  /** `[1 − β₁ᵗ, 1 − β₂ᵗ, ε, lr]`; the caller disposes it after {@linkcode FlatAdam.apply}. */
+  readonly hyper?: Tensor;
+}
+
 /** Adam's settings; defaults are tfjs's. */
 export interface FlatAdamConfig {
   /** Learning rate. */
@@ -29,6 +40,12 @@ export interface FlatAdamConfig {
   readonly beta2?: number;
   /** Added to the root of the second moment (default: the backend's epsilon, 1e-7 in float32). */
   readonly epsilon?: number;
+}
+
+/** True when no tensor but `p` itself refers to its data (a clone or a reshape would). */
+function soleOwner(p: Variable): boolean {
+  const backend = tf.backend() as unknown as { refCount?(dataId: object): number };
+  return backend.refCount?.(p.dataId) === 1;
 }
 
 /** Adam over a fixed list of variables, keeping its moments as two flat vectors. */
@@ -78,14 +95,35 @@ export class FlatAdam {
   }
 
   /**
+   * Starts the next step (its number goes up by one) and makes what it needs before its
+   * gradients; {@linkcode apply} does it when not given one. The caller disposes `hyper`.
+   */
+  beginStep(): AdamStepStart {
+    const t = ++this.#t;
+    if (!fusedAdamAvailable() || !fusedAdamMirrorsWeights()) return { t };
+    const hyper = tf.tensor1d([1 - this.#b1 ** t, 1 - this.#b2 ** t, this.#eps, this.#lr]);
+    return { t, hyper };
+  }
+
+  /**
    * One Adam step from gradients by variable name; a variable without one (not used by the
    * loss) counts as a zero gradient. The gradients are not disposed.
+   *
+   * @param start from {@linkcode beginStep} (not disposed here); by default a new one.
    */
-  apply(grads: Readonly<Record<string, Tensor>>): void {
-    this.#t++;
-    if (fusedAdamAvailable()) {
-      this.#applyFused(grads);
-      return;
+  apply(grads: Readonly<Record<string, Tensor>>, start?: AdamStepStart): void {
+    const own = start === undefined;
+    const begun = start ?? this.beginStep();
+    if (begun.t !== this.#t) {
+      throw new Error(`FlatAdam.apply: step ${begun.t} was begun, but the next is ${this.#t}`);
+    }
+    try {
+      if (fusedAdamAvailable()) {
+        this.#applyFused(grads, begun);
+        return;
+      }
+    } finally {
+      if (own) begun.hyper?.dispose();
     }
     const t = this.#t;
     const b1 = this.#b1;
@@ -113,8 +151,12 @@ export class FlatAdam {
     this.#v = next.v;
   }
 
-  /** The whole step as one kernel: moments updated in place, new weights assigned. */
-  #applyFused(grads: Readonly<Record<string, Tensor>>): void {
+  /**
+   * The whole step as one kernel: moments updated in place; the new weights written into the
+   * variables where the kernel can and no other tensor shares a variable's data (webgpu),
+   * otherwise assigned.
+   */
+  #applyFused(grads: Readonly<Record<string, Tensor>>, begun: AdamStepStart): void {
     const total = this.#sizes.reduce((a, b) => a + b, 0);
     this.#m ??= tf.keep(tf.zeros([total]));
     this.#v ??= tf.keep(tf.zeros([total]));
@@ -126,19 +168,24 @@ export class FlatAdam {
       zeros.push(z);
       return z;
     });
-    const next = fusedAdamStep(this.#params, g, this.#m, this.#v, {
-      lr: this.#lr,
-      beta1: this.#b1,
-      beta2: this.#b2,
-      epsilon: this.#eps,
-      t: this.#t,
-      clip: this.#clip,
-    }, this.#w);
-    this.#params.forEach((p, i) => {
-      p.assign(next[i]);
-      next[i].dispose();
-    });
-    tf.dispose(zeros);
+    const inPlace = this.#w !== undefined && this.#params.every((p) => soleOwner(p));
+    try {
+      const next = fusedAdamStep(this.#params, g, this.#m, this.#v, {
+        lr: this.#lr,
+        beta1: this.#b1,
+        beta2: this.#b2,
+        epsilon: this.#eps,
+        t: begun.t,
+        clip: this.#clip,
+      }, { w: this.#w, hyper: begun.hyper, inPlace });
+      if (inPlace) return;
+      this.#params.forEach((p, i) => {
+        p.assign(next[i]);
+        next[i].dispose();
+      });
+    } finally {
+      tf.dispose(zeros);
+    }
   }
 
   /** Frees the moments (and the weights' mirror). */

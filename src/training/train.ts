@@ -16,7 +16,8 @@ import { gradNormStepTensors, type GradNormTensors } from "./gradnorm_device.ts"
 import type { Weighting } from "./procedure.ts";
 import { remulLoss } from "./remul_loss.ts";
 import { remulTaskGradientsQueued } from "./task_gradients.ts";
-import { FlatAdam } from "./flat_adam.ts";
+import { type AdamStepStart, FlatAdam } from "./flat_adam.ts";
+import { copyTensor, type ReplayStatus, StepReplay } from "../backend/webgpu_step_replay.ts";
 import { submitPending } from "../backend/webgpu_queue.ts";
 import { safeVariableGrads } from "./safe_variable_grads.ts";
 import { assertNoGpuErrors } from "../backend/gpu_errors.ts";
@@ -86,6 +87,12 @@ export interface TrainHistory {
   readonly validation: [number, number][];
   /** Step whose weights the model holds after training (`steps` unless validation chose one). */
   readonly bestStep: number;
+  /**
+   * Steps replayed as recorded WebGPU commands (`webgpu_step_replay.ts`; 0 elsewhere, and with
+   * GradNorm or `REMUL_WEBGPU_REPLAY=0`): the same kernels on the same buffers with the step's
+   * own inputs, bit-identical to running them through tfjs.
+   */
+  readonly replayedSteps: number;
 }
 
 /** Progress callback: step done out of total. */
@@ -123,7 +130,8 @@ class BestWeights {
     this.#error = error;
     this.step = step;
     this.dispose();
-    this.#copy = params.map((p) => tf.keep(p.clone()));
+    // copies of their own: on webgpu Adam writes a weight in place when nothing shares it
+    this.#copy = params.map((p) => tf.keep(copyTensor(p)));
   }
 
   /** Writes the kept weights back into `params`. */
@@ -182,6 +190,13 @@ export interface Trainer {
    * the backend; the caller reads ({@linkcode readQueuedSteps}) and disposes them.
    */
   stepQueued(): QueuedStep;
+  /**
+   * Whether steps are replayed as recorded WebGPU commands (`webgpu_step_replay.ts`), and why
+   * not.
+   */
+  readonly replay: ReplayStatus;
+  /** Steps replayed so far. */
+  readonly replayedSteps: number;
   /** Frees the optimiser's state and GradNorm's. */
   dispose(): void;
 }
@@ -231,7 +246,21 @@ export function createTrainer(
     : undefined;
   let order: number[] = [];
   let cursor = 0;
+  // constant task weights: the same kernels every step, which can be recorded and replayed
+  const replay = new StepReplay(
+    tf.backend(),
+    weighting.kind === "constant"
+      ? {}
+      : { off: "GradNorm: the task weights change every step, on the device" },
+  );
+  const params = model.params as Variable[];
   return {
+    get replay() {
+      return replay.status;
+    },
+    get replayedSteps() {
+      return replay.replayedSteps;
+    },
     stepQueued() {
       if (cursor + b > order.length) {
         order = rng.permutation(split.size);
@@ -250,7 +279,29 @@ export function createTrainer(
           : undefined;
         if (rotations) made.push(rotations);
         if (weighting.kind === "constant") {
-          return constantStep(ctx, batch, rotations, weighting.alpha, weighting.beta);
+          const start = optimizer.beginStep();
+          if (start.hyper) made.push(start.hyper);
+          // what the step uploads from the host, in a fixed order
+          const inputs = [
+            ...Object.values(batch.inputs),
+            batch.target,
+            ...(rotations ? [rotations] : []),
+            ...(start.hyper ? [start.hyper] : []),
+          ];
+          const replayed = replay.replay(inputs, params, (o) => copyTensor(o as Tensor));
+          if (replayed) return replayed;
+          replay.begin(inputs);
+          let value: Tensor;
+          try {
+            value = constantStep(ctx, batch, rotations, weighting.alpha, weighting.beta, start);
+            // the inputs' buffers go back to the pool with the submit: temporaries of the step
+            tf.dispose(made.splice(0));
+            submitPending();
+          } catch (e) {
+            replay.abort();
+            throw e;
+          }
+          return replay.end(value, params, (o) => copyTensor(o as Tensor));
         }
         const r = gradNormTrainStep(ctx, batch, rotations!, gradNorm!, weighting);
         gradNorm = r.state;
@@ -269,6 +320,7 @@ export function createTrainer(
       }
     },
     dispose() {
+      replay.dispose();
       optimizer.dispose();
       if (gradNorm) tf.dispose([gradNorm.weights, gradNorm.initialLosses ?? []].flat());
       gradNorm = undefined;
@@ -308,6 +360,7 @@ export async function train(
   let finalLoss = NaN;
   const syncEvery = resolveSyncEvery(config);
   let pending: QueuedStep[] = [];
+  let replayedSteps = 0;
   let windowStart = performance.now();
   /** Reads the queued losses in one readback, checks them, records them. */
   const sync = async (done: number) => {
@@ -359,12 +412,13 @@ export async function train(
     }
     if (config.validateEvery > 0) best.restore(params);
   } finally {
+    replayedSteps = trainer.replayedSteps;
     tf.dispose(pending);
     trainer.dispose();
     best.dispose();
   }
   const bestStep = config.validateEvery > 0 && best.step > 0 ? best.step : config.steps;
-  return { loss, taskWeights, stepMs, finalLoss, validation, bestStep, syncEvery };
+  return { loss, taskWeights, stepMs, finalLoss, validation, bestStep, syncEvery, replayedSteps };
 }
 
 function constantStep(
@@ -373,6 +427,7 @@ function constantStep(
   rotations: Tensor | undefined,
   alpha: number,
   beta: number,
+  start: AdamStepStart,
 ): Tensor {
   const { value, grads } = safeVariableGrads(
     () =>
@@ -386,7 +441,7 @@ function constantStep(
     ctx.model.params as Variable[],
   );
   try {
-    ctx.optimizer.apply(grads);
+    ctx.optimizer.apply(grads, start);
   } catch (e) {
     value.dispose();
     throw e;
