@@ -149,6 +149,12 @@ export interface ModelProfile {
   readonly timing: "gpu-timestamps" | "unavailable" | "host";
   /** WebGPU's submit batch in force (kernels per command buffer); null off WebGPU. */
   readonly submitBatch: number | null;
+  /**
+   * Training steps replayed as recorded WebGPU commands (`webgpu_step_replay.ts`), of those run
+   * (warm-up, timed and profiled; the profiled pass, which names kernels, runs through tfjs), and
+   * where the replay stood at the end; absent off WebGPU.
+   */
+  readonly replay?: { readonly replayed: number; readonly of: number; readonly status: string };
 }
 
 function tabulate(
@@ -291,6 +297,7 @@ export async function profileModel(
   const syncEvery = resolveSyncEvery(options.train);
   const queued: QueuedStep[] = [];
   let steps = 0;
+  let ran = 0;
   // Reads the queued losses in one readback, as train() does, and checks them.
   const readLosses = async () => {
     if (queued.length === 0) return;
@@ -305,10 +312,12 @@ export async function profileModel(
     }
   };
   let train: PassProfile;
+  let replay: ModelProfile["replay"];
   try {
     train = await profilePass("the training step", {
       async run() {
         queued.push(trainer.stepQueued());
+        ran++;
         if (++steps % syncEvery === 0) await readLosses();
       },
       async settle() {
@@ -317,6 +326,12 @@ export async function profileModel(
         await drainQueue();
       },
     }, options);
+    const status = trainer.replay;
+    replay = webGpuSubmitBatch() === null ? undefined : {
+      replayed: trainer.replayedSteps,
+      of: ran,
+      status: status.state === "off" ? `off: ${status.reason}` : status.state,
+    };
   } finally {
     tf.dispose(queued);
     trainer.dispose();
@@ -333,7 +348,14 @@ export async function profileModel(
       },
       settle: drainQueue,
     }, options);
-    return { train, infer, syncEvery, timing: kernelTiming(), submitBatch: webGpuSubmitBatch() };
+    return {
+      train,
+      infer,
+      syncEvery,
+      timing: kernelTiming(),
+      submitBatch: webGpuSubmitBatch(),
+      ...(replay ? { replay } : {}),
+    };
   } finally {
     disposeBatch(batch);
   }
@@ -357,8 +379,15 @@ export function formatProfile(profile: ModelProfile, top = 12): string {
       (profile.submitBatch !== null
         ? `; a command buffer submitted every ${profile.submitBatch} kernels`
         : ""),
-    "",
   );
+  if (profile.replay) {
+    const r = profile.replay;
+    lines.push(
+      `training steps replayed as recorded WebGPU commands: ${r.replayed} of ${r.of} run ` +
+        `(warm-up, timed and profiled passes; the profiled pass runs through tfjs; ${r.status})`,
+    );
+  }
+  lines.push("");
   for (
     const [label, p] of [["training step", profile.train], ["inference", profile.infer]] as const
   ) {
