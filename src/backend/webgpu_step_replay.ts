@@ -68,10 +68,8 @@ export interface ReplayTensor {
   readonly dataId: object;
 }
 
-/** A step's output: a tensor the recording may keep, and free when it is done with it. */
-export interface ReplayOutput extends ReplayTensor {
-  dispose(): void;
-}
+/** A step's output: a tensor the recording may keep (its loss). */
+export type ReplayOutput = tf.Tensor;
 
 /** One recorded call. */
 type Op =
@@ -122,6 +120,7 @@ interface Internals {
     get(dataId: object): { resource: unknown; values: unknown; refCount: number } | undefined;
   };
   readonly commandEncoder: GPUCommandEncoder | null;
+  makeTensorInfo(shape: number[], dtype: string): { dataId: object };
   activeTimers?: unknown;
   uploadToGPU(dataId: object): void;
   disposeData(dataId: object, force?: boolean): boolean;
@@ -462,15 +461,14 @@ export class StepReplay {
    * writing `inputs`' host values (in the order {@linkcode begin} was given them) where the
    * recorded step uploaded its own.
    *
-   * @param copyOut makes the caller's tensor from the recording's output (a copy).
-   * @returns what `copyOut` made, or undefined when the step must run through tfjs (then call
+   * @returns the step's output, a new tensor (copied from the recording's, in the step's last
+   *   command buffer), or undefined when the step must run through tfjs (then call
    *   {@linkcode begin} and {@linkcode end} around it).
    */
-  replay<T>(
+  replay(
     inputs: readonly ReplayTensor[],
     params: readonly ReplayTensor[],
-    copyOut: (output: ReplayOutput) => T,
-  ): T | undefined {
+  ): tf.Tensor | undefined {
     const rec = this.#replay;
     const b = this.#backend;
     if (!rec || !b) return undefined;
@@ -489,11 +487,23 @@ export class StepReplay {
       return undefined;
     }
     const values = inputs.map((t) => hostBytes(b, t));
+    // the caller's copy of the output, in a buffer of its own, written by the last command buffer
+    const output = rec.output;
+    const copy = b.makeTensorInfo(output.shape, output.dtype);
+    b.uploadToGPU(copy.dataId);
+    const copyBuffer = b.tensorMap.get(copy.dataId)!.resource as GPUBuffer;
     const device = b.device;
     const queue = b.queue;
     let encoder = device.createCommandEncoder();
     let pass: GPUComputePassEncoder | undefined;
+    /** Whether the recording's last submit is still to be made (with the copy). */
+    let submitDue = false;
     for (const op of rec.ops) {
+      if (submitDue) {
+        queue.submit([encoder.finish()]);
+        encoder = device.createCommandEncoder();
+        submitDue = false;
+      }
       switch (op.k) {
         case "pass":
           pass = encoder.beginComputePass();
@@ -515,8 +525,7 @@ export class StepReplay {
           encoder.copyBufferToBuffer(op.src, op.srcOffset, op.dst, op.dstOffset, op.size);
           break;
         case "submit":
-          queue.submit([encoder.finish()]);
-          encoder = device.createCommandEncoder();
+          submitDue = true;
           break;
         case "write": {
           let bytes = op.bytes;
@@ -536,11 +545,12 @@ export class StepReplay {
       }
     }
     if (pass) pass.end();
+    encoder.copyBufferToBuffer(rec.outputBuffer, 0, copyBuffer, 0, 4 * output.size);
     queue.submit([encoder.finish()]);
     this.#replayed++;
     this.#total++;
     this.#status = { state: "replaying", since: this.#since, replayed: this.#replayed };
-    return copyOut(rec.output);
+    return tf.engine().makeTensorFromTensorInfo(copy as never);
   }
 
   /**
@@ -575,15 +585,10 @@ export class StepReplay {
   /**
    * Call after the step, once its work is submitted, with its output (a tensor the step made).
    *
-   * @param copyOut makes the caller's tensor from the output (a copy), when the recording keeps
-   *   the output itself (whose buffer it writes when replayed).
-   * @returns `output`, or what `copyOut` made of it.
+   * @returns `output`, or a copy of it when the recording keeps `output` itself (whose buffer it
+   *   writes when replayed).
    */
-  end<T>(
-    output: ReplayOutput & T,
-    params: readonly ReplayTensor[],
-    copyOut: (output: ReplayOutput) => T,
-  ): T {
+  end(output: ReplayOutput, params: readonly ReplayTensor[]): tf.Tensor {
     const recorder = this.#recorder;
     const b = this.#backend;
     if (!recorder || !b) return output;
@@ -601,13 +606,13 @@ export class StepReplay {
     }
     const previous = this.#previous;
     this.#previous = rec;
-    if (!previous) return copyOut(output);
+    if (!previous) return copyTensor(output);
     // the two recordings must ask the same of the device
     const difference = firstDifference(previous.ops, rec.ops, correspondence(previous, rec)) ??
       this.#invalid(rec, params, b);
     this.#drop(previous, false);
     if (difference) {
-      const mine = copyOut(output); // before #fail, which may drop this recording
+      const mine = copyTensor(output); // before #fail, which may drop this recording
       this.#fail(`two recorded steps differ: ${difference}`);
       return mine;
     }
@@ -616,7 +621,7 @@ export class StepReplay {
     for (const buffer of rec.temporaries) {
       if (!takeFreeBuffer(b.bufferManager, buffer)) {
         for (const t of taken) b.bufferManager.releaseBuffer(t);
-        const mine = copyOut(output);
+        const mine = copyTensor(output);
         this.#fail("a temporary of the step is in use");
         return mine;
       }
@@ -627,7 +632,7 @@ export class StepReplay {
     this.#since = this.#steps + 1;
     this.#replayed = 0;
     this.#status = { state: "replaying", since: this.#since, replayed: 0 };
-    return copyOut(output);
+    return copyTensor(output);
   }
 
   /** Gives back what the replay holds: recorded outputs, and temporaries to the pool. */

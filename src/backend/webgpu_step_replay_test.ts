@@ -9,7 +9,6 @@ import assert from "node:assert/strict";
 import { tf } from "../tf.ts";
 import { probeAdapter } from "./backend.ts";
 import {
-  copyTensor,
   describeStepReplay,
   type ReplayStatus,
   StepReplay,
@@ -39,7 +38,7 @@ Deno.test("off webgpu a step replay never records", () => {
   const r = new StepReplay(undefined);
   assert.deepEqual(r.status, { state: "off", reason: "not on webgpu" });
   r.begin([]);
-  assert.equal(r.replay([], [], () => 1), undefined);
+  assert.equal(r.replay([], []), undefined);
 });
 
 // every N-body model but the SE(3)-Transformer (its 24 steps on llvmpipe take two minutes; checked
@@ -140,15 +139,14 @@ async function toySteps(
     for (let i = 0; i < 8; i++) {
       const x = tf.tensor1d(new Float32Array(2000).fill(i + 1)); // on the host
       const c = tf.tensor1d(new Float32Array(2000).fill(extra(i)));
-      const copy = (o: { dataId: object }) => copyTensor(o as tf.Tensor);
-      let out = replay.replay([x], [w], copy);
+      let out = replay.replay([x], [w]);
       if (!out) {
         replay.begin([x]);
         const y = tf.tidy(() => x.mul(w).add(c).sum());
         if (during) await during(y);
         tf.dispose([x, c]);
         submitPending();
-        out = replay.end(y, [w], copy);
+        out = replay.end(y, [w]);
       } else {
         tf.dispose([x, c]);
       }

@@ -288,7 +288,7 @@ export function createTrainer(
             ...(rotations ? [rotations] : []),
             ...(start.hyper ? [start.hyper] : []),
           ];
-          const replayed = replay.replay(inputs, params, (o) => copyTensor(o as Tensor));
+          const replayed = replay.replay(inputs, params);
           if (replayed) return replayed;
           replay.begin(inputs);
           let value: Tensor;
@@ -301,7 +301,7 @@ export function createTrainer(
             replay.abort();
             throw e;
           }
-          return replay.end(value, params, (o) => copyTensor(o as Tensor));
+          return replay.end(value, params);
         }
         const r = gradNormTrainStep(ctx, batch, rotations!, gradNorm!, weighting);
         gradNorm = r.state;
