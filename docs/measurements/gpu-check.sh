@@ -7,15 +7,16 @@
 #   2. the WebGPU submit batch (kernels per command buffer) at 15, 200 (the default) and 1000 for
 #      the Transformer at batch 64 (what the default in src/backend/webgpu_queue.ts should be);
 #   3. the Transformer at batch 64 with the uniform and bind-group caches off
-#      (REMUL_WEBGPU_BIND_CACHE=0), and with tfjs's own dispatch path
-#      (REMUL_WEBGPU_FAST_DISPATCH=0), against step 1's run with both on;
+#      (REMUL_WEBGPU_BIND_CACHE=0), with tfjs's own dispatch path
+#      (REMUL_WEBGPU_FAST_DISPATCH=0), and with every step through tfjs (REMUL_WEBGPU_REPLAY=0),
+#      against step 1's run with all on (steps replayed from about the fifth: 8 warm-up steps);
 #   4. the cost suite (Transformer and GATr at batch 1, 16, 64, 256, 1024);
 #   5. worker scaling on webgpu: the same 5 N-body smoke cases (GNN, Transformer) with --jobs 1, 2
 #      and 4 (do Workers in one process overlap on the GPU?).
 # machine.txt records the date, commit, Deno, CPUs, GPU and the adapter's limits (a program that
 # would bind more than maxStorageBufferBindingSize fails with an error naming it).
 # Each step has its own time limit, so one that hangs costs its limit and no more; the limits add
-# up to 555 s (9.25 minutes). SMALL=1 runs every step with tiny sizes (on llvmpipe: ~3.5 minutes; it
+# up to 585 s (9.75 minutes). SMALL=1 runs every step with tiny sizes (on llvmpipe: ~3.5 minutes; it
 # checks that the script works end to end; output under results/ unless OUT is set).
 # Run it first when a GPU is lent: `bash docs/measurements/gpu-check.sh`. Deno must be on PATH
 # (or DENO=/path/to/deno).
@@ -46,7 +47,7 @@ else
   big=1024
   cost_batches="1|16|64|256|1024"
   cost_scale=paper
-  reps=(--warmup 2 --repeats 5)
+  reps=(--warmup 8 --repeats 5)
   t_prof=90
   t_big=40
   t_sub=45
@@ -77,7 +78,7 @@ for model in transformer gatr; do
     --scale "$scale" --backend webgpu --procedure plain --batches "$batches" "${reps[@]}" \
     --json "$out/profile-$model.json" > "$out/profile-$model.md" 2>&1 ||
     echo "  exit $? (see $out/profile-$model.md)"
-  grep -E '^(## batch|### |per |host )' "$out/profile-$model.md" | sed "s/^/  /"
+  grep -E '^(## batch|### |per |host |training steps)' "$out/profile-$model.md" | sed "s/^/  /"
   step "profile $model at batch $big (limit ${t_big} s)"
   timeout "$t_big" "$deno" run -A tasks/profile.ts --model "$model" --suite cost \
     --scale "$scale" --backend webgpu --procedure plain --batch "$big" --warmup 1 --repeats 2 \
@@ -98,14 +99,14 @@ for sb in 15 200 1000; do
     sed "s/^/  /"
 done
 
-for off in BIND_CACHE FAST_DISPATCH; do
+for off in BIND_CACHE FAST_DISPATCH REPLAY; do
   name=$(echo "$off" | tr 'A-Z_' 'a-z-')
   step "REMUL_WEBGPU_$off=0: transformer at batch $sub_batch (limit ${t_off} s)"
   env "REMUL_WEBGPU_$off=0" timeout "$t_off" "$deno" run -A tasks/profile.ts --model transformer \
     --suite cost --scale "$scale" --backend webgpu --procedure plain --batch "$sub_batch" \
     "${reps[@]}" --json "$out/$name-off.json" > "$out/$name-off.md" 2>&1 ||
     echo "  exit $? (see $out/$name-off.md)"
-  grep -E '^(### training|per step|host time outside submit)' "$out/$name-off.md" |
+  grep -E '^(### training|per step|host time outside submit|training steps)' "$out/$name-off.md" |
     sed "s/^/  /"
 done
 

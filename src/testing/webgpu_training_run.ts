@@ -16,6 +16,7 @@ import { bindCacheStats, resetBindCacheStats } from "../backend/webgpu_bind_cach
 import { countDeviceCalls } from "../backend/webgpu_queue.ts";
 import { createTransformer } from "../models/transformer.ts";
 import { loadNBody, NBODY_DEFAULTS } from "../data/nbody.ts";
+import { disposeBatch, makeBatch } from "../data/dataset.ts";
 import { train } from "../training/train.ts";
 import { createRegistries } from "../registry.ts";
 import type { Model } from "../models/model.ts";
@@ -49,6 +50,11 @@ export interface WebGpuTrainingOptions {
    * steps, which a replayed step must not write (`webgpu_step_replay.ts`).
    */
   readonly churn?: boolean;
+  /**
+   * Validate every this many steps (the validation split's MSE; the best weights kept and
+   * restored at the end, as model selection does); default 0, none.
+   */
+  readonly validateEvery?: number;
 }
 
 const hex = (xs: Float32Array) =>
@@ -65,9 +71,10 @@ export async function runWebGpuTraining(
   options: WebGpuTrainingOptions = {},
 ): Promise<WebGpuTrainingRun> {
   const { steps = 6, model: id = "transformer", syncEvery = 1, churn = false } = options;
+  const validateEvery = options.validateEvery ?? 0;
   await initBackend("webgpu");
   resetBindCacheStats();
-  const data = loadNBody({ ...NBODY_DEFAULTS, train: 32, val: 1, test: 1, ood: 1 }, 6);
+  const data = loadNBody({ ...NBODY_DEFAULTS, train: 32, val: 8, test: 1, ood: 1 }, 6);
   const context = { inputs: data.inputs, target: data.target, seed: 5 };
   let model: Model;
   if (id === "transformer") {
@@ -83,7 +90,7 @@ export async function runWebGpuTraining(
     gradClip: 1,
     groupSamples: 1,
     timingWarmup: 0,
-    validateEvery: 0,
+    validateEvery,
     syncEvery,
   };
   const weighting = { kind: "constant", alpha: 1, beta: 1 } as const;
@@ -93,7 +100,16 @@ export async function runWebGpuTraining(
       for (const p of model.params) kept.push({ step, t: tf.tidy(() => p.mul(0).add(step)) });
     }
     : undefined;
-  const h = await train(model, data, weighting, config, { seed: 9, onProgress });
+  const split = data.splits.val!;
+  const val = makeBatch(data, split, [...Array(split.size).keys()]);
+  const validate = async () => {
+    const e = tf.tidy(() => model.forward(val.inputs).prediction.sub(val.target).square().mean());
+    const [v] = await e.data();
+    e.dispose();
+    return v;
+  };
+  const h = await train(model, data, weighting, config, { seed: 9, onProgress, validate });
+  disposeBatch(val);
   const replayed = h.replayedSteps;
   for (const { step, t } of kept) {
     const v = await t.data();
@@ -104,7 +120,7 @@ export async function runWebGpuTraining(
   const parts = await Promise.all(model.params.map((p) => p.data() as Promise<Float32Array>));
   const weights = parts.map(hex).join("|");
   const w = countDeviceCalls();
-  await train(model, data, weighting, { ...config, steps: 1 }, { seed: 10 });
+  await train(model, data, weighting, { ...config, steps: 1, validateEvery: 0 }, { seed: 10 });
   w.close();
   const { dispatches, bindGroups, writes, buffers } = w.counts;
   const cache = { ...bindCacheStats() } as Record<string, number>;
