@@ -21,7 +21,10 @@
  * recording is then replayed. Nothing read back, no GPU timestamps and no other command buffer
  * may occur in a recorded step. A recording that does not qualify is dropped, and another pair
  * is tried, up to `attempts` times; after that the steps run through tfjs as before, and
- * {@linkcode StepReplay.status} says why.
+ * {@linkcode StepReplay.status} says why. The comparison is what shows that a value made on the
+ * host inside the step, other than a declared input, is a constant: a value that changed only
+ * every hundredth step (a learning-rate schedule, say) would not be seen; none of the project's
+ * steps makes one, and a new one must be declared as an input.
  *
  * **What a replay may rely on, checked before each one.** The step's temporaries are taken out of
  * the buffer pool (nothing else can be given them). Every other buffer it uses must still be the
