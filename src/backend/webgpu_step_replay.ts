@@ -48,7 +48,7 @@ import {
 } from "./webgpu_buffer_pool.ts";
 import { tf } from "../tf.ts";
 import { submitPending } from "./webgpu_queue.ts";
-import { copyOut as copyOutOnGpu, type TensorInfo } from "./_webgpu_program.ts";
+import { copyElements, copyOut as copyOutOnGpu, type TensorInfo } from "./_webgpu_program.ts";
 
 /** Environment switch of step replay (`0` off, `1` on; default on). */
 export const STEP_REPLAY_ENV = "REMUL_WEBGPU_REPLAY";
@@ -386,6 +386,27 @@ export function copyTensor(t: tf.Tensor): tf.Tensor {
     t.dtype as "float32" | "int32",
   );
   return tf.engine().makeTensorFromTensorInfo(info as never);
+}
+
+/**
+ * Copies `src` into `dst`'s own buffer on webgpu (a buffer copy, recorded after whatever reads
+ * `dst` before it) and returns true; false, and nothing done, elsewhere or when another tensor
+ * shares `dst`'s data. For state that a step replaces (GradNorm's task weights): kept in one
+ * buffer, it can be replayed.
+ *
+ * @throws Error when the two differ in shape or dtype.
+ */
+export function copyInto(src: tf.Tensor, dst: tf.Tensor): boolean {
+  if (src.dtype !== dst.dtype || src.size !== dst.size) {
+    throw new Error(`copyInto: ${src.dtype} [${src.shape}] into ${dst.dtype} [${dst.shape}]`);
+  }
+  if (tf.getBackend() !== "webgpu" || src.size === 0) return false;
+  const backend = tf.backend() as unknown as Internals;
+  if (backend.tensorMap.get(dst.dataId)?.refCount !== 1) return false;
+  const info = (t: tf.Tensor) =>
+    ({ dataId: t.dataId, shape: t.shape, dtype: t.dtype as "float32" | "int32" }) as TensorInfo;
+  copyElements(backend as never, info(src), 0, info(dst), 0, src.size);
+  return true;
 }
 
 /**

@@ -64,6 +64,22 @@ for (const model of ["transformer", "gatr", "gnn", "mlp", "egnn"]) {
   });
 }
 
+Deno.test({
+  name: "webgpu: GradNorm's steps (task weights updated in place) replay to the same bits",
+  ignore: !(await probeAdapter()),
+  fn: async () => {
+    const { on, off } = await sameTrainingBits(
+      { REMUL_WEBGPU_REPLAY: "1" },
+      { REMUL_WEBGPU_REPLAY: "0" },
+      { steps: 12, model: "transformer", syncEvery: 5, churn: true, gradNorm: true },
+    );
+    assert.ok(on.replayed >= 5, `${on.replayed} of 12 steps replayed`);
+    assert.equal(off.replayed, 0);
+    // the task weights moved (each loss entry carries the step's loss, α and β)
+    assert.notEqual(on.losses[0].slice(8), on.losses.at(-1)!.slice(8));
+  },
+});
+
 /** A small MLP on N-body, and a trainer with constant weights. */
 function mlpTrainer() {
   const data = loadNBody({ ...NBODY_DEFAULTS, train: 32, val: 1, test: 1, ood: 1 }, 6);

@@ -20,6 +20,7 @@ import { disposeBatch, makeBatch } from "../data/dataset.ts";
 import { train } from "../training/train.ts";
 import { createRegistries } from "../registry.ts";
 import type { Model } from "../models/model.ts";
+import type { Weighting } from "../training/procedure.ts";
 
 /** What {@linkcode runWebGpuTraining} reports. */
 export interface WebGpuTrainingRun {
@@ -55,6 +56,8 @@ export interface WebGpuTrainingOptions {
    * restored at the end, as model selection does); default 0, none.
    */
   readonly validateEvery?: number;
+  /** Task weights updated by GradNorm (γ 1.5, η 0.025) instead of constant α = β = 1. */
+  readonly gradNorm?: boolean;
 }
 
 const hex = (xs: Float32Array) =>
@@ -93,7 +96,9 @@ export async function runWebGpuTraining(
     validateEvery,
     syncEvery,
   };
-  const weighting = { kind: "constant", alpha: 1, beta: 1 } as const;
+  const weighting: Weighting = options.gradNorm
+    ? { kind: "gradnorm", alpha: 1, beta: 1, gamma: 1.5, eta: 0.025, minWeight: 1e-6 }
+    : { kind: "constant", alpha: 1, beta: 1 };
   const kept: { step: number; t: tf.Tensor }[] = [];
   const onProgress = churn
     ? (step: number) => {
@@ -116,7 +121,10 @@ export async function runWebGpuTraining(
     assert.ok(v.every((x) => x === step), `a tensor made after step ${step} was overwritten`);
   }
   tf.dispose(kept.map((k) => k.t));
-  const losses = h.loss.map(([, l]) => hex(new Float32Array([l])));
+  // the losses and, under GradNorm, the task weights of every step
+  const losses = h.loss.map(([, l], i) =>
+    hex(new Float32Array([l, h.taskWeights[i][1], h.taskWeights[i][2]]))
+  );
   const parts = await Promise.all(model.params.map((p) => p.data() as Promise<Float32Array>));
   const weights = parts.map(hex).join("|");
   const w = countDeviceCalls();

@@ -17,7 +17,12 @@ import type { Weighting } from "./procedure.ts";
 import { remulLoss } from "./remul_loss.ts";
 import { remulTaskGradientsQueued } from "./task_gradients.ts";
 import { type AdamStepStart, FlatAdam } from "./flat_adam.ts";
-import { copyTensor, type ReplayStatus, StepReplay } from "../backend/webgpu_step_replay.ts";
+import {
+  copyInto,
+  copyTensor,
+  type ReplayStatus,
+  StepReplay,
+} from "../backend/webgpu_step_replay.ts";
 import { submitPending } from "../backend/webgpu_queue.ts";
 import { safeVariableGrads } from "./safe_variable_grads.ts";
 import { assertNoGpuErrors } from "../backend/gpu_errors.ts";
@@ -246,13 +251,9 @@ export function createTrainer(
     : undefined;
   let order: number[] = [];
   let cursor = 0;
-  // constant task weights: the same kernels every step, which can be recorded and replayed
-  const replay = new StepReplay(
-    tf.backend(),
-    weighting.kind === "constant"
-      ? {}
-      : { off: "GradNorm: the task weights change every step, on the device" },
-  );
+  // the same kernels every step, which can be recorded and replayed (GradNorm's weights are
+  // updated in place on webgpu, so that they keep their buffer too)
+  const replay = new StepReplay(tf.backend());
   const params = model.params as Variable[];
   return {
     get replay() {
@@ -278,34 +279,35 @@ export function createTrainer(
           ? tf.tensor(sampleRotations(dataset.trainRotations, rng, b * k), [b * k, 3, 3])
           : undefined;
         if (rotations) made.push(rotations);
-        if (weighting.kind === "constant") {
-          const start = optimizer.beginStep();
-          if (start.hyper) made.push(start.hyper);
-          // what the step uploads from the host, in a fixed order
-          const inputs = [
-            ...Object.values(batch.inputs),
-            batch.target,
-            ...(rotations ? [rotations] : []),
-            ...(start.hyper ? [start.hyper] : []),
-          ];
-          const replayed = replay.replay(inputs, params);
-          if (replayed) return replayed;
-          replay.begin(inputs);
-          let value: Tensor;
-          try {
+        const start = optimizer.beginStep();
+        if (start.hyper) made.push(start.hyper);
+        // what the step uploads from the host, in a fixed order
+        const inputs = [
+          ...Object.values(batch.inputs),
+          batch.target,
+          ...(rotations ? [rotations] : []),
+          ...(start.hyper ? [start.hyper] : []),
+        ];
+        const replayed = replay.replay(inputs, params);
+        if (replayed) return replayed;
+        replay.begin(inputs);
+        let value: Tensor;
+        try {
+          if (weighting.kind === "constant") {
             value = constantStep(ctx, batch, rotations, weighting.alpha, weighting.beta, start);
-            // the inputs' buffers go back to the pool with the submit: temporaries of the step
-            tf.dispose(made.splice(0));
-            submitPending();
-          } catch (e) {
-            replay.abort();
-            throw e;
+          } else {
+            const r = gradNormTrainStep(ctx, batch, rotations!, gradNorm!, weighting, start);
+            gradNorm = r.state;
+            value = r.values;
           }
-          return replay.end(value, params);
+          // the inputs' buffers go back to the pool with the submit: temporaries of the step
+          tf.dispose(made.splice(0));
+          submitPending();
+        } catch (e) {
+          replay.abort();
+          throw e;
         }
-        const r = gradNormTrainStep(ctx, batch, rotations!, gradNorm!, weighting);
-        gradNorm = r.state;
-        return r.values;
+        return replay.end(value, params);
       } finally {
         tf.dispose(made);
         submitPending();
@@ -458,6 +460,7 @@ function gradNormTrainStep(
   rotations: Tensor,
   state: GradNormTensors,
   config: GradNormConfig,
+  start: AdamStepStart,
 ): { values: Tensor; state: Required<GradNormTensors> } {
   const r = remulTaskGradientsQueued((f) => ctx.model.forward(f), batch, {
     inputs: ctx.dataset.inputs,
@@ -469,7 +472,7 @@ function gradNormTrainStep(
   });
   let next: Required<GradNormTensors>;
   try {
-    ctx.optimizer.apply(r.grads);
+    ctx.optimizer.apply(r.grads, start);
     next = gradNormStepTensors(state, r, config);
   } catch (e) {
     tf.dispose([r.loss, r.losses]);
@@ -480,8 +483,14 @@ function gradNormTrainStep(
     // L(0) is the first step's losses: kept as the state's, freed otherwise.
     if (state.initialLosses !== undefined) r.losses.dispose();
   }
-  state.weights.dispose();
   const values = tf.tidy(() => tf.concat([r.loss.reshape([1]), next.weights]));
   r.loss.dispose();
+  // on webgpu the new weights go into the old ones' buffer (read by this step's commands, which
+  // come first), so that the state keeps its buffer from step to step (step replay)
+  if (copyInto(next.weights, state.weights)) {
+    next.weights.dispose();
+    return { values, state: { weights: state.weights, initialLosses: next.initialLosses } };
+  }
+  state.weights.dispose();
   return { values, state: next };
 }
