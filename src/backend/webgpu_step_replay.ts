@@ -3,10 +3,10 @@
  *
  * On a real GPU a training step's kernels take microseconds and the host's work per kernel (tfjs's
  * engine and tape, the kernels' JavaScript, the uniform block, the bind group, the encoding) is
- * the step. With constant task weights a step runs the same kernels on the same shapes every step;
- * with the bind-group cache (`webgpu_bind_cache.ts`) and the oldest-first buffer pool
- * (`webgpu_buffer_pool.ts`) it even binds the same buffers, and Adam writes the weights in place
- * (`webgpu_adam.ts`). What changes from step to step is the batch, the sampled group elements and
+ * the step. A training step runs the same kernels on the same shapes every step; with the
+ * bind-group cache (`webgpu_bind_cache.ts`) and the oldest-first buffer pool
+ * (`webgpu_buffer_pool.ts`) it even binds the same buffers, Adam writes the weights in place
+ * (`webgpu_adam.ts`) and GradNorm its task weights ({@linkcode copyInto}). What changes from step to step is the batch, the sampled group elements and
  * Adam's bias corrections: values the training loop makes on the host as tensors of their own.
  * So, as a CUDA graph does, {@linkcode StepReplay} records what a step asks of the device (compute
  * passes, pipelines, bind groups, dispatches, buffer copies, queue writes and submits) and then
@@ -61,8 +61,8 @@ export const STEP_REPLAY_ENV = "REMUL_WEBGPU_REPLAY";
 export function describeStepReplay(): string {
   const { on, source } = envSwitch(STEP_REPLAY_ENV);
   return on
-    ? "WebGPU training steps: with constant task weights, two steps recorded after two and the " +
-      `rest replayed as recorded commands, bit-identical (${source})`
+    ? "WebGPU training steps: two recorded after two, and the rest replayed as recorded " +
+      `commands, bit-identical (${source})`
     : `WebGPU training steps: every step through tfjs (${source})`;
 }
 

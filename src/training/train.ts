@@ -94,7 +94,7 @@ export interface TrainHistory {
   readonly bestStep: number;
   /**
    * Steps replayed as recorded WebGPU commands (`webgpu_step_replay.ts`; 0 elsewhere, and with
-   * GradNorm or `REMUL_WEBGPU_REPLAY=0`): the same kernels on the same buffers with the step's
+   * `REMUL_WEBGPU_REPLAY=0`): the same kernels on the same buffers with the step's
    * own inputs, bit-identical to running them through tfjs.
    */
   readonly replayedSteps: number;
