@@ -10,7 +10,9 @@
 # Usage: bash docs/measurements/2026-11-29-webgpu-dispatch/before-after.sh OLD OUTDIR
 # OLD: a clean checkout of the commit to compare with (8d78ec9 for this folder;
 # ../2026-11-29-webgpu-host-4/ ran the same four cases with 245f0ca).
+# WARMUP=N sets the warm-up steps of every run (default 5; ../2026-11-30-step-replay/ uses 10).
 set -euo pipefail
+warmup=${WARMUP:-5}
 old=$(cd "${1:?checkout of the commit to compare with}" && pwd)
 out=$(mkdir -p "${2:?output folder}" && cd "$2" && pwd)
 new=$(cd "$(dirname "$0")/../../.." && pwd)
@@ -27,13 +29,13 @@ for round in 1 2 3; do
     [ "$which" = before ] && tree=$old
     run "$tree" "$out/cost-transformer-tiny-$which-round$round" --model transformer --suite cost \
       --scale paper --config '{"channels":16,"heads":2}' --procedure plain --batch 1 \
-      --warmup 5 --repeats 30
+      --warmup "$warmup" --repeats 30
     run "$tree" "$out/cost-gatr-tiny-$which-round$round" --model gatr --suite cost \
       --scale paper --config '{"mvChannels":2,"sChannels":8,"heads":2}' --procedure plain \
-      --batch 1 --warmup 5 --repeats 20
+      --batch 1 --warmup "$warmup" --repeats 20
     run "$tree" "$out/transformer-$which-round$round" --model transformer --procedure remul \
-      --batch 8 --warmup 5 --repeats 10
+      --batch 8 --warmup "$warmup" --repeats 10
     run "$tree" "$out/gatr-$which-round$round" --model gatr --procedure remul --batch 8 \
-      --warmup 5 --repeats 10
+      --warmup "$warmup" --repeats 10
   done
 done

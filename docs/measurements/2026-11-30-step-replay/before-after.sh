@@ -10,29 +10,4 @@
 # are. Each run is a fresh process with its defaults.
 # Usage: bash docs/measurements/2026-11-30-step-replay/before-after.sh OLD OUTDIR
 set -euo pipefail
-old=$(cd "${1:?checkout of the commit to compare with}" && pwd)
-out=$(mkdir -p "${2:?output folder}" && cd "$2" && pwd)
-new=$(cd "$(dirname "$0")/../../.." && pwd)
-run() { # case tree file args...
-  local tree=$1 file=$2
-  shift 2
-  (cd "$tree" && deno task profile "$@" --backend webgpu --top 5 --json "$file.json") \
-    > "$file.md" 2>&1
-  grep -E "^(per|host)" "$file.md" | head -2 | sed "s|^|$(basename "$file"): |"
-}
-for round in 1 2 3; do
-  for which in before after; do
-    tree=$new
-    [ "$which" = before ] && tree=$old
-    run "$tree" "$out/cost-transformer-tiny-$which-round$round" --model transformer --suite cost \
-      --scale paper --config '{"channels":16,"heads":2}' --procedure plain --batch 1 \
-      --warmup 10 --repeats 30
-    run "$tree" "$out/cost-gatr-tiny-$which-round$round" --model gatr --suite cost \
-      --scale paper --config '{"mvChannels":2,"sChannels":8,"heads":2}' --procedure plain \
-      --batch 1 --warmup 10 --repeats 20
-    run "$tree" "$out/transformer-$which-round$round" --model transformer --procedure remul \
-      --batch 8 --warmup 10 --repeats 10
-    run "$tree" "$out/gatr-$which-round$round" --model gatr --procedure remul --batch 8 \
-      --warmup 10 --repeats 10
-  done
-done
+WARMUP=10 exec bash "$(dirname "$0")/../2026-11-29-webgpu-dispatch/before-after.sh" "$@"
