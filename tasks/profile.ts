@@ -51,7 +51,8 @@ Options:
   --sync-every K      read the loss back every K steps (default: 10 on webgpu, 1 elsewhere)
   --submit-batch N    webgpu: kernels per command buffer (default: REMUL_WEBGPU_SUBMIT_BATCH or 200)
   --backend B         auto | webgpu | wasm | cpu (default: wasm)
-  --warmup N          unprofiled steps first (default: 3)
+  --warmup N          unprofiled steps first (default: 3; 8 on webgpu, where training steps
+                      are replayed as recorded commands from about the fifth on)
   --repeats N         timed steps; the median is reported (default: 10)
   --top N             kernel rows per pass (default: 12)
   --data-dir DIR      where downloaded data sets live (default: data)
@@ -202,7 +203,7 @@ async function main(): Promise<number> {
       throw new CliError((e as Error).message);
     }
   }
-  const warmup = positiveInt("warmup", args.warmup, 3);
+  let warmup = positiveInt("warmup", args.warmup, 3);
   const repeats = positiveInt("repeats", args.repeats, 10);
   const top = positiveInt("top", args.top, 12);
   const procDef = registries.procedures.get(procedureId);
@@ -211,6 +212,8 @@ async function main(): Promise<number> {
 
   const backend = await chooseBackend(backendReq);
   const kernels = await initBackend(backend.name, { webgpuSubmitBatch: submitBatch });
+  // on webgpu the timed steps should be replayed ones, as in training (webgpu_step_replay.ts)
+  if (args.warmup === undefined && backend.name === "webgpu") warmup = 8;
   const maxBatch = Math.max(...batchSizes);
   const datasetConfig = {
     ...spec.dataset.config,
