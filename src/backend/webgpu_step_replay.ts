@@ -29,8 +29,11 @@
  * **What a replay may rely on, checked before each one.** The step's temporaries are taken out of
  * the buffer pool (nothing else can be given them). Every other buffer it uses must still be the
  * one it was: not destroyed, not gone back to the pool since (`bufferReleases`), and each
- * parameter still holding it, with no other tensor sharing its data (Adam writes it in place).
- * Anything else (a parameter assigned, a clone kept, the optimiser disposed) drops the recording
+ * state tensor (the parameters, GradNorm's task weights) still holding it, with no other tensor
+ * sharing its data (Adam and GradNorm write them in place). A state tensor that got another buffer
+ * during a recorded step (replaced instead of updated in place, because its data was shared then)
+ * makes the recording unusable: the commands would read the old buffer. Anything else (a
+ * parameter assigned, a clone kept, the optimiser disposed) drops the recording
  * and the step runs through tfjs, which may record again.
  *
  * Results are bit-identical with replay on and off (tested in child processes for the models
@@ -110,8 +113,8 @@ interface Recording {
   /** The step's output (kept: its buffer is the recording's). */
   readonly output: ReplayOutput;
   readonly outputBuffer: GPUBuffer;
-  /** Each parameter's buffer. */
-  readonly params: GPUBuffer[];
+  /** Each state tensor's buffer (the parameters, and state the trainer updates in place). */
+  readonly state: GPUBuffer[];
 }
 
 /** What tfjs-webgpu's backend offers the replay (not public API). */
@@ -120,7 +123,9 @@ interface Internals {
   readonly queue: GPUQueue;
   readonly bufferManager: BufferPool;
   readonly tensorMap: {
-    get(dataId: object): { resource: unknown; values: unknown; refCount: number } | undefined;
+    get(
+      dataId: object,
+    ): { resource: unknown; values: unknown; refCount: number; dtype: string } | undefined;
   };
   readonly commandEncoder: GPUCommandEncoder | null;
   makeTensorInfo(shape: number[], dtype: string): { dataId: object };
@@ -244,11 +249,31 @@ class Recorder {
     b.uploadToGPU = (dataId: object) => {
       const outer = this.#uploading;
       this.#uploading = dataId;
+      const data = backend.tensorMap.get(dataId);
+      const values = data?.resource == null ? data?.values : undefined;
+      const from = this.ops.length;
       try {
         upload.call(backend, dataId);
       } finally {
         this.#uploading = outer;
       }
+      // a buffer the pool had to create is filled while mapped, not by a queue write: recorded
+      // as the write that a replay makes instead, with the bytes the upload put there
+      const buffer = backend.tensorMap.get(dataId)?.resource;
+      if (!(buffer instanceof GPUBuffer) || values == null) return;
+      const seen = this.ops.slice(from).some((o) => o.k === "write" && o.buffer === buffer);
+      if (seen) return;
+      const dtype = (data as { dtype?: string }).dtype ?? "float32";
+      const typed = dtype === "float32"
+        ? Float32Array.from(values as ArrayLike<number>)
+        : Int32Array.from(values as ArrayLike<number>);
+      this.ops.push({
+        k: "write",
+        buffer,
+        offset: 0,
+        bytes: new Uint8Array(typed.buffer),
+        input: ids.indexOf(dataId),
+      });
     };
     r.push(() => {
       if (own) Object.defineProperty(b, "uploadToGPU", own);
@@ -425,6 +450,8 @@ export class StepReplay {
   #recorder: Recorder | undefined;
   /** The inputs' bytes, taken before a recorded step uploads them. */
   #inputBytes: (Uint8Array | undefined)[] = [];
+  /** The state tensors' buffers when a recorded step began. */
+  #stateBuffers: unknown[] = [];
   /** A recording waiting for the next to compare with. */
   #previous: Recording | undefined;
   #replay: Recording | undefined;
@@ -483,7 +510,8 @@ export class StepReplay {
   /**
    * Replays the recorded step when there is one that may still run (see the module doc),
    * writing `inputs`' host values (in the order {@linkcode begin} was given them) where the
-   * recorded step uploaded its own.
+   * recorded step uploaded its own. `state`: the tensors a step updates in place and the next
+   * reads (the parameters, GradNorm's task weights), as given to {@linkcode begin}.
    *
    * @returns the step's output, a new tensor (copied from the recording's, in the step's last
    *   command buffer), or undefined when the step must run through tfjs (then call
@@ -491,7 +519,7 @@ export class StepReplay {
    */
   replay(
     inputs: readonly ReplayTensor[],
-    params: readonly ReplayTensor[],
+    state: readonly ReplayTensor[],
   ): tf.Tensor | undefined {
     const rec = this.#replay;
     const b = this.#backend;
@@ -500,7 +528,7 @@ export class StepReplay {
     // written in place
     if (b.activeTimers != null || profiling()) return undefined;
     submitPending(); // what tfjs recorded since the last step goes first
-    const why = this.#invalid(rec, params, b);
+    const why = this.#invalid(rec, state, b);
     if (why) {
       this.#dropped = why;
       this.#drop(rec, true);
@@ -581,9 +609,10 @@ export class StepReplay {
    * Call before a step that runs through tfjs, with the host tensors it uploads (the batch, the
    * group elements, the optimiser's step constants): uploads them now, on webgpu whether or not
    * the step is recorded (so that results are the same with replay on and off), and records the
-   * step when it is time to. Pair with {@linkcode end}, or {@linkcode abort} if the step throws.
+   * step when it is time to. `state`: the tensors the step updates and the next step reads (the
+   * parameters, GradNorm's task weights); a recording whose state changed buffers is not used. Pair with {@linkcode end}, or {@linkcode abort} if the step throws.
    */
-  begin(inputs: readonly ReplayTensor[]): void {
+  begin(inputs: readonly ReplayTensor[], state: readonly ReplayTensor[] = []): void {
     const b = this.#backend;
     if (!b) return;
     if (this.#on && !this.#replay && this.#status.state !== "off") {
@@ -591,6 +620,7 @@ export class StepReplay {
       if (this.#steps > this.#warmup && b.activeTimers == null && !profiling()) {
         submitPending(); // a recorded step starts with its own command buffer
         this.#inputBytes = inputs.map((t) => hostBytes(b, t)?.slice());
+        this.#stateBuffers = state.map((t) => b.tensorMap.get(t.dataId)?.resource);
         this.#recorder = new Recorder(b, inputs);
         this.#status = { state: "recording" };
       } else {
@@ -607,12 +637,13 @@ export class StepReplay {
   }
 
   /**
-   * Call after the step, once its work is submitted, with its output (a tensor the step made).
+   * Call after the step, once its work is submitted, with its output (a tensor the step made)
+   * and its state tensors as they are now (in {@linkcode begin}'s order).
    *
    * @returns `output`, or a copy of it when the recording keeps `output` itself (whose buffer it
    *   writes when replayed).
    */
-  end(output: ReplayOutput, params: readonly ReplayTensor[]): tf.Tensor {
+  end(output: ReplayOutput, state: readonly ReplayTensor[]): tf.Tensor {
     const recorder = this.#recorder;
     const b = this.#backend;
     if (!recorder || !b) return output;
@@ -622,7 +653,18 @@ export class StepReplay {
     try {
       if (recorder.failure) throw new NotReplayable(recorder.failure);
       if (b.commandEncoder) throw new NotReplayable("work left unsubmitted after the step");
-      rec = this.#classify(recorder.ops, output, params, b);
+      // state that a step replaces instead of updating in place (a new tensor each step, the old
+      // one freed) is read from one buffer and written to another: a replay would read stale
+      // values
+      const now = state.map((t) => b.tensorMap.get(t.dataId)?.resource);
+      const moved = now.findIndex((r, i) => r !== this.#stateBuffers[i]);
+      if (now.length !== this.#stateBuffers.length || moved >= 0) {
+        throw new NotReplayable(
+          `state tensor ${moved} (of the parameters and the optimiser's) changed buffers during ` +
+            "the step (not updated in place: another tensor shared its data)",
+        );
+      }
+      rec = this.#classify(recorder.ops, output, state, b);
     } catch (e) {
       if (!(e instanceof NotReplayable)) throw e;
       this.#fail(e.message);
@@ -633,7 +675,7 @@ export class StepReplay {
     if (!previous) return copyTensor(output);
     // the two recordings must ask the same of the device
     const difference = firstDifference(previous.ops, rec.ops, correspondence(previous, rec)) ??
-      this.#invalid(rec, params, b);
+      this.#invalid(rec, state, b);
     this.#drop(previous, false);
     if (difference) {
       const mine = copyTensor(output); // before #fail, which may drop this recording
@@ -695,7 +737,7 @@ export class StepReplay {
   #classify(
     ops: Op[],
     output: ReplayOutput,
-    params: readonly ReplayTensor[],
+    state: readonly ReplayTensor[],
     b: Internals,
   ): Recording {
     const bufferOf = (t: ReplayTensor, what: string) => {
@@ -722,23 +764,49 @@ export class StepReplay {
       }
     }
     if (!held.has(outputBuffer)) throw new NotReplayable("the step's output is not written");
+    // a temporary must be written before it is read: one read first holds what was there before
+    // the step (a tensor the step frees), which a replay would find stale
+    const written = new Set<GPUBuffer>();
+    let group: GPUBindGroup | undefined;
+    const read = (buffer: GPUBuffer, at: number) => {
+      if (temporaries.has(buffer) && !written.has(buffer)) {
+        throw new NotReplayable(
+          `call ${at + 1} reads a buffer of ${buffer.size} bytes that the step frees, before the ` +
+            "step writes it (a value from before the step)",
+        );
+      }
+    };
+    for (const [at, op] of ops.entries()) {
+      if (op.k === "group") group = op.group;
+      else if (op.k === "write") written.add(op.buffer);
+      else if (op.k === "copy") {
+        read(op.src, at);
+        written.add(op.dst);
+      } else if (op.k === "dispatch" && group) {
+        // tfjs binds a program's output first, then its inputs (and the uniforms); a kernel that
+        // writes in place reads its output too, which only state tensors (held) do
+        const entries = [...bindGroupDescriptor(group)!.entries];
+        for (const e of entries.slice(1)) read((e.resource as GPUBufferBinding).buffer, at);
+        written.add((entries[0].resource as GPUBufferBinding).buffer);
+      }
+    }
     return {
       ops,
       temporaries,
       held,
       output,
       outputBuffer,
-      params: params.map((p, i) => bufferOf(p, `parameter ${i}`)),
+      state: state.map((t, i) => bufferOf(t, `state tensor ${i}`)),
     };
   }
 
   /** Why `rec` may never run again, or undefined. */
-  #invalid(rec: Recording, params: readonly ReplayTensor[], b: Internals): string | undefined {
-    if (params.length !== rec.params.length) return "other parameters";
-    for (let i = 0; i < params.length; i++) {
-      const d = b.tensorMap.get(params[i].dataId);
-      if (d?.resource !== rec.params[i]) return `parameter ${i} holds other data`;
-      if (d.refCount !== 1) return `parameter ${i} shares its data`;
+  #invalid(rec: Recording, state: readonly ReplayTensor[], b: Internals): string | undefined {
+    if (state.length !== rec.state.length) return "other state tensors";
+    for (let i = 0; i < state.length; i++) {
+      const d = b.tensorMap.get(state[i].dataId);
+      if (d?.resource !== rec.state[i]) return `state tensor ${i} holds other data`;
+      if (d.refCount !== 1) return `state tensor ${i} shares its data`;
     }
     for (const [buffer, releases] of rec.held) {
       if (buffer === rec.outputBuffer) continue;

@@ -288,9 +288,11 @@ export function createTrainer(
           ...(rotations ? [rotations] : []),
           ...(start.hyper ? [start.hyper] : []),
         ];
-        const replayed = replay.replay(inputs, params);
+        // what a step updates in place and the next reads: the parameters, GradNorm's weights
+        const state = () => (gradNorm ? [...params, gradNorm.weights] : params);
+        const replayed = replay.replay(inputs, state());
         if (replayed) return replayed;
-        replay.begin(inputs);
+        replay.begin(inputs, state());
         let value: Tensor;
         try {
           if (weighting.kind === "constant") {
@@ -307,7 +309,7 @@ export function createTrainer(
           replay.abort();
           throw e;
         }
-        return replay.end(value, params);
+        return replay.end(value, state());
       } finally {
         tf.dispose(made);
         submitPending();
