@@ -19,7 +19,11 @@
  * blocks), and buffers that correspond one to one where it does not (the step's temporaries);
  * writes at the same places, with the same bytes unless they upload a declared input. The second
  * recording is then replayed. Nothing read back, no GPU timestamps and no other command buffer
- * may occur in a recorded step. A recording that does not qualify is dropped, and another pair
+ * may occur in a recorded step; no buffer that the step frees may be read before the step writes
+ * it (it would hold a value from before the step). An upload into a buffer that the pool had to
+ * create is filled while the buffer is mapped, not by a queue write: the recorder adds the write
+ * that a replay makes instead (the SE(3)-Transformer's steps have one: without it, its replayed
+ * steps read a stale constant). A recording that does not qualify is dropped, and another pair
  * is tried, up to `attempts` times; after that the steps run through tfjs as before, and
  * {@linkcode StepReplay.status} says why. The comparison is what shows that a value made on the
  * host inside the step, other than a declared input, is a constant: a value that changed only
