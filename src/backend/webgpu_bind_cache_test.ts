@@ -9,10 +9,9 @@ import {
   UniformArena,
   type UniformField,
 } from "./webgpu_bind_cache.ts";
-import { probeAdapter } from "./backend.ts";
 import { webgpuOnce, webgpuTest } from "../testing/webgpu_once.ts";
 import { tf } from "../tf.ts";
-import { sameTrainingBits } from "../testing/webgpu_training_run.ts";
+import { sameTrainingBits, webgpuChildTest } from "../testing/webgpu_training_run.ts";
 
 /** The bytes tfjs-webgpu's own `makeUniforms` writes for `fields` (its queue and pool stubbed). */
 function tfjsUniformBytes(fields: UniformField[]): Uint8Array {
@@ -220,11 +219,9 @@ webgpuTest(webgpu, "webgpu: a destroyed buffer leaves the bind-group cache first
   }
 });
 
-Deno.test({
-  name:
-    "webgpu: training with the caches gives the same bits as without, with far fewer bind groups and writes",
-  ignore: !(await probeAdapter()),
-  fn: async () => {
+await webgpuChildTest(
+  "webgpu: training with the caches gives the same bits as without, with far fewer bind groups and writes",
+  async () => {
     // uploads through tfjs's staging buffers, so that every queue write is a uniform block
     const { on, off } = await sameTrainingBits(
       { REMUL_WEBGPU_BIND_CACHE: "1", REMUL_WEBGPU_WRITE_UPLOADS: "0" },
@@ -242,4 +239,4 @@ Deno.test({
     assert.ok(on.cache.bindGroupHits > 0 && on.cache.uniformHits > 0, JSON.stringify(on.cache));
     assert.equal(off.cache.bindGroupHits + off.cache.uniformHits, 0, "off means off");
   },
-});
+);

@@ -177,13 +177,14 @@ export interface DeviceCallCounts {
 type Obj = Record<PropertyKey, unknown>;
 
 /**
- * Wraps `obj[key]` to call `count` first; returns the restore. `nest` guards reentry; `"timed"`
- * instead calls `count` after the call with the milliseconds it took.
+ * Wraps `obj[key]` to call `count` first, with the call's arguments; returns the restore (the
+ * device-call counters here, and the step recorder of `webgpu_step_replay.ts`). `nest` guards
+ * reentry; `"timed"` instead calls `count` after the call with the milliseconds it took.
  */
-function wrap(
+export function wrapMethod(
   obj: Obj,
   key: string,
-  count: (ms: number) => void,
+  count: (ms: number, args: unknown[]) => void,
   nest?: { depth: number } | "timed",
 ): () => void {
   const own = Object.getOwnPropertyDescriptor(obj, key);
@@ -195,15 +196,15 @@ function wrap(
       try {
         return original.apply(this, args);
       } finally {
-        count(performance.now() - t);
+        count(performance.now() - t, args);
       }
     }
     if (!nest) {
-      count(0);
+      count(0, args);
       return original.apply(this, args);
     }
     // a read inside a read (a backend's read() that calls readSync()) is one read
-    if (nest.depth === 0) count(0);
+    if (nest.depth === 0) count(0, args);
     nest.depth++;
     try {
       return original.apply(this, args);
@@ -241,7 +242,7 @@ export function attributeDispatches(): { byKernel: Map<string, number>; close():
       names.pop();
     }
   };
-  const restoreDispatch = wrap(pass, "dispatchWorkgroups", () => {
+  const restoreDispatch = wrapMethod(pass, "dispatchWorkgroups", () => {
     const name = names.at(-1) ?? "(outside a kernel)";
     byKernel.set(name, (byKernel.get(name) ?? 0) + 1);
   });
@@ -325,32 +326,32 @@ export function countDeviceCalls(): { counts: DeviceCallCounts; close(): void } 
   const nest = { depth: 0 };
   const reading = { pending: 0 };
   const restore = [
-    wrap(engine, "read", () => counts.reads++, nest),
-    wrap(engine, "readSync", () => counts.reads++, nest),
+    wrapMethod(engine, "read", () => counts.reads++, nest),
+    wrapMethod(engine, "readSync", () => counts.reads++, nest),
     timeReads(engine, (ms) => counts.readWaitMs += ms, reading),
   ];
   const gpu = webgpuBackend();
   if (gpu) {
-    restore.push(wrap(gpu.queue as unknown as Obj, "submit", (ms) => {
+    restore.push(wrapMethod(gpu.queue as unknown as Obj, "submit", (ms) => {
       counts.submits++;
       counts.submitMs += ms;
       // a submit while a read waits: its time is the submit's, not the wait's
       if (reading.pending > 0) counts.readWaitMs -= ms;
     }, "timed"));
-    restore.push(wrap(gpu.queue as unknown as Obj, "writeBuffer", () => counts.writes++));
+    restore.push(wrapMethod(gpu.queue as unknown as Obj, "writeBuffer", () => counts.writes++));
     const g = globalThis as unknown as Record<string, { prototype: Obj } | undefined>;
     const device = g.GPUDevice?.prototype ?? gpu.device as unknown as Obj;
-    restore.push(wrap(device, "createBindGroup", () => counts.bindGroups++));
-    restore.push(wrap(gpu.device as unknown as Obj, "createBuffer", () => counts.buffers++));
+    restore.push(wrapMethod(device, "createBindGroup", () => counts.bindGroups++));
+    restore.push(wrapMethod(gpu.device as unknown as Obj, "createBuffer", () => counts.buffers++));
     const pass = g.GPUComputePassEncoder?.prototype;
-    if (pass) restore.push(wrap(pass, "dispatchWorkgroups", () => counts.dispatches++));
+    if (pass) restore.push(wrapMethod(pass, "dispatchWorkgroups", () => counts.dispatches++));
     const encoder = g.GPUCommandEncoder?.prototype;
     if (encoder) {
-      restore.push(wrap(encoder, "copyBufferToBuffer", () => counts.copies++));
-      restore.push(wrap(encoder, "beginComputePass", () => counts.passes++));
+      restore.push(wrapMethod(encoder, "copyBufferToBuffer", () => counts.copies++));
+      restore.push(wrapMethod(encoder, "beginComputePass", () => counts.passes++));
     }
     const proto = g.GPUBuffer?.prototype;
-    if (proto) restore.push(wrap(proto, "mapAsync", () => counts.maps++));
+    if (proto) restore.push(wrapMethod(proto, "mapAsync", () => counts.maps++));
   }
   let open = true;
   return {

@@ -20,10 +20,10 @@
  * writes at the same places, with the same bytes unless they upload a declared input. The second
  * recording is then replayed. Nothing read back, no GPU timestamps and no other command buffer
  * may occur in a recorded step; no buffer that the step frees may be read before the step writes
- * it (it would hold a value from before the step). An upload into a buffer that the pool had to
- * create is filled while the buffer is mapped, not by a queue write: the recorder adds the write
- * that a replay makes instead (the SE(3)-Transformer's steps have one: without it, its replayed
- * steps read a stale constant). A recording that does not qualify is dropped, and another pair
+ * it (it would hold a value from before the step): every upload must be a queue write, as the
+ * project's uploads are (`webgpu_upload.ts`, new buffers included; an upload into a buffer filled
+ * while mapped made the SE(3)-Transformer's replayed steps read a stale constant, and is what this
+ * check rejects). A recording that does not qualify is dropped, and another pair
  * is tried, up to `attempts` times; after that the steps run through tfjs as before, and
  * {@linkcode StepReplay.status} says why. The comparison is what shows that a value made on the
  * host inside the step, other than a declared input, is a constant: a value that changed only
@@ -54,7 +54,7 @@ import {
   takeFreeBuffer,
 } from "./webgpu_buffer_pool.ts";
 import { tf } from "../tf.ts";
-import { submitPending } from "./webgpu_queue.ts";
+import { submitPending, wrapMethod } from "./webgpu_queue.ts";
 import { copyElements, copyOut as copyOutOnGpu, type TensorInfo } from "./_webgpu_program.ts";
 
 /** Environment switch of step replay (`0` off, `1` on; default on). */
@@ -127,9 +127,7 @@ interface Internals {
   readonly queue: GPUQueue;
   readonly bufferManager: BufferPool;
   readonly tensorMap: {
-    get(
-      dataId: object,
-    ): { resource: unknown; values: unknown; refCount: number; dtype: string } | undefined;
+    get(dataId: object): { resource: unknown; values: unknown; refCount: number } | undefined;
   };
   readonly commandEncoder: GPUCommandEncoder | null;
   makeTensorInfo(shape: number[], dtype: string): { dataId: object };
@@ -157,19 +155,9 @@ type Obj = Record<PropertyKey, unknown>;
 /** Why a recorded step cannot be replayed. */
 class NotReplayable extends Error {}
 
-/** Wraps `obj[key]` with `before`; returns the restore. */
-function wrap(obj: Obj, key: string, before: (args: unknown[]) => void): () => void {
-  const own = Object.getOwnPropertyDescriptor(obj, key);
-  const original = obj[key] as (...a: unknown[]) => unknown;
-  obj[key] = function (this: unknown, ...args: unknown[]) {
-    before(args);
-    return original.apply(this, args);
-  };
-  return () => {
-    if (own) Object.defineProperty(obj, key, own);
-    else delete obj[key];
-  };
-}
+/** Wraps `obj[key]` with `before`, given the call's arguments; returns the restore. */
+const wrap = (obj: Obj, key: string, before: (args: unknown[]) => void) =>
+  wrapMethod(obj, key, (_, args) => before(args));
 
 /** Records the device calls of one step; `stop()` restores what it wrapped. */
 class Recorder {
@@ -253,31 +241,11 @@ class Recorder {
     b.uploadToGPU = (dataId: object) => {
       const outer = this.#uploading;
       this.#uploading = dataId;
-      const data = backend.tensorMap.get(dataId);
-      const values = data?.resource == null ? data?.values : undefined;
-      const from = this.ops.length;
       try {
         upload.call(backend, dataId);
       } finally {
         this.#uploading = outer;
       }
-      // a buffer the pool had to create is filled while mapped, not by a queue write: recorded
-      // as the write that a replay makes instead, with the bytes the upload put there
-      const buffer = backend.tensorMap.get(dataId)?.resource;
-      if (!(buffer instanceof GPUBuffer) || values == null) return;
-      const seen = this.ops.slice(from).some((o) => o.k === "write" && o.buffer === buffer);
-      if (seen) return;
-      const dtype = (data as { dtype?: string }).dtype ?? "float32";
-      const typed = dtype === "float32"
-        ? Float32Array.from(values as ArrayLike<number>)
-        : Int32Array.from(values as ArrayLike<number>);
-      this.ops.push({
-        k: "write",
-        buffer,
-        offset: 0,
-        bytes: new Uint8Array(typed.buffer),
-        input: ids.indexOf(dataId),
-      });
     };
     r.push(() => {
       if (own) Object.defineProperty(b, "uploadToGPU", own);
@@ -288,9 +256,7 @@ class Recorder {
     r.push(wrap(queue, "onSubmittedWorkDone", fail("the step waits for the GPU")));
     r.push(wrap(encoder, "clearBuffer", fail("a buffer is cleared")));
     r.push(wrap(encoder, "resolveQuerySet", fail("a query set is resolved")));
-    if (typeof encoder.writeTimestamp === "function") {
-      r.push(wrap(encoder, "writeTimestamp", fail("a timestamp is written")));
-    }
+    r.push(wrap(encoder, "writeTimestamp", fail("a timestamp is written"))); // if it exists
   }
 
   stop(): void {

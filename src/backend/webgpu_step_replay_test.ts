@@ -7,11 +7,10 @@
  */
 import assert from "node:assert/strict";
 import { tf } from "../tf.ts";
-import { probeAdapter } from "./backend.ts";
 import { describeStepReplay, type ReplayStatus, StepReplay } from "./webgpu_step_replay.ts";
 import { submitPending } from "./webgpu_queue.ts";
 import { webgpuOnce, webgpuTest } from "../testing/webgpu_once.ts";
-import { sameTrainingBits } from "../testing/webgpu_training_run.ts";
+import { sameTrainingBits, webgpuChildTest } from "../testing/webgpu_training_run.ts";
 import { loadNBody, NBODY_DEFAULTS } from "../data/nbody.ts";
 import { createRegistries } from "../registry.ts";
 import { createTrainer } from "../training/train.ts";
@@ -41,10 +40,9 @@ Deno.test("off webgpu a step replay never records", () => {
 // by hand: the same bits, 8 of 12 steps replayed), 12 steps, the loss read every 5 steps, a tensor
 // per parameter made and kept after every step
 for (const model of ["transformer", "gatr", "gnn", "mlp", "egnn"]) {
-  Deno.test({
-    name: `webgpu: ${model} trains to the same bits with steps replayed`,
-    ignore: !(await probeAdapter()),
-    fn: async () => {
+  await webgpuChildTest(
+    `webgpu: ${model} trains to the same bits with steps replayed`,
+    async () => {
       const { on, off } = await sameTrainingBits(
         { REMUL_WEBGPU_REPLAY: "1" },
         { REMUL_WEBGPU_REPLAY: "0" },
@@ -61,13 +59,12 @@ for (const model of ["transformer", "gatr", "gnn", "mlp", "egnn"]) {
       assert.ok(on.replayed >= 5, `${on.replayed} of 12 steps replayed`);
       assert.equal(off.replayed, 0);
     },
-  });
+  );
 }
 
-Deno.test({
-  name: "webgpu: GradNorm's steps (task weights updated in place) replay to the same bits",
-  ignore: !(await probeAdapter()),
-  fn: async () => {
+await webgpuChildTest(
+  "webgpu: GradNorm's steps (task weights updated in place) replay to the same bits",
+  async () => {
     const { on, off } = await sameTrainingBits(
       { REMUL_WEBGPU_REPLAY: "1" },
       { REMUL_WEBGPU_REPLAY: "0" },
@@ -78,7 +75,7 @@ Deno.test({
     // the task weights moved (each loss entry carries the step's loss, α and β)
     assert.notEqual(on.losses[0].slice(8), on.losses.at(-1)!.slice(8));
   },
-});
+);
 
 /** A small MLP on N-body, and a trainer with constant weights. */
 function mlpTrainer() {
@@ -156,8 +153,8 @@ async function toySteps(
   const w = tf.variable(initial);
   initial.dispose(); // the variable alone refers to its data, as in the models
   // with `hog`, a 7-element constant joins the sum, and before each step every free buffer of its
-  // size is taken by a kept tensor: the pool must create one for it, filled while mapped (not by
-  // a queue write), in every step
+  // size is taken by a kept tensor: the pool must create one for it in every step (a buffer that
+  // tfjs would fill while mapped, with no queue write a recording could see)
   const hogs: tf.Tensor[] = [];
   const upload = (t: tf.Tensor) =>
     (tf.backend() as unknown as { uploadToGPU(d: object): void }).uploadToGPU(t.dataId);
@@ -206,9 +203,9 @@ webgpuTest(webgpu, "webgpu: a toy step with declared inputs only is replayed, ri
 
 webgpuTest(
   webgpu,
-  "webgpu: a constant uploaded into a buffer the pool creates (filled while mapped) is replayed",
+  "webgpu: a constant uploaded into a buffer the pool creates in every step is replayed",
   async () => {
-    // each step's sum is checked: a replay that missed the mapped fill would add stale values
+    // each step's sum is checked: a replay that missed the upload would add stale values
     const r = await toySteps(() => 0.5, undefined, true);
     assert.ok(r.replayedSteps >= 4, `${r.replayedSteps} of 8 steps replayed`);
   },

@@ -17,8 +17,10 @@
  * buffers of a tensor freed while the command buffer being recorded uses it until that is
  * submitted, `commandQueueOwnedIds`; the project's copies and dispatches mark theirs the same
  * way), and the queue runs those before the write; every command that reads the tensor is recorded
- * after this upload, so it runs after the write. A new buffer (mapped at creation) is filled as
- * tfjs fills it. Values are identical either way (tested, down to a training run's losses).
+ * after this upload, so it runs after the write. A buffer the pool has to create is written the
+ * same way (not mapped at creation, as tfjs would), so that every upload is a queue write, which
+ * a recorded training step sees (`webgpu_step_replay.ts`). Values are identical either way
+ * (tested, down to a training run's losses).
  * `REMUL_WEBGPU_WRITE_UPLOADS=0` turns it off.
  *
  * @module
@@ -44,11 +46,8 @@ interface UploadInternals {
   uploadToGPU(dataId: object): void;
 }
 
-/**
- * Counts of this thread's uploads of host values since install: into a pooled buffer by
- * `writeBuffer`, or into a new buffer mapped at creation.
- */
-export const uploadStats = { written: 0, mapped: 0 };
+/** Counts of this thread's uploads of host values since install (each one a `writeBuffer`). */
+export const uploadStats = { written: 0 };
 
 /** The environment variable that turns the path off (`0`) in every thread. */
 export const WRITE_UPLOADS_ENV = "REMUL_WEBGPU_WRITE_UPLOADS";
@@ -84,21 +83,14 @@ export function installWebGpuWriteUploads(backend: WebGPUBackend, enabled?: bool
       let n = 1;
       for (const d of data.shape) n *= d;
       if (n === 0 || values.length !== n) return original.call(this, dataId);
-      const buffer = this.bufferManager.acquireBuffer(4 * n, TENSOR_USAGE, true);
-      const int = holdsInt32(data.dtype);
-      if (buffer.mapState === "unmapped") {
-        const typed = int
-          ? (values instanceof Int32Array ? values : Int32Array.from(values))
-          : (values instanceof Float32Array ? values : Float32Array.from(values));
-        this.device.queue.writeBuffer(buffer, 0, typed as Float32Array<ArrayBuffer>);
-        uploadStats.written++;
-      } else {
-        // a new buffer, mapped at creation: filled as tfjs fills it
-        const range = buffer.getMappedRange();
-        (int ? new Int32Array(range) : new Float32Array(range)).set(values);
-        buffer.unmap();
-        uploadStats.mapped++;
-      }
+      // never mapped at creation, even when the pool has to make it: every upload is then a
+      // queue write, which a recorded step sees (webgpu_step_replay.ts)
+      const buffer = this.bufferManager.acquireBuffer(4 * n, TENSOR_USAGE, false);
+      const typed = holdsInt32(data.dtype)
+        ? (values instanceof Int32Array ? values : Int32Array.from(values))
+        : (values instanceof Float32Array ? values : Float32Array.from(values));
+      this.device.queue.writeBuffer(buffer, 0, typed as Float32Array<ArrayBuffer>);
+      uploadStats.written++;
       data.values = null;
       data.resource = buffer;
     } as typeof b.uploadToGPU;

@@ -6,10 +6,9 @@
  */
 import assert from "node:assert/strict";
 import { tf } from "../tf.ts";
-import { probeAdapter } from "./backend.ts";
 import { installWebGpuWriteUploads, uploadStats } from "./webgpu_upload.ts";
 import { webgpuOnce, webgpuTest } from "../testing/webgpu_once.ts";
-import { sameTrainingBits } from "../testing/webgpu_training_run.ts";
+import { sameTrainingBits, webgpuChildTest } from "../testing/webgpu_training_run.ts";
 
 const webgpu = await webgpuOnce("the WebGPU upload tests");
 
@@ -66,11 +65,9 @@ webgpuTest(
   },
 );
 
-Deno.test({
-  name:
-    "webgpu: training gives the same bits with writeBuffer uploads as with tfjs's, creating fewer buffers",
-  ignore: !(await probeAdapter()),
-  fn: async () => {
+await webgpuChildTest(
+  "webgpu: training gives the same bits with writeBuffer uploads as with tfjs's, creating fewer buffers",
+  async () => {
     const { on, off } = await sameTrainingBits(
       { REMUL_WEBGPU_WRITE_UPLOADS: "1" },
       { REMUL_WEBGPU_WRITE_UPLOADS: "0" },
@@ -81,7 +78,7 @@ Deno.test({
         `writes ${on.lastStep.writes} and ${off.lastStep.writes} (on and off)`,
     );
   },
-});
+);
 
 Deno.test("REMUL_WEBGPU_WRITE_UPLOADS: a bad value names the variable", () => {
   Deno.env.set("REMUL_WEBGPU_WRITE_UPLOADS", "yes");

@@ -188,6 +188,18 @@ export async function sameTrainingBits(
   return { on: a, off: b };
 }
 
+let adapter: Promise<boolean> | undefined;
+
+/**
+ * Registers a test whose WebGPU work runs in child processes ({@linkcode sameTrainingBits}): it
+ * needs an adapter, not this process's backend, and is skipped (ignored) where there is none.
+ * Await it at the top level of the test module.
+ */
+export async function webgpuChildTest(name: string, fn: () => Promise<void>): Promise<void> {
+  adapter ??= probeAdapter().then((a) => a !== null);
+  Deno.test({ name, ignore: !(await adapter), fn });
+}
+
 if (import.meta.main) {
   if (!(await probeAdapter())) console.log(JSON.stringify({ skipped: "no WebGPU adapter" }));
   else console.log(JSON.stringify(await runWebGpuTraining(JSON.parse(Deno.args[0] ?? "{}"))));
